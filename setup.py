@@ -1,0 +1,34 @@
+from setuptools import find_packages, setup
+
+setup(
+    name="spotify_assets",
+    version="0.1.0",
+    description="Daily, queryable history of Spotify playlists as Dagster assets (S3 + Glue + Athena, or local + DuckDB).",
+    python_requires=">=3.11",
+    packages=find_packages(exclude=["spotify_assets_tests*"]),
+    package_data={"spotify_assets": ["sample_data/*.json"]},
+    install_requires=[
+        # Floors keep pip's resolver off ancient releases (e.g. s3fs 0.4.2, which it picks
+        # silently when aiobotocore's tight botocore pin conflicts with boto3).
+        "dagster>=1.13,<1.14",
+        "dagster-aws>=0.29",
+        "dagster-webserver>=1.13,<1.14",
+        "spotipy>=2.25",
+        "pandas>=2.2",
+        "pyarrow>=17",
+        "s3fs>=2024.6.0",
+        "fsspec>=2024.6.0",
+        "boto3>=1.34",
+        "duckdb>=1.1",
+        "matplotlib>=3.8",
+        "orjson>=3.10",
+    ],
+    extras_require={
+        "dev": [
+            "pytest>=8",
+            "moto[server,s3,glue,athena]>=5.0.20",
+            "requests>=2.31",
+        ],
+    },
+    entry_points={"console_scripts": ["spotify-assets=spotify_assets.cli:main"]},
+)

@@ -1,0 +1,154 @@
+"""The lake: one root URL (a local folder or ``s3://bucket/prefix``) and the few file
+operations the project needs, on fsspec (s3fs for S3, the local filesystem otherwise).
+"""
+
+from __future__ import annotations
+
+import os
+import posixpath
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+import fsspec
+
+
+class LakePathError(ValueError):
+    """A key that would leave the lake root (``..``, absolute paths, empty parts)."""
+
+
+@dataclass(frozen=True)
+class ObjectInfo:
+    """One object found by :meth:`Lake.list_objects`.
+
+    ``key`` is relative to the listed root (no leading ``/``); ``etag`` is S3's ETag
+    without quotes, or ``<size>-<mtime_ns>`` in hex for local files; ``last_modified``
+    is timezone-aware UTC; ``size`` in bytes.
+    """
+
+    key: str
+    etag: str
+    last_modified: datetime
+    size: int
+
+
+def _check_key(key: str) -> str:
+    parts = key.split("/")
+    if not key or key.startswith("/") or any(p in ("", ".", "..") for p in parts):
+        raise LakePathError(f"key {key!r} is not a plain relative path inside the lake root")
+    return key
+
+
+def make_filesystem(url: str) -> tuple[fsspec.AbstractFileSystem, str]:
+    """``(filesystem, root path)`` for a folder path, ``file://`` URL or ``s3://`` URL.
+
+    S3 uses ``AWS_ENDPOINT_URL`` when set (MinIO, moto, LocalStack). Listing caches are
+    off: the sensor must see objects written a moment ago.
+    """
+    if url.startswith("s3://"):
+        import s3fs
+
+        endpoint = os.environ.get("AWS_ENDPOINT_URL") or None
+        fs = s3fs.S3FileSystem(
+            endpoint_url=endpoint,
+            use_listings_cache=False,
+            skip_instance_cache=True,
+        )
+        return fs, url[len("s3://") :].rstrip("/")
+    path = url[len("file://") :] if url.startswith("file://") else url
+    return fsspec.filesystem("file"), os.path.abspath(os.path.expanduser(path))
+
+
+class Lake:
+    """File operations relative to a lake root URL.
+
+    Writes are atomic: a local write goes to a hidden temporary file in the same folder
+    and is renamed into place; an S3 write is a single PUT. Readers therefore see the old
+    object or the new one, never half of one.
+    """
+
+    def __init__(self, root_url: str):
+        self.root_url = root_url.rstrip("/") or root_url
+        self.fs, self.root = make_filesystem(root_url)
+        self.is_s3 = root_url.startswith("s3://")
+
+    def __repr__(self) -> str:
+        return f"Lake({self.root_url!r})"
+
+    def path(self, key: str) -> str:
+        """Filesystem path of ``key`` (bucket/prefix/key on S3)."""
+        return posixpath.join(self.root, _check_key(key)) if self.is_s3 else os.path.join(self.root, _check_key(key))
+
+    def url(self, key: str) -> str:
+        """Full URL of ``key``: ``s3://bucket/prefix/key`` or an absolute local path."""
+        return f"s3://{self.path(key)}" if self.is_s3 else self.path(key)
+
+    def write_bytes(self, key: str, data: bytes) -> str:
+        """Write ``data`` at ``key`` atomically, replacing any object there; returns the URL."""
+        path = self.path(key)
+        if self.is_s3:
+            self.fs.pipe_file(path, data)
+        else:
+            folder, name = os.path.split(path)
+            os.makedirs(folder, exist_ok=True)
+            # Hidden temporary name: DuckDB/pyarrow/Glue globs skip dot-files.
+            tmp = os.path.join(folder, f".{name}.tmp-{uuid.uuid4().hex}")
+            try:
+                with open(tmp, "wb") as f:
+                    f.write(data)
+                    f.flush()
+                    os.fsync(f.fileno())
+                os.replace(tmp, path)
+            finally:
+                if os.path.exists(tmp):
+                    os.remove(tmp)
+        return self.url(key)
+
+    def read_bytes(self, key: str) -> bytes:
+        """Bytes of the object at ``key``; ``FileNotFoundError`` when absent."""
+        return self.fs.cat_file(self.path(key))
+
+    def exists(self, key: str) -> bool:
+        return self.fs.exists(self.path(key))
+
+    def delete(self, key: str) -> None:
+        """Delete the object at ``key`` when present."""
+        path = self.path(key)
+        if self.fs.exists(path):
+            self.fs.rm_file(path)
+
+    def list_objects(self, prefix: str = "") -> list[ObjectInfo]:
+        """Every object below ``prefix`` (recursive, sorted by key), keys relative to the
+        lake root. Hidden names (``.`` prefix: temporary files) are left out. On S3 this
+        pages through ListObjectsV2, so listings of more than 1,000 keys are complete."""
+        base = self.path(prefix.rstrip("/")) if prefix else self.root
+        try:
+            found = self.fs.find(base, detail=True)
+        except FileNotFoundError:
+            return []
+        root = self.root.rstrip("/") + "/"
+        out = []
+        for path, info in found.items():
+            if info.get("type") == "directory":
+                continue
+            path = path.replace(os.sep, "/") if not self.is_s3 else path
+            rel = path[len(root) :] if path.startswith(root) else path
+            if posixpath.basename(rel).startswith("."):
+                continue
+            out.append(_object_info(rel, info, self.is_s3))
+        return sorted(out, key=lambda o: o.key)
+
+
+def _object_info(key: str, info: dict, is_s3: bool) -> ObjectInfo:
+    size = int(info.get("size") or 0)
+    if is_s3:
+        etag = str(info.get("ETag") or info.get("etag") or "").strip('"')
+        modified = info.get("LastModified")
+        if isinstance(modified, str):
+            modified = datetime.fromisoformat(modified.replace("Z", "+00:00"))
+        modified = modified.astimezone(timezone.utc) if modified else datetime.fromtimestamp(0, timezone.utc)
+    else:
+        mtime = float(info.get("mtime") or 0.0)
+        modified = datetime.fromtimestamp(mtime, timezone.utc)
+        etag = f"{size:x}-{int(mtime * 1e9):x}"
+    return ObjectInfo(key=key, etag=etag, last_modified=modified, size=size)

@@ -1,0 +1,50 @@
+"""Prints where the tables of a day are and their first rows (the end of the demo).
+
+``python -m spotify_assets.lake.summary [--dt YYYY-MM-DD] [--rows N]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+from datetime import datetime, timezone
+
+import pyarrow.parquet as pq
+
+from spotify_assets.lake.lake import Lake
+from spotify_assets.lake.layout import RAW_PREFIX, TABLE_NAMES, raw_partition_prefix, table_key
+from spotify_assets.metadata import markdown_preview
+from spotify_assets.settings import env
+
+
+def describe_day(lake: Lake, dt: str, rows: int = 5) -> str:
+    """Text naming the raw objects and table files of ``dt`` with each table's first ``rows`` rows.
+
+    A table partition that is absent is reported as such (no exception).
+    """
+    lines = [f"Lake: {lake.root_url}", "", f"{RAW_PREFIX} ({dt}):"]
+    raw = lake.list_objects(raw_partition_prefix(dt))
+    lines += [f"  {lake.url(o.key)} ({o.size:,} bytes)" for o in raw] or ["  (none)"]
+    for name in TABLE_NAMES:
+        key = table_key(name, dt)
+        lines.append("")
+        try:
+            table = pq.read_table(io.BytesIO(lake.read_bytes(key)))
+        except FileNotFoundError:
+            lines.append(f"{name}: {lake.url(key)} is absent")
+            continue
+        lines.append(f"{name}: {table.num_rows} rows at {lake.url(key)}")
+        lines.append(markdown_preview(table, rows))
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--dt", default=datetime.now(timezone.utc).strftime("%Y-%m-%d"), help="partition (UTC date), default today")
+    parser.add_argument("--rows", type=int, default=5)
+    args = parser.parse_args(argv)
+    print(describe_day(Lake(env("SPOTIFY_LAKE_URL")), args.dt, args.rows))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,62 @@
+"""``SpotifyResource``: the Spotify Web API (through spotipy) as a Dagster resource."""
+
+from __future__ import annotations
+
+import logging
+
+import dagster as dg
+from pydantic import Field
+
+from spotify_assets.spotify.client import SpotifyClient
+from spotify_assets.spotify.extract import PAGE_SIZE, PlaylistReader
+from spotify_assets.spotify.ids import parse_playlist_ids
+from spotify_assets.spotify.offline_sample import OfflineSampleReader
+
+
+class SpotifyResource(dg.ConfigurableResource):
+    """Client credentials and, optionally, a user's refresh token for the Spotify Web API.
+
+    Without ``client_id``/``client_secret`` the resource is *offline*: readers serve the
+    synthetic sample playlist shipped in the package. Secrets come in through
+    ``dg.EnvVar`` (see ``definitions.py``) so they never appear in run config.
+    Since 2026 development-mode apps read items only of playlists the authorising user
+    owns or collaborates on: set ``refresh_token`` for that user.
+    """
+
+    client_id: str | None = Field(default=None, description="SPOTIFY_CLIENT_ID")
+    client_secret: str | None = Field(default=None, description="SPOTIFY_CLIENT_SECRET (secret)")
+    refresh_token: str | None = Field(default=None, description="SPOTIFY_REFRESH_TOKEN (secret)")
+    api_base_url: str = Field(default="https://api.spotify.com/v1/", description="SPOTIFY_API_BASE_URL")
+    token_url: str = Field(default="https://accounts.spotify.com/api/token", description="SPOTIFY_TOKEN_URL")
+    playlist_ids: str = Field(default="", description="SPOTIFY_PLAYLIST_IDS: comma-separated ids, URIs or URLs")
+    page_size: int = Field(default=PAGE_SIZE, description="items per page request (the API's maximum is 50)")
+    max_retry_after_s: float = Field(default=60.0, description="longest 429 Retry-After to wait for, seconds")
+    max_attempts: int = Field(default=4, description="attempts per request for 429, 5xx and timeouts")
+    backoff_s: float = Field(default=1.0, description="first backoff for 5xx/timeouts, seconds (doubles)")
+    request_timeout_s: float = Field(default=10.0, description="HTTP timeout per request, seconds")
+
+    @property
+    def is_offline(self) -> bool:
+        """True when no client credentials are configured."""
+        return not (self.client_id and self.client_secret)
+
+    def configured_playlist_ids(self) -> list[str]:
+        """The validated ids of ``playlist_ids`` (raises ``InvalidSpotifyIdError``)."""
+        return parse_playlist_ids(self.playlist_ids)
+
+    def get_reader(self, log: logging.Logger | None = None) -> PlaylistReader:
+        """A live :class:`SpotifyClient`, or the :class:`OfflineSampleReader` when offline."""
+        if self.is_offline:
+            return OfflineSampleReader()
+        return SpotifyClient(
+            client_id=self.client_id,
+            client_secret=self.client_secret,
+            refresh_token=self.refresh_token or None,
+            api_base_url=self.api_base_url,
+            token_url=self.token_url,
+            max_retry_after_s=self.max_retry_after_s,
+            max_attempts=self.max_attempts,
+            backoff_s=self.backoff_s,
+            request_timeout_s=self.request_timeout_s,
+            log=log,
+        )

@@ -1,0 +1,67 @@
+"""The one place that reads the project's environment variables.
+
+Every setting has a default that works offline on a laptop: a local lake folder, the
+local DuckDB catalog and the synthetic sample playlist. The README's table of
+environment variables mirrors :data:`ENV_VARS`.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+# name -> (default, what it sets); the README's table is written from this.
+ENV_VARS: dict[str, tuple[str, str]] = {
+    "SPOTIFY_ASSETS_ENV": ("local", "`local` (DuckDB catalog) or `aws` (Glue crawler + Athena)"),
+    "SPOTIFY_LAKE_URL": ("./data/lake", "lake root: a folder or `s3://bucket/prefix`"),
+    "SPOTIFY_LANDING_URL": ("", "where other producers land raw objects without `dt=` (folder or `s3://bucket/prefix/`)"),
+    "SPOTIFY_PLAYLIST_IDS": ("", "comma-separated playlist ids, URIs or URLs to extract"),
+    "SPOTIFY_PARTITIONS_START": ("2023-01-01", "first daily partition (UTC date)"),
+    "SPOTIFY_CLIENT_ID": ("", "Spotify app client id; unset = offline synthetic sample"),
+    "SPOTIFY_CLIENT_SECRET": ("", "Spotify app client secret (secret)"),
+    "SPOTIFY_REFRESH_TOKEN": ("", "user refresh token (secret); needed to read items in development mode"),
+    "SPOTIFY_API_BASE_URL": ("https://api.spotify.com/v1/", "Web API base URL (tests point it at a local server)"),
+    "SPOTIFY_TOKEN_URL": ("https://accounts.spotify.com/api/token", "token endpoint URL"),
+    "SPOTIFY_DUCKDB_PATH": ("./data/catalog.duckdb", "local DuckDB catalog file"),
+    "SPOTIFY_SENSOR_INTERVAL_S": ("30", "raw-object sensor interval, seconds"),
+    "SPOTIFY_SCHEDULE_CRON": ("0 6 * * *", "daily extraction schedule (cron, UTC)"),
+    "AWS_ENDPOINT_URL": ("", "S3/Glue endpoint for MinIO, moto or LocalStack"),
+    "GLUE_CRAWLER_NAME": ("spotify_assets_crawler", "Glue crawler name"),
+    "GLUE_DATABASE": ("spotify_assets", "Glue database"),
+    "GLUE_CRAWLER_ROLE_ARN": ("", "IAM role the crawler assumes"),
+    "ATHENA_WORKGROUP": ("primary", "Athena workgroup"),
+    "ATHENA_OUTPUT_URL": ("", "Athena query result location (`s3://...`)"),
+}
+
+
+def env(name: str) -> str:
+    """The value of a project environment variable, or its default from :data:`ENV_VARS`."""
+    value = os.environ.get(name, "").strip()
+    return value or ENV_VARS[name][0]
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The environment read once; build with :meth:`from_env`."""
+
+    deployment: str
+    lake_url: str
+    landing_url: str
+    playlist_ids: str
+    partitions_start: str
+    duckdb_path: str
+
+    @classmethod
+    def from_env(cls) -> "Settings":
+        """Raises ``ValueError`` for an unknown ``SPOTIFY_ASSETS_ENV``."""
+        deployment = env("SPOTIFY_ASSETS_ENV").lower()
+        if deployment not in ("local", "aws"):
+            raise ValueError(f"SPOTIFY_ASSETS_ENV={deployment!r}: expected 'local' or 'aws'")
+        return cls(
+            deployment=deployment,
+            lake_url=env("SPOTIFY_LAKE_URL"),
+            landing_url=env("SPOTIFY_LANDING_URL"),
+            playlist_ids=env("SPOTIFY_PLAYLIST_IDS"),
+            partitions_start=env("SPOTIFY_PARTITIONS_START"),
+            duckdb_path=env("SPOTIFY_DUCKDB_PATH"),
+        )

@@ -1,0 +1,72 @@
+"""Extraction of one playlist into the raw object this project stores.
+
+The raw object is the playlist object of ``GET /playlists/{id}`` (2026 shape) whose
+``items`` paging object holds every item of the playlist, fetched page by page from
+``GET /playlists/{id}/items``, plus a top-level ``extracted_at`` (UTC, ISO 8601) and an
+``extraction`` record (request count, source). It stays readable by any tool that knows
+the API's playlist object, and by :func:`spotify_assets.spotify.raw_objects.parse_raw_object`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from datetime import datetime, timezone
+from typing import Protocol
+
+PAGE_SIZE = 50  # the 2026 API's maximum page size for playlist items
+
+
+class PlaylistReader(Protocol):
+    """What extraction needs from a client (live spotipy client or the offline sample)."""
+
+    source: str  # "spotify-web-api" or "synthetic-sample"
+    request_count: int  # HTTP requests made so far
+
+    def playlist_metadata(self, playlist_id: str) -> dict: ...
+
+    def playlist_item_pages(self, playlist_id: str, page_size: int) -> Iterator[dict]: ...
+
+
+def extract_playlist(
+    reader: PlaylistReader,
+    playlist_id: str,
+    extracted_at: datetime | None = None,
+    page_size: int = PAGE_SIZE,
+    log: logging.Logger | None = None,
+) -> dict:
+    """Read the metadata and every item of ``playlist_id`` and return the raw object.
+
+    Makes one metadata request plus one request per page of ``page_size`` items,
+    following ``next`` to the end. Errors of the reader propagate (see
+    :mod:`spotify_assets.spotify.errors`).
+    """
+    log = log or logging.getLogger(__name__)
+    extracted_at = extracted_at or datetime.now(timezone.utc)
+    requests_before = reader.request_count
+    metadata = reader.playlist_metadata(playlist_id)
+    items: list[dict] = []
+    first_href = None
+    total = None
+    for page in reader.playlist_item_pages(playlist_id, page_size):
+        first_href = first_href or page.get("href")
+        total = page.get("total", total)
+        items.extend(page.get("items") or [])
+        log.info(f"playlist {playlist_id}: {len(items)}/{total if total is not None else '?'} items read")
+    if total is not None and total != len(items):
+        # The playlist changed while we paged through it; what we have is still a
+        # consistent list of what each page answered.
+        log.warning(f"playlist {playlist_id}: the API announced {total} items but the pages held {len(items)}")
+    document = {key: value for key, value in metadata.items() if key not in ("items", "tracks")}
+    document["items"] = {
+        "href": first_href,
+        "items": items,
+        "limit": page_size,
+        "next": None,
+        "offset": 0,
+        "previous": None,
+        "total": len(items),
+    }
+    document["extracted_at"] = extracted_at.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    document["extraction"] = {"source": reader.source, "api_requests": reader.request_count - requests_before}
+    return document

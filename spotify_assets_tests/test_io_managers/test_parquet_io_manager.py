@@ -1,0 +1,74 @@
+"""ParquetLakeIOManager through real Dagster runs: one partition, a range in one run,
+empty days, missing partitions, and what lands in the files."""
+
+import dagster as dg
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from spotify_assets.io_managers.parquet_io_manager import ParquetLakeIOManager, split_by_partition
+
+partitions = dg.DailyPartitionsDefinition(start_date="2024-05-01", end_date="2024-06-01", timezone="UTC")
+SCHEMA = pa.schema([("song_id", pa.string()), ("plays", pa.int64())])
+RANGE_TAGS = {"dagster/asset_partition_range_start": "2024-05-01", "dagster/asset_partition_range_end": "2024-05-03"}
+
+
+@dg.asset(partitions_def=partitions, io_manager_key="table_io_manager", backfill_policy=dg.BackfillPolicy.single_run())
+def counts(context: dg.AssetExecutionContext) -> pa.Table:
+    keys = context.partition_keys
+    # 2024-05-02 has no rows: its partition must still be written, empty.
+    rows = [(k, f"s{i}", i) for i, k in enumerate(keys) if k != "2024-05-02"]
+    return pa.table(
+        {"song_id": [r[1] for r in rows], "plays": pa.array([r[2] for r in rows], pa.int64()), "dt": [r[0] for r in rows]}
+    )
+
+
+@dg.asset(partitions_def=partitions, io_manager_key="table_io_manager", backfill_policy=dg.BackfillPolicy.single_run())
+def doubled(context: dg.AssetExecutionContext, counts: pa.Table) -> pa.Table:
+    return counts.set_column(counts.schema.get_field_index("plays"), "plays", pa.compute.multiply(counts["plays"], 2))
+
+
+def _resources(lake):
+    return {"table_io_manager": ParquetLakeIOManager(lake_url=str(lake))}
+
+
+def test_range_output_is_split_into_one_file_per_partition_without_dt(tmp_path):
+    result = dg.materialize([counts, doubled], resources=_resources(tmp_path), tags=RANGE_TAGS)
+    assert result.success
+    for day, expected in {"2024-05-01": [("s0", 0)], "2024-05-02": [], "2024-05-03": [("s2", 4)]}.items():
+        table = pq.read_table(tmp_path / "doubled" / f"dt={day}" / "data.parquet")
+        assert table.column_names == ["song_id", "plays"]  # dt is the folder, never a column
+        assert list(zip(table["song_id"].to_pylist(), table["plays"].to_pylist())) == expected
+    assert pq.read_table(tmp_path / "counts" / "dt=2024-05-02" / "data.parquet").schema == SCHEMA
+    meta = result.asset_materializations_for_node("counts")[0].metadata
+    assert "dagster/row_count" not in meta  # it would be the range's total on each day
+    assert meta["run_row_count"].value == 2
+    assert meta["rows_by_partition"].value == {"2024-05-01": 1, "2024-05-02": 0, "2024-05-03": 1}
+    assert [c.name for c in meta["dagster/column_schema"].schema.columns] == ["song_id", "plays"]
+    assert "| song_id | plays |" in meta["preview"].value
+
+
+def test_rerun_replaces_a_partition_whole(tmp_path):
+    for _ in range(2):
+        assert dg.materialize([counts], partition_key="2024-05-03", resources=_resources(tmp_path)).success
+    files = list((tmp_path / "counts").rglob("*"))
+    assert sorted(p.relative_to(tmp_path).as_posix() for p in files if p.is_file()) == ["counts/dt=2024-05-03/data.parquet"]
+    assert pq.read_table(tmp_path / "counts" / "dt=2024-05-03" / "data.parquet").num_rows == 1
+
+
+def test_missing_upstream_partition_names_the_file(tmp_path):
+    result = dg.materialize(
+        [counts.to_source_asset(), doubled], partition_key="2024-05-04", resources=_resources(tmp_path), raise_on_error=False
+    )
+    assert not result.success
+    error = result.get_step_failure_events()[0].step_failure_data.error.to_string()
+    assert "counts partition 2024-05-04 has not been materialised" in error
+    assert "counts/dt=2024-05-04/data.parquet is absent" in error
+
+
+def test_split_rejects_rows_outside_the_run():
+    table = pa.table({"x": [1, 2], "dt": ["2024-05-01", "2024-05-09"]})
+    with pytest.raises(ValueError, match=r"rows for partitions \['2024-05-09'\] outside"):
+        split_by_partition(table, ["2024-05-01", "2024-05-02"])
+    with pytest.raises(ValueError, match="needs a 'dt' column"):
+        split_by_partition(pa.table({"x": [1]}), ["2024-05-01", "2024-05-02"])

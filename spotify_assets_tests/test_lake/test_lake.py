@@ -1,0 +1,73 @@
+"""The lake on a local folder and on S3 (moto's server over HTTP)."""
+
+import os
+
+import pytest
+
+from spotify_assets.lake.lake import Lake, LakePathError
+from spotify_assets.lake.layout import dt_from_key, raw_key, read_raw_objects, table_key
+from spotify_assets.spotify.ids import InvalidSpotifyIdError
+
+
+@pytest.fixture(params=["folder", "s3"])
+def lake(request, tmp_path):
+    if request.param == "folder":
+        return Lake(str(tmp_path / "lake"))
+    return Lake(request.getfixturevalue("s3_lake"))
+
+
+def test_write_read_list_and_replace(lake):
+    lake.write_bytes("raw_playlist/dt=2024-05-15/a.json", b'{"a": 1}')
+    lake.write_bytes("raw_playlist/dt=2024-05-15/b.json", b'{"b": 2}')
+    lake.write_bytes("raw_playlist/dt=2024-05-16/a.json", b"[]")
+    first = {o.key: o for o in lake.list_objects("raw_playlist")}
+    assert sorted(first) == [
+        "raw_playlist/dt=2024-05-15/a.json",
+        "raw_playlist/dt=2024-05-15/b.json",
+        "raw_playlist/dt=2024-05-16/a.json",
+    ]
+    assert first["raw_playlist/dt=2024-05-15/a.json"].size == 8
+    assert first["raw_playlist/dt=2024-05-15/a.json"].last_modified.tzinfo is not None
+
+    lake.write_bytes("raw_playlist/dt=2024-05-15/a.json", b'{"a": 22}')
+    assert lake.read_bytes("raw_playlist/dt=2024-05-15/a.json") == b'{"a": 22}'
+    second = {o.key: o for o in lake.list_objects("raw_playlist/dt=2024-05-15/")}
+    assert len(second) == 2
+    assert second["raw_playlist/dt=2024-05-15/a.json"].etag != first["raw_playlist/dt=2024-05-15/a.json"].etag
+
+    objects = read_raw_objects(lake, "2024-05-15")
+    assert [(o.dt, o.key, o.body) for o in objects] == [
+        ("2024-05-15", "raw_playlist/dt=2024-05-15/a.json", b'{"a": 22}'),
+        ("2024-05-15", "raw_playlist/dt=2024-05-15/b.json", b'{"b": 2}'),
+    ]
+    assert read_raw_objects(lake, "2024-01-01") == []
+
+
+def test_missing_object_raises_file_not_found(lake):
+    with pytest.raises(FileNotFoundError):
+        lake.read_bytes("songs/dt=2024-05-15/data.parquet")
+    assert lake.list_objects("nothing/here") == []
+
+
+def test_local_write_leaves_no_temporary_file(tmp_path):
+    lake = Lake(str(tmp_path))
+    lake.write_bytes("t/dt=2024-05-15/data.parquet", b"x" * 10)
+    assert os.listdir(tmp_path / "t" / "dt=2024-05-15") == ["data.parquet"]
+
+
+@pytest.mark.parametrize("key", ["../escape.json", "/etc/passwd", "a//b", "a/./b", ""])
+def test_keys_cannot_leave_the_lake_root(tmp_path, key):
+    with pytest.raises(LakePathError, match="not a plain relative path"):
+        Lake(str(tmp_path)).write_bytes(key, b"x")
+
+
+def test_raw_key_validates_the_playlist_id():
+    assert raw_key("2024-05-15", "37i9dQZEVXbMDoHDwVN2tF") == "raw_playlist/dt=2024-05-15/37i9dQZEVXbMDoHDwVN2tF.json"
+    with pytest.raises(InvalidSpotifyIdError, match="base-62"):
+        raw_key("2024-05-15", "../../etc")
+
+
+def test_layout_keys():
+    assert table_key("songs", "2024-05-15") == "songs/dt=2024-05-15/data.parquet"
+    assert dt_from_key("lake/raw_playlist/dt=2024-05-15/x.json") == "2024-05-15"
+    assert dt_from_key("raw_data/to_processed/spotify_raw_2024.json") is None
