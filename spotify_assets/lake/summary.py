@@ -16,13 +16,15 @@ from spotify_assets.lake.layout import RAW_PREFIX, TABLE_NAMES, raw_partition_pr
 from spotify_assets.metadata import markdown_preview
 from spotify_assets.settings import env
 
+MAX_COLUMNS = 6  # enough to recognise the rows in a terminal
+
 
 def describe_day(lake: Lake, dt: str, rows: int = 5) -> str:
     """Text naming the raw objects and table files of ``dt`` with each table's first ``rows`` rows.
 
     A table partition that is absent is reported as such (no exception).
     """
-    lines = [f"Lake: {lake.root_url}", "", f"{RAW_PREFIX} ({dt}):"]
+    lines = [f"Lake: {lake.url('x')[:-2]}", "", f"{RAW_PREFIX} ({dt}):"]
     raw = lake.list_objects(raw_partition_prefix(dt))
     lines += [f"  {lake.url(o.key)} ({o.size:,} bytes)" for o in raw] or ["  (none)"]
     for name in TABLE_NAMES:
@@ -34,7 +36,7 @@ def describe_day(lake: Lake, dt: str, rows: int = 5) -> str:
             lines.append(f"{name}: {lake.url(key)} is absent")
             continue
         lines.append(f"{name}: {table.num_rows} rows at {lake.url(key)}")
-        lines.append(markdown_preview(table, rows))
+        lines.append(markdown_preview(table.select(table.column_names[:MAX_COLUMNS]), rows))
     return "\n".join(lines)
 
 

@@ -1,0 +1,304 @@
+"""The four daily tables (songs, albums, artists, playlist_entries) from raw playlists.
+
+Pure functions, no Dagster. The items are walked once in plain Python, appending to one
+list per column; each column is then built with a single ``pa.array(values, type=...)``
+(no per-row dicts, no pandas): this keeps raw JSON -> tables within a small multiple of
+the JSON parse itself.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import pyarrow as pa
+
+from .raw_objects import SKIP_REASONS, RawPlaylist, classify_item, item_track, paused_gc
+from .schemas import ALBUMS_SCHEMA, ARTISTS_SCHEMA, PLAYLIST_ENTRIES_SCHEMA, SONGS_SCHEMA
+
+__all__ = ["SKIP_REASONS", "PlaylistTables", "build_tables", "item_track", "normalise_release_date"]
+
+_ADDED_AT_TYPE = pa.timestamp("ms", tz="UTC")
+# release_date length -> precision, for albums whose release_date_precision is missing.
+_PRECISION_BY_LENGTH = {4: "year", 7: "month", 10: "day"}
+
+
+@dataclass
+class PlaylistTables:
+    """The day's tables, each exactly in its schema (``spotify_assets.spotify.schemas``).
+
+    - ``songs``: ``SONGS_SCHEMA``, one row per track id (first occurrence wins);
+    - ``albums``: ``ALBUMS_SCHEMA``, one row per album id of those songs;
+    - ``artists``: ``ARTISTS_SCHEMA``, one row per artist id credited on a song or album;
+    - ``playlist_entries``: ``PLAYLIST_ENTRIES_SCHEMA``, one row per song item, in playlist order;
+    - ``skipped_items``: reason -> number of items that gave no song, every reason of
+      ``SKIP_REASONS`` present (0 when none).
+    """
+
+    songs: pa.Table
+    albums: pa.Table
+    artists: pa.Table
+    playlist_entries: pa.Table
+    skipped_items: dict[str, int]
+
+    def as_dict(self) -> dict[str, pa.Table]:
+        """``{"songs": ..., "albums": ..., "artists": ..., "playlist_entries": ...}``."""
+        return {
+            "songs": self.songs,
+            "albums": self.albums,
+            "artists": self.artists,
+            "playlist_entries": self.playlist_entries,
+        }
+
+
+def build_tables(playlists: Iterable[RawPlaylist]) -> PlaylistTables:
+    """Build the four tables from the items of the given playlists.
+
+    Songs, albums and artists are de-duplicated by id across all playlists (first
+    occurrence wins); ``playlist_entries`` gets one row per song item, with ``position``
+    = ``first_position`` + index (skipped items still count). Items that are no song are
+    counted in ``skipped_items`` (see ``raw_objects.classify_item``).
+
+    Raises ``RawObjectError`` for a broken item (same checks as ``parse_raw_document``,
+    for RawPlaylists not made by it).
+    """
+    builder = _TableBuilder()
+    with paused_gc():  # the row tuples are acyclic too
+        for playlist in playlists:
+            builder.add_playlist(playlist)
+    return builder.finish()
+
+
+def normalise_release_date(value: str | None, precision: str | None) -> datetime.date | None:
+    """The album ``release_date`` as a date: ``"2015"``/year -> 2015-01-01,
+    ``"2009-11"``/month -> 2009-11-01, ``"2021-06-18"``/day -> that day.
+
+    A missing ``precision`` is inferred from the length of ``value``; a value shorter than
+    its precision is read at the precision it has. None when ``value`` is absent or not a
+    date (e.g. ``"0000"``, which Spotify gives for some old releases).
+    """
+    if not value or not isinstance(value, str):
+        return None
+    if precision == "day" or (precision is None and len(value) == 10):
+        try:
+            return datetime.date.fromisoformat(value)  # fast path, the common case
+        except ValueError:
+            pass
+    parts = value.split("-")
+    try:
+        year = int(parts[0])
+        month = int(parts[1]) if precision != "year" and len(parts) > 1 else 1
+        day = int(parts[2]) if precision not in ("year", "month") and len(parts) > 2 else 1
+        return datetime.date(year, month, day)
+    except ValueError:
+        return None
+
+
+def _precision(value: str | None, precision: str | None) -> str | None:
+    """``release_date_precision`` as given, else inferred from the length of ``release_date``."""
+    if precision or not isinstance(value, str):
+        return precision or None
+    return _PRECISION_BY_LENGTH.get(len(value))
+
+
+def _spotify_url(obj: dict) -> str | None:
+    """``external_urls.spotify`` of an object (absent for local files)."""
+    urls = obj.get("external_urls")
+    return urls.get("spotify") if isinstance(urls, dict) else None
+
+
+def _largest_image_url(images: object) -> str | None:
+    """URL of the largest image (by width x height; the first when sizes are null)."""
+    if not isinstance(images, list):
+        return None
+    images = [image for image in images if isinstance(image, dict)]
+    if not images:
+        return None
+    best = max(images, key=lambda image: (image.get("width") or 0) * (image.get("height") or 0))
+    return best.get("url")
+
+
+def _artist_ids(artists: object) -> list[str]:
+    """Ids of the credited artists, in credit order, skipping null ids."""
+    if not isinstance(artists, list):
+        return []
+    return [artist["id"] for artist in artists if isinstance(artist, dict) and artist.get("id")]
+
+
+def _column(values: list, type_: pa.DataType) -> pa.Array:
+    """One column from plain Python values; values of an unexpected type become null.
+
+    The fast path converts the whole list at once; only when that fails (a field of an
+    unexpected JSON type) is the column rebuilt value by value.
+    """
+    try:
+        return pa.array(values, type=type_)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):
+        return pa.array([_scalar_or_none(value, type_) for value in values], type=type_)
+
+
+def _scalar_or_none(value: object, type_: pa.DataType) -> object:
+    """``value`` when pyarrow converts it to ``type_``, else None."""
+    try:
+        pa.scalar(value, type=type_)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):
+        return None
+    return value
+
+
+def _added_at_column(values: list[str | None]) -> pa.Array:
+    """ISO 8601 ``added_at`` strings (``2020-07-14T00:18:48Z``) -> timestamp[ms, UTC], in bulk.
+
+    Unparseable values become null (the column is optional).
+    """
+    strings = pa.array(values, type=pa.string())
+    try:
+        return strings.cast(_ADDED_AT_TYPE)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return pa.array([_timestamp_or_none(value) for value in values], type=_ADDED_AT_TYPE)
+
+
+def _timestamp_or_none(value: str | None) -> datetime.datetime | None:
+    """One ``added_at`` string as an aware UTC datetime, None when unparseable."""
+    if not value:
+        return None
+    try:
+        parsed = datetime.datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:  # Spotify always sends UTC ("Z"); a bare value is read as UTC
+        parsed = parsed.replace(tzinfo=datetime.timezone.utc)
+    return parsed
+
+
+class _TableBuilder:
+    """Rows of the four tables, filled item by item, turned into columns at the end.
+
+    Each row is a tuple in its schema's column order; ``zip(*rows)`` transposes them into
+    per-column sequences in C. One tuple append per row is much cheaper in this hot loop
+    than one list append per column (10,000 items: ~40 % less time than per-column appends).
+    """
+
+    def __init__(self) -> None:
+        self.skipped = dict.fromkeys(SKIP_REASONS, 0)
+        self.song_rows: list[tuple] = []
+        self.album_rows: list[tuple] = []
+        self.artist_rows: list[tuple] = []
+        self.entry_rows: list[tuple] = []
+        self.seen_songs: set[str] = set()
+        self.seen_albums: set[str] = set()
+        self.seen_artists: set[str] = set()
+
+    def add_playlist(self, playlist: RawPlaylist) -> None:
+        """Walk the playlist's items once: one entry per song item, new songs/albums/artists."""
+        add_entry = self.entry_rows.append
+        skipped, seen_songs, key = self.skipped, self.seen_songs, playlist.source_key
+        playlist_id, name, snapshot_id = playlist.playlist_id, playlist.playlist_name, playlist.snapshot_id
+        position = playlist.first_position - 1
+        for item in playlist.items:
+            position += 1
+            reason = classify_item(item, position, key)
+            if reason is not None:
+                skipped[reason] += 1
+                continue
+            track = item_track(item)
+            song_id = track["id"]
+            added_by = item.get("added_by")
+            add_entry(
+                (
+                    playlist_id,
+                    name,
+                    snapshot_id,
+                    position,
+                    song_id,
+                    item.get("added_at") or None,
+                    (added_by.get("id") or None) if isinstance(added_by, dict) else None,
+                )
+            )
+            if song_id not in seen_songs:
+                seen_songs.add(song_id)
+                self._add_song(track)
+
+    def _add_song(self, track: dict) -> None:
+        """Append one songs row (``SONGS_SCHEMA`` order), then the track's album and artists when new."""
+        album = track.get("album")
+        album = album if isinstance(album, dict) else {}
+        album_id = album.get("id") or None
+        artists = track.get("artists")
+        artist_ids = _artist_ids(artists)
+        external_ids = track.get("external_ids")
+        self.song_rows.append(
+            (
+                track["id"],
+                track["name"],
+                track["duration_ms"],
+                album_id,
+                artist_ids[0] if artist_ids else None,
+                artist_ids,
+                _spotify_url(track),
+                track.get("uri"),
+                external_ids.get("isrc") if isinstance(external_ids, dict) else None,
+                track.get("explicit"),
+                track.get("popularity"),
+                track.get("track_number"),
+                track.get("disc_number"),
+            )
+        )
+        self._add_artists(artists)
+        if album_id is not None and album_id not in self.seen_albums:
+            self.seen_albums.add(album_id)
+            self._add_album(album_id, album)
+
+    def _add_album(self, album_id: str, album: dict) -> None:
+        """Append one albums row (``ALBUMS_SCHEMA`` order) from a track's simplified album object, and its artists."""
+        release_date = album.get("release_date")
+        precision = _precision(release_date, album.get("release_date_precision"))
+        artists = album.get("artists")
+        self.album_rows.append(
+            (
+                album_id,
+                album.get("name"),
+                album.get("album_type"),
+                normalise_release_date(release_date, precision),
+                precision,
+                album.get("total_tracks"),
+                _spotify_url(album),
+                _artist_ids(artists),
+                _largest_image_url(album.get("images")),
+                album.get("label"),
+            )
+        )
+        self._add_artists(artists)
+
+    def _add_artists(self, artists: object) -> None:
+        """Append an artists row (``ARTISTS_SCHEMA`` order) per credited artist not seen yet; null ids skipped."""
+        if not isinstance(artists, list):
+            return
+        seen, add_row = self.seen_artists, self.artist_rows.append
+        for artist in artists:
+            artist_id = artist.get("id") if isinstance(artist, dict) else None
+            if not artist_id or artist_id in seen:
+                continue
+            seen.add(artist_id)
+            add_row((artist_id, artist.get("name"), _spotify_url(artist), artist.get("uri")))
+
+    def finish(self) -> PlaylistTables:
+        """Build the four tables, one ``pa.array`` per column."""
+        return PlaylistTables(
+            songs=_table(self.song_rows, SONGS_SCHEMA),
+            albums=_table(self.album_rows, ALBUMS_SCHEMA),
+            artists=_table(self.artist_rows, ARTISTS_SCHEMA),
+            playlist_entries=_table(self.entry_rows, PLAYLIST_ENTRIES_SCHEMA),
+            skipped_items=dict(self.skipped),
+        )
+
+
+def _table(rows: list[tuple], schema: pa.Schema) -> pa.Table:
+    """A table in ``schema`` from row tuples in its column order (``added_at`` parsed in bulk)."""
+    columns = list(zip(*rows)) if rows else [()] * len(schema)
+    arrays = [
+        _added_at_column(values) if field.type == _ADDED_AT_TYPE else _column(values, field.type)
+        for field, values in zip(schema, columns)
+    ]
+    return pa.Table.from_arrays(arrays, schema=schema)
