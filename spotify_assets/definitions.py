@@ -20,6 +20,8 @@ from spotify_assets.io_managers.parquet_io_manager import ParquetLakeIOManager
 from spotify_assets.io_managers.raw_json_io_manager import RawJsonIOManager
 from spotify_assets.resources.lake_resource import LakeResource
 from spotify_assets.resources.spotify_resource import SpotifyResource
+from spotify_assets.schedules import build_daily_playlist_schedule, build_daily_playlist_with_tables_schedule
+from spotify_assets.sensors.raw_playlist_sensor import DEFAULT_ASSET_SELECTION, build_raw_playlist_sensor
 from spotify_assets.settings import Settings, env
 
 
@@ -65,6 +67,12 @@ def build_definitions(settings: Settings | None = None) -> dg.Definitions:
     assets = [raw_playlist, spotify_tables, playlist_trends, artist_daily_share]
     return dg.Definitions(
         assets=with_daily_freshness(assets),
+        # New raw objects → the tables and everything downstream of them.
+        sensors=[build_raw_playlist_sensor(DEFAULT_ASSET_SELECTION.downstream())],
+        schedules=[
+            build_daily_playlist_schedule(),
+            build_daily_playlist_with_tables_schedule(dg.AssetSelection.assets("raw_playlist").downstream()),
+        ],
         resources=build_resources(settings),
     )
 

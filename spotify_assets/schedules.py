@@ -1,0 +1,117 @@
+"""Daily schedules: extract today's (UTC) ``raw_playlist`` partition once a day.
+
+Two ways to get the tables built after the extraction:
+
+- ``daily_playlist_schedule`` (the seeds' event-driven flow): the run materialises
+  ``raw_playlist`` only; ``raw_playlist_sensor`` sees the new raw objects and requests
+  the transformation run for the partition.
+- ``daily_playlist_with_tables_schedule``: one run materialises ``raw_playlist`` and the
+  tables together (no sensor needed). Turn on one of the two, not both.
+
+Both are STOPPED by default: a schedule that starts by itself in ``dagster dev`` would
+call the Spotify API (or write the synthetic sample into the lake) without being asked.
+"""
+
+from collections.abc import Sequence
+from datetime import datetime, timezone
+
+import dagster as dg
+
+from spotify_assets.lake.layout import TABLE_NAMES
+from spotify_assets.partitions import daily_partitions
+from spotify_assets.settings import env
+
+RAW_PLAYLIST_SELECTION = dg.AssetSelection.assets("raw_playlist")
+DEFAULT_WITH_TABLES_SELECTION = dg.AssetSelection.assets("raw_playlist", *TABLE_NAMES)
+
+
+def partition_for_tick(scheduled_execution_time: datetime | None) -> str:
+    """The UTC date (``YYYY-MM-DD``) of a tick's scheduled time (now when None, as in a
+    manual evaluation): the partition the Spotify API can serve at that moment
+    (``end_offset=1`` makes today's partition exist)."""
+    moment = scheduled_execution_time or datetime.now(timezone.utc)
+    if moment.tzinfo is None:
+        raise ValueError(f"scheduled execution time {moment.isoformat()} has no time zone")
+    return moment.astimezone(timezone.utc).date().isoformat()
+
+
+def _build(
+    *,
+    name: str,
+    job_name: str,
+    selection: dg.AssetSelection | Sequence[str],
+    cron_schedule: str | None,
+    default_status: dg.DefaultScheduleStatus,
+    partitions_def: dg.TimeWindowPartitionsDefinition,
+    description: str,
+) -> dg.ScheduleDefinition:
+    job = dg.define_asset_job(job_name, selection=selection, partitions_def=partitions_def)
+
+    @dg.schedule(
+        name=name,
+        job=job,
+        cron_schedule=cron_schedule or env("SPOTIFY_SCHEDULE_CRON"),
+        execution_timezone="UTC",
+        default_status=default_status,
+        description=description,
+    )
+    def _daily(context: dg.ScheduleEvaluationContext):
+        dt = partition_for_tick(context.scheduled_execution_time)
+        with dg.partition_loading_context(effective_dt=datetime.now(timezone.utc)):
+            exists = partitions_def.has_partition_key(dt)
+        if not exists:
+            return dg.SkipReason(f"partition {dt} is not in the daily partitions (first: {partitions_def.get_first_partition_key()})")
+        return dg.RunRequest(partition_key=dt)
+
+    return _daily
+
+
+def build_daily_playlist_schedule(
+    selection: dg.AssetSelection | Sequence[str] | None = None,
+    *,
+    name: str = "daily_playlist_schedule",
+    job_name: str = "daily_raw_playlist_job",
+    cron_schedule: str | None = None,
+    default_status: dg.DefaultScheduleStatus = dg.DefaultScheduleStatus.STOPPED,
+    partitions_def: dg.TimeWindowPartitionsDefinition = daily_partitions,
+) -> dg.ScheduleDefinition:
+    """Schedule of an asset job over ``selection`` (default ``raw_playlist``) that requests
+    the tick's UTC date as partition key; cron ``SPOTIFY_SCHEDULE_CRON`` (default
+    ``0 6 * * *``, UTC) unless ``cron_schedule`` is given. An invalid cron raises
+    ``DagsterInvalidDefinitionError`` naming the schedule. A tick whose date is not a
+    partition (before ``SPOTIFY_PARTITIONS_START``) is skipped with the reason."""
+    return _build(
+        name=name,
+        job_name=job_name,
+        selection=selection if selection is not None else RAW_PLAYLIST_SELECTION,
+        cron_schedule=cron_schedule,
+        default_status=default_status,
+        partitions_def=partitions_def,
+        description="Extracts today's (UTC) raw_playlist partition; raw_playlist_sensor then builds the tables.",
+    )
+
+
+def build_daily_playlist_with_tables_schedule(
+    selection: dg.AssetSelection | Sequence[str] | None = None,
+    *,
+    name: str = "daily_playlist_with_tables_schedule",
+    job_name: str = "daily_playlist_with_tables_job",
+    cron_schedule: str | None = None,
+    default_status: dg.DefaultScheduleStatus = dg.DefaultScheduleStatus.STOPPED,
+    partitions_def: dg.TimeWindowPartitionsDefinition = daily_partitions,
+) -> dg.ScheduleDefinition:
+    """Like :func:`build_daily_playlist_schedule`, but the run also materialises the
+    tables (default selection: raw_playlist, songs, albums, artists, playlist_entries)."""
+    return _build(
+        name=name,
+        job_name=job_name,
+        selection=selection if selection is not None else DEFAULT_WITH_TABLES_SELECTION,
+        cron_schedule=cron_schedule,
+        default_status=default_status,
+        partitions_def=partitions_def,
+        description="Extracts today's (UTC) raw_playlist partition and builds its tables in the same run.",
+    )
+
+
+daily_playlist_schedule = build_daily_playlist_schedule()
+daily_playlist_with_tables_schedule = build_daily_playlist_with_tables_schedule()

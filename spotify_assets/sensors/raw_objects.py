@@ -1,0 +1,275 @@
+"""Pure logic of ``raw_playlist_sensor`` (no Dagster here): which listed objects are new
+since the cursor, which daily partition each belongs to, where a landed object is copied,
+the run key of a partition, and the cursor's compact JSON form.
+
+The cursor keeps, per watched zone (the lake's ``raw_playlist/`` and the landing
+location), a high-water mark and the digests of the objects near it:
+
+- ``mark``: the greatest ``LastModified`` (UTC) ever listed in the zone;
+- ``floor``: ``max(min(mark, tick time) - lag, tick time - 2 * lag)``; every object listed with a
+  ``LastModified`` at or before it has been handled;
+- ``seen``: a 72-bit digest of ``(key, ETag)`` for every listed object above the floor.
+
+An object is new when ``LastModified > floor`` and its ``(key, ETag)`` digest is not in
+``seen``. So an object written in the same second as the mark, or one that became visible
+up to ``lag`` late (an S3 listing of many pages taking a while, ``LastModified`` being
+the start of a PUT, this host's clock a little ahead of S3's), is still found; a
+rewritten object (new ETag) counts as new. The floor follows the clock, so ``seen``
+holds only the objects written in the last few minutes: the cursor never grows with the
+lake. An object that appears with a ``LastModified`` already below the floor (e.g. a
+local ``cp -p`` that keeps an old mtime) is not seen: touch it to have it picked up.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+import posixpath
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
+
+from spotify_assets.lake.lake import ObjectInfo
+from spotify_assets.lake.layout import RAW_PREFIX, dt_from_key
+
+__all__ = [
+    "CURSOR_VERSION",
+    "DEFAULT_LAG",
+    "LANDING_ZONE",
+    "RAW_ZONE",
+    "CursorError",
+    "SensorCursor",
+    "ZoneCursor",
+    "ZoneOverlapError",
+    "advance_zone",
+    "check_zones_disjoint",
+    "decode_cursor",
+    "encode_cursor",
+    "format_utc",
+    "landing_copy_key",
+    "landing_partition_date",
+    "new_objects",
+    "object_digest",
+    "run_key_for",
+]
+
+CURSOR_VERSION = 1
+DEFAULT_LAG = timedelta(minutes=5)
+RAW_ZONE = "raw"
+LANDING_ZONE = "landing"
+
+# A date in a landed object's file name: 2024-05-15 (with any time after it: the seed
+# Lambda's str(datetime.now()) "2024-05-15 10:22:33.123456", ISO "2024-05-15T10-22-33"),
+# or compact 20240515 / 20240515T102233 standing alone (not inside an id).
+_DASHED_DATE = re.compile(r"(?<!\d)(\d{4})-(\d{2})-(\d{2})(?!\d)")
+_COMPACT_DATE = re.compile(r"(?<![0-9A-Za-z])(\d{4})(\d{2})(\d{2})(?:[T_-]?\d{4,6}(?:\.\d+)?Z?)?(?![0-9A-Za-z])")
+_UNSAFE_RUN = re.compile(r"[^0-9A-Za-z_-]+")
+_SPOTIFY_ID_SHAPE = re.compile(r"[0-9A-Za-z]{22}")
+_MAX_STEM = 100
+
+
+class CursorError(ValueError):
+    """A sensor cursor that is not this module's JSON (message says why)."""
+
+
+class ZoneOverlapError(ValueError):
+    """The landing location contains the lake's raw zone or lies inside it."""
+
+
+@dataclass(frozen=True)
+class ZoneCursor:
+    """What the sensor remembers of one watched zone.
+
+    ``url``: the zone's root URL when it was listed (a different URL starts afresh);
+    ``mark``: greatest ``LastModified`` listed (UTC, None before the first object);
+    ``floor``: objects listed at or below it were handled (UTC; None: everything is new);
+    ``seen``: digests (:func:`object_digest`) of the listed objects above ``floor``.
+    """
+
+    url: str
+    mark: datetime | None = None
+    floor: datetime | None = None
+    seen: frozenset[str] = field(default_factory=frozenset)
+
+
+@dataclass(frozen=True)
+class SensorCursor:
+    """The cursor: ``{zone name: ZoneCursor}`` for ``"raw"`` and, when set, ``"landing"``."""
+
+    zones: dict[str, ZoneCursor] = field(default_factory=dict)
+
+    def zone(self, name: str, url: str) -> ZoneCursor:
+        """The zone's state; an empty one when it is absent or was kept for another URL."""
+        found = self.zones.get(name)
+        return found if found is not None and found.url == url else ZoneCursor(url=url)
+
+
+def object_digest(key: str, etag: str) -> str:
+    """12-character base64url digest (72 bits of SHA-1) of ``(key, ETag)``."""
+    raw = hashlib.sha1(f"{key}\0{etag}".encode()).digest()[:9]
+    return base64.urlsafe_b64encode(raw).decode("ascii")
+
+
+def new_objects(listing: Iterable[ObjectInfo], zone: ZoneCursor) -> list[ObjectInfo]:
+    """The objects of ``listing`` not handled by an earlier tick (see the module docstring),
+    in listing order. Every object is new when the zone has no floor yet."""
+    if zone.floor is None:
+        return list(listing)
+    return [o for o in listing if o.last_modified > zone.floor and object_digest(o.key, o.etag) not in zone.seen]
+
+
+def advance_zone(
+    url: str, listing: Sequence[ObjectInfo], previous: ZoneCursor, now: datetime, lag: timedelta = DEFAULT_LAG
+) -> ZoneCursor:
+    """The zone's state after handling every object of ``listing`` at tick time ``now`` (UTC).
+
+    Neither the mark nor the floor ever moves back (objects may have been deleted, the
+    clock may be set back). The floor also follows ``now`` (minus twice the lag: S3's
+    clock and this host's may differ), so ``seen`` empties when nothing is written.
+    """
+    same = previous.url == url
+    marks = [o.last_modified for o in listing] + ([previous.mark] if same and previous.mark else [])
+    if not marks:
+        return ZoneCursor(url=url)
+    mark = max(marks)
+    # min(mark, now): an object dated in the future (a skewed clock, `touch -d`) must not
+    # lift the floor over objects written until then.
+    floors = [min(mark, now) - lag, now - 2 * lag] + ([previous.floor] if same and previous.floor else [])
+    floor = max(floors)
+    seen = frozenset(object_digest(o.key, o.etag) for o in listing if o.last_modified > floor)
+    return ZoneCursor(url=url, mark=mark, floor=floor, seen=seen)
+
+
+def format_utc(moment: datetime | None) -> str:
+    """``2026-11-20T10:00:00.123456Z`` (microseconds dropped when 0); ``"none"`` for None."""
+    if moment is None:
+        return "none"
+    moment = moment.astimezone(timezone.utc)
+    text = moment.strftime("%Y-%m-%dT%H:%M:%S")
+    return f"{text}.{moment.microsecond:06d}Z" if moment.microsecond else f"{text}Z"
+
+
+def encode_cursor(cursor: SensorCursor) -> str:
+    """Compact JSON: ``{"v":1,"zones":{"raw":{"url":..,"mark":..,"floor":..,"seen":[..]},..}}``
+    (times as ``format_utc`` or null; digests sorted, so equal states encode equally)."""
+
+    def when(moment: datetime | None) -> str | None:
+        return format_utc(moment) if moment else None
+
+    zones = {
+        name: {"url": z.url, "mark": when(z.mark), "floor": when(z.floor), "seen": sorted(z.seen)}
+        for name, z in sorted(cursor.zones.items())
+    }
+    return json.dumps({"v": CURSOR_VERSION, "zones": zones}, separators=(",", ":"))
+
+
+def decode_cursor(text: str | None) -> SensorCursor:
+    """The cursor encoded by :func:`encode_cursor`; an empty cursor for None or "".
+
+    Raises ``CursorError`` naming the reason for anything else (a cursor is never
+    silently reset: that would request a run for every partition in the lake).
+    """
+    if not text:
+        return SensorCursor()
+    try:
+        data = json.loads(text)
+    except ValueError as err:
+        raise CursorError(f"sensor cursor is not JSON ({err.msg} at char {err.pos})") from None
+    if not isinstance(data, dict) or data.get("v") != CURSOR_VERSION or not isinstance(data.get("zones"), dict):
+        raise CursorError(f'sensor cursor is not a version {CURSOR_VERSION} cursor {{"v": 1, "zones": {{...}}}}')
+    zones = {}
+    for name, z in data["zones"].items():
+        try:
+            mark, floor = _parse_utc(z["mark"]), _parse_utc(z["floor"])
+            zones[name] = ZoneCursor(url=str(z["url"]), mark=mark, floor=floor, seen=frozenset(str(d) for d in z["seen"]))
+        except (KeyError, TypeError, ValueError, AttributeError) as err:
+            raise CursorError(f"sensor cursor zone {name!r} is malformed ({type(err).__name__}: {err})") from None
+    return SensorCursor(zones=zones)
+
+
+def _parse_utc(text: str | None) -> datetime | None:
+    if text is None:
+        return None
+    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    if moment.tzinfo is None:
+        raise ValueError(f"time {text!r} has no time zone")
+    return moment
+
+
+def _valid_date(year: str, month: str, day: str) -> str | None:
+    try:
+        return date(int(year), int(month), int(day)).isoformat()
+    except ValueError:
+        return None
+
+
+def landing_partition_date(obj: ObjectInfo) -> tuple[str, str]:
+    """``(YYYY-MM-DD, how)`` for a landed object; ``how`` is ``"dt= in key"``, ``"name"``
+    or ``"last_modified"``.
+
+    Order: a ``dt=`` folder in the key; a date in the file name (``2024-05-15 10:22:33.123456``,
+    ``2024-05-15T10-22-33``, ``20240515T102233``, ``20240515``; taken as UTC, as the seed
+    Lambda runs in UTC); else the object's ``LastModified`` date in UTC. A name date that is
+    not a calendar date (``2024-13-40``) falls through to ``LastModified``.
+    """
+    dt = dt_from_key(obj.key)
+    if dt:
+        return dt, "dt= in key"
+    name = posixpath.basename(obj.key)
+    for pattern in (_DASHED_DATE, _COMPACT_DATE):
+        for match in pattern.finditer(name):
+            found = _valid_date(*match.groups())
+            if found:
+                return found, "name"
+    return obj.last_modified.astimezone(timezone.utc).date().isoformat(), "last_modified"
+
+
+def landing_copy_key(landing_key: str, dt: str) -> str:
+    """Where a landed object is copied: ``raw_playlist/dt=<dt>/<safe name>.json``.
+
+    The safe name is the file stem with every run of characters outside ``[0-9A-Za-z_-]``
+    replaced by ``_`` (at most 100 characters). A short hash of the landing key is added
+    (``-<10 hex>``) when the stem had to change, when the object is in a sub-folder of the
+    landing location (``a/x.json`` and ``b/x.json`` must not meet), or when the stem looks
+    like a Spotify id (22 base-62 characters: our own raw objects are ``<playlist_id>.json``
+    and a copy must never replace one).
+    """
+    name = posixpath.basename(landing_key)
+    stem = name[: -len(".json")] if name.lower().endswith(".json") else name
+    safe = _UNSAFE_RUN.sub("_", stem).strip("_")[:_MAX_STEM]
+    plain = safe == stem and "/" not in landing_key and not _SPOTIFY_ID_SHAPE.fullmatch(stem)
+    if not plain:
+        safe = f"{safe or 'object'}-{hashlib.sha1(landing_key.encode()).hexdigest()[:10]}"
+    return f"{RAW_PREFIX}/dt={dt}/{safe}.json"
+
+
+def run_key_for(dt: str, triggers: Iterable[tuple[str, str, str]]) -> str:
+    """``<dt>:<16 hex>``: SHA-1 of the sorted ``(zone, key, ETag)`` of the partition's new
+    objects. The same objects give the same run key, so Dagster skips a run it already
+    launched for them even when the cursor was lost."""
+    lines = sorted("\0".join(t) for t in triggers)
+    digest = hashlib.sha1("\n".join(lines).encode()).hexdigest()
+    return f"{dt}:{digest[:16]}"
+
+
+def _fs_path(url: str) -> tuple[str, str]:
+    """``(scheme, path/)`` of a lake-style URL for prefix comparison."""
+    if url.startswith("s3://"):
+        return "s3", url[len("s3://") :].rstrip("/") + "/"
+    path = url[len("file://") :] if url.startswith("file://") else url
+    return "file", os.path.abspath(os.path.expanduser(path)).rstrip("/") + "/"
+
+
+def check_zones_disjoint(raw_zone_url: str, landing_url: str) -> None:
+    """Raise ``ZoneOverlapError`` when the landing location contains the lake's raw zone
+    or lies inside it: the sensor would then list its own copies as landed objects."""
+    raw_scheme, raw_path = _fs_path(raw_zone_url)
+    landing_scheme, landing_path = _fs_path(landing_url)
+    if raw_scheme == landing_scheme and (raw_path.startswith(landing_path) or landing_path.startswith(raw_path)):
+        raise ZoneOverlapError(
+            f"SPOTIFY_LANDING_URL={landing_url!r} overlaps the lake's raw zone {raw_zone_url!r}: landed objects are "
+            "copied into the raw zone, so the landing location must be a separate folder or prefix"
+        )

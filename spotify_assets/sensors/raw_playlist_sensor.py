@@ -1,0 +1,267 @@
+"""``raw_playlist_sensor``: a raw object put into the lake (or into a landing location)
+triggers the transformation of its day, as in the seeds' event-driven flow.
+
+Each tick lists (``Lake.list_objects``: ListObjectsV2 on S3, a folder walk locally)
+
+1. the landing location ``SPOTIFY_LANDING_URL`` when set (any producer, e.g. the seed
+   Lambda's ``raw_data/to_processed/spotify_raw_<timestamp>.json``): every new ``.json``
+   object is COPIED to ``raw_playlist/dt=<date>/<safe name>.json`` of the lake (the
+   original is never modified, moved or deleted) and a ``raw_playlist`` materialization
+   is recorded for its partition;
+2. the lake's ``raw_playlist/`` zone: new objects under ``dt=<date>/`` from this project's
+   runs or from any other producer;
+
+and requests one run of the transformation assets per partition with new objects. The
+pure logic (what is new, dates, copy names, run keys, cursor) is in ``raw_objects.py``.
+"""
+
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import datetime, timedelta, timezone
+
+import dagster as dg
+
+from spotify_assets.lake.lake import Lake, ObjectInfo
+from spotify_assets.lake.layout import RAW_PREFIX, TABLE_NAMES, dt_from_key
+from spotify_assets.partitions import daily_partitions
+from spotify_assets.resources.lake_resource import LakeResource
+from spotify_assets.sensors.raw_objects import (
+    DEFAULT_LAG,
+    LANDING_ZONE,
+    RAW_ZONE,
+    SensorCursor,
+    ZoneCursor,
+    advance_zone,
+    check_zones_disjoint,
+    decode_cursor,
+    encode_cursor,
+    format_utc,
+    landing_copy_key,
+    landing_partition_date,
+    new_objects,
+    run_key_for,
+)
+from spotify_assets.settings import env
+
+RAW_PLAYLIST_KEY = dg.AssetKey("raw_playlist")
+DEFAULT_ASSET_SELECTION = dg.AssetSelection.assets(*TABLE_NAMES)
+SENSOR_NAME = "raw_playlist_sensor"
+_MAX_KEYS_IN_METADATA = 50
+_MAX_KEYS_IN_LOG = 5
+
+
+def sensor_interval_seconds() -> int:
+    """``SPOTIFY_SENSOR_INTERVAL_S`` (default 30) as whole seconds ≥ 1; ``ValueError`` otherwise."""
+    text = env("SPOTIFY_SENSOR_INTERVAL_S")
+    try:
+        seconds = int(text)
+    except ValueError:
+        seconds = 0
+    if seconds < 1:
+        raise ValueError(f"SPOTIFY_SENSOR_INTERVAL_S={text!r}: expected a whole number of seconds, at least 1")
+    return seconds
+
+
+def build_raw_playlist_sensor(
+    asset_selection: dg.AssetSelection | Sequence[str] | None = None,
+    *,
+    name: str = SENSOR_NAME,
+    minimum_interval_seconds: int | None = None,
+    lag: timedelta = DEFAULT_LAG,
+    default_status: dg.DefaultSensorStatus = dg.DefaultSensorStatus.STOPPED,
+    partitions_def: dg.TimeWindowPartitionsDefinition = daily_partitions,
+) -> dg.SensorDefinition:
+    """The sensor that turns new raw objects into runs of ``asset_selection``.
+
+    - ``asset_selection``: what each run materialises for its partition (default: songs,
+      albums, artists, playlist_entries); it is the sensor's target, so a ``RunRequest``
+      carries only the partition key and the run key;
+    - ``minimum_interval_seconds``: default ``SPOTIFY_SENSOR_INTERVAL_S`` (30 s);
+    - ``lag``: how late an object may become visible after its ``LastModified`` and
+      still be found (see ``raw_objects.py``; default 5 min);
+    - ``default_status``: STOPPED, so that ``dagster dev`` never starts copying or
+      launching runs on its own; turn it on in the UI (Automation) or pass RUNNING.
+
+    Needs the ``lake`` resource (``LakeResource``); reads ``SPOTIFY_LANDING_URL`` at each
+    tick. A tick raises ``ZoneOverlapError`` when the landing location overlaps the raw
+    zone and ``CursorError`` for a cursor it did not write.
+    """
+    target = asset_selection if asset_selection is not None else DEFAULT_ASSET_SELECTION
+    interval = minimum_interval_seconds if minimum_interval_seconds is not None else sensor_interval_seconds()
+
+    @dg.sensor(
+        name=name,
+        target=target,
+        minimum_interval_seconds=interval,
+        default_status=default_status,
+        description=(
+            "Lists the lake's raw_playlist/ (and SPOTIFY_LANDING_URL when set) for new raw objects; copies landed "
+            "objects into raw_playlist/dt=<date>/ and requests one run per partition with new objects."
+        ),
+    )
+    def _raw_playlist_sensor(context: dg.SensorEvaluationContext, lake: LakeResource):
+        return evaluate_tick(
+            context, lake.get_lake(), env("SPOTIFY_LANDING_URL"), lag=lag, partitions_def=partitions_def, sensor_name=name
+        )
+
+    return _raw_playlist_sensor
+
+
+def _json_objects(listing: list[ObjectInfo], *, any_case: bool = False) -> list[ObjectInfo]:
+    # Only JSON objects are raw objects (read_raw_objects reads *.json); markers such as
+    # _SUCCESS or .crc files must not trigger runs. A landed .JSON is copied as .json.
+    return [o for o in listing if (o.key.lower() if any_case else o.key).endswith(".json")]
+
+
+def evaluate_tick(
+    context: dg.SensorEvaluationContext,
+    lake: Lake,
+    landing_url: str,
+    *,
+    lag: timedelta = DEFAULT_LAG,
+    partitions_def: dg.TimeWindowPartitionsDefinition = daily_partitions,
+    sensor_name: str = SENSOR_NAME,
+) -> dg.SensorResult:
+    """One tick: list, copy landed objects, request runs, advance the cursor (see module doc)."""
+    previous = decode_cursor(context.cursor)
+    now = datetime.now(timezone.utc)
+    with dg.partition_loading_context(effective_dt=now):
+        first, last = partitions_def.get_first_partition_key(), partitions_def.get_last_partition_key()
+    raw_url = lake.url(RAW_PREFIX) + "/"
+    zones: dict[str, ZoneCursor] = {}
+    triggers: dict[str, list[tuple[str, str, str]]] = defaultdict(list)  # dt -> (zone, key, ETag)
+    events: list[dg.AssetMaterialization] = []
+    skipped: list[str] = []
+    copied: set[str] = set()
+
+    def in_range(dt: str | None, where: str) -> bool:
+        if dt is not None and first is not None and last is not None and first <= dt <= last:
+            return True
+        reason = "no dt=YYYY-MM-DD folder" if dt is None else f"date {dt} outside the partitions {first}..{last}"
+        skipped.append(f"{where} ({reason})")
+        return False
+
+    landing_count = 0
+    if landing_url:
+        landing = Lake(landing_url)
+        check_zones_disjoint(raw_url, landing.root_url)
+        listing = _json_objects(landing.list_objects(), any_case=True)
+        landing_count = len(listing)
+        zone = previous.zone(LANDING_ZONE, landing.root_url)
+        for obj in new_objects(listing, zone):
+            dt, how = landing_partition_date(obj)
+            if not in_range(dt, landing.url(obj.key)):
+                continue
+            try:
+                body = landing.read_bytes(obj.key)
+            except FileNotFoundError:  # deleted between listing and reading
+                context.log.warning(f"landed object {landing.url(obj.key)} vanished before it could be copied")
+                continue
+            dest = landing_copy_key(obj.key, dt)
+            copied_to = _copy_unless_identical(lake, dest, body)
+            copied.add(dest)
+            triggers[dt].append((LANDING_ZONE, obj.key, obj.etag))
+            events.append(
+                dg.AssetMaterialization(
+                    asset_key=RAW_PLAYLIST_KEY,
+                    partition=dt,
+                    description=f"landed object copied into the lake by {sensor_name}",
+                    metadata={
+                        "source_key": landing.url(obj.key),
+                        "copied_to": copied_to,
+                        "etag": obj.etag,
+                        "size_bytes": obj.size,
+                        "date_from": how,
+                    },
+                )
+            )
+            context.log.info(f"copied landed object {landing.url(obj.key)} ({how} → {dt}) to {copied_to}")
+        zones[LANDING_ZONE] = advance_zone(landing.root_url, listing, zone, now, lag)
+
+    # Listed after the copies, so the copies enter the cursor with their real ETag and
+    # LastModified and never trigger a second run on the next tick.
+    listing = [o for o in _json_objects(lake.list_objects(RAW_PREFIX)) if o.key.startswith(RAW_PREFIX + "/")]
+    zone = previous.zone(RAW_ZONE, lake.root_url)
+    outside: dict[str, list[ObjectInfo]] = defaultdict(list)
+    for obj in new_objects(listing, zone):
+        if obj.key in copied:
+            continue
+        dt = dt_from_key(obj.key)
+        if not in_range(dt, lake.url(obj.key)):
+            continue
+        triggers[dt].append((RAW_ZONE, obj.key, obj.etag))
+        outside[dt].append(obj)
+    zones[RAW_ZONE] = advance_zone(lake.root_url, listing, zone, now, lag)
+    events.extend(_outside_producer_events(context.instance, lake, outside))
+
+    if skipped:
+        shown = "; ".join(skipped[:_MAX_KEYS_IN_LOG]) + (f"; and {len(skipped) - _MAX_KEYS_IN_LOG} more" if len(skipped) > _MAX_KEYS_IN_LOG else "")
+        context.log.info(f"skipped {len(skipped)} new object(s): {shown}")
+    cursor = encode_cursor(SensorCursor(zones=zones))
+    run_requests = [
+        dg.RunRequest(partition_key=dt, run_key=run_key_for(dt, found), tags={"spotify_assets/new_raw_objects": str(len(found))})
+        for dt, found in sorted(triggers.items())
+    ]
+    if run_requests:
+        context.log.info("requested runs for " + ", ".join(f"{r.partition_key} ({r.run_key})" for r in run_requests))
+        return dg.SensorResult(run_requests=run_requests, asset_events=events, cursor=cursor)
+    looked_at = f"listed {len(listing)} objects under {raw_url}"
+    marks = f"cursor high-water mark {format_utc(zones[RAW_ZONE].mark)}"
+    if landing_url:
+        looked_at += f" and {landing_count} under {landing_url}"
+        marks += f", landing {format_utc(zones[LANDING_ZONE].mark)}"
+    also = f"; skipped {len(skipped)} new object(s) without a partition (see the log)" if skipped else ""
+    return dg.SensorResult(skip_reason=dg.SkipReason(f"no new raw objects: {looked_at} ({marks}){also}"), cursor=cursor)
+
+
+def _copy_unless_identical(lake: Lake, key: str, body: bytes) -> str:
+    """Write ``body`` at ``key`` unless the object there already holds exactly these bytes
+    (a re-copy after a lost cursor must not rewrite the lake: a rewrite changes a local
+    file's ETag and would look like a new object); returns the object's URL."""
+    try:
+        if lake.read_bytes(key) == body:
+            return lake.url(key)
+    except FileNotFoundError:
+        pass
+    return lake.write_bytes(key, body)
+
+
+def _outside_producer_events(
+    instance: dg.DagsterInstance, lake: Lake, outside: dict[str, list[ObjectInfo]]
+) -> list[dg.AssetMaterialization]:
+    """A ``raw_playlist`` materialization per partition whose new raw objects came from
+    another producer.
+
+    Objects from this project's own ``raw_playlist`` run are written before that run
+    records its materialization, so a partition whose latest materialization is not
+    older than its newest new object needs none. This costs one event-log query per
+    partition with new objects, instead of reading every object to look for our
+    extractor's fields. (Clock skew between S3 and this host can only add a redundant
+    materialization, never lose an object: the run is requested either way.)
+    """
+    events = []
+    for dt, objects in sorted(outside.items()):
+        newest = max(o.last_modified for o in objects)
+        records = instance.fetch_materializations(
+            dg.AssetRecordsFilter(asset_key=RAW_PLAYLIST_KEY, asset_partitions=[dt]), limit=1
+        ).records
+        if records and records[0].timestamp >= newest.timestamp():
+            continue
+        shown = sorted(objects, key=lambda o: o.key)[:_MAX_KEYS_IN_METADATA]
+        events.append(
+            dg.AssetMaterialization(
+                asset_key=RAW_PLAYLIST_KEY,
+                partition=dt,
+                description="raw objects put into the lake by another producer",
+                metadata={
+                    "source": "outside producer",
+                    "new_objects": len(objects),
+                    # {url: ETag}, the first 50 by key
+                    "raw_objects": dg.MetadataValue.json({lake.url(o.key): o.etag for o in shown}),
+                },
+            )
+        )
+    return events
+
+
+raw_playlist_sensor = build_raw_playlist_sensor()
