@@ -8,25 +8,22 @@ a folder or ``s3://bucket/prefix``.
 from __future__ import annotations
 
 import os
-import warnings
 from datetime import timedelta
 
 import dagster as dg
 
+from spotify_assets.assets.catalog import build_catalog_asset
 from spotify_assets.assets.raw import raw_playlist
 from spotify_assets.assets.tables import spotify_tables
 from spotify_assets.assets.trends import artist_daily_share, playlist_trends
 from spotify_assets.io_managers.parquet_io_manager import ParquetLakeIOManager
 from spotify_assets.io_managers.raw_json_io_manager import RawJsonIOManager
+from spotify_assets.resources.catalog_resources import build_catalog_resource
 from spotify_assets.resources.lake_resource import LakeResource
 from spotify_assets.resources.spotify_resource import SpotifyResource
 from spotify_assets.schedules import build_daily_playlist_schedule, build_daily_playlist_with_tables_schedule
 from spotify_assets.sensors.raw_playlist_sensor import DEFAULT_ASSET_SELECTION, build_raw_playlist_sensor
 from spotify_assets.settings import Settings, env
-
-
-# BackfillPolicy is "beta" in Dagster 1.13; single-run backfills are the point of it here.
-warnings.filterwarnings("ignore", category=dg.BetaWarning)
 
 
 def _secret(name: str):
@@ -37,6 +34,7 @@ def _secret(name: str):
 def build_resources(settings: Settings) -> dict:
     """The resources for ``settings.deployment`` (``local`` or ``aws``)."""
     return {
+        "catalog": build_catalog_resource(settings),  # DuckDB file locally, Glue crawler on aws
         "lake": LakeResource(lake_url=settings.lake_url),
         "raw_io_manager": RawJsonIOManager(lake_url=settings.lake_url),
         "table_io_manager": ParquetLakeIOManager(lake_url=settings.lake_url),
@@ -64,7 +62,7 @@ def with_daily_freshness(assets: list) -> list:
 def build_definitions(settings: Settings | None = None) -> dg.Definitions:
     """The ``Definitions`` for ``settings`` (default: read from the environment)."""
     settings = settings or Settings.from_env()
-    assets = [raw_playlist, spotify_tables, playlist_trends, artist_daily_share]
+    assets = [raw_playlist, spotify_tables, playlist_trends, artist_daily_share, build_catalog_asset(settings.deployment)]
     return dg.Definitions(
         assets=with_daily_freshness(assets),
         # New raw objects → the tables and everything downstream of them.

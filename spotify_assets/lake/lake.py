@@ -43,17 +43,14 @@ def make_filesystem(url: str) -> tuple[fsspec.AbstractFileSystem, str]:
     """``(filesystem, root path)`` for a folder path, ``file://`` URL or ``s3://`` URL.
 
     S3 uses ``AWS_ENDPOINT_URL`` when set (MinIO, moto, LocalStack). Listing caches are
-    off: the sensor must see objects written a moment ago.
+    off: the sensor must see objects written a moment ago. The S3 client itself is reused
+    (fsspec's instance cache, keyed by these arguments): creating one costs up to a second.
     """
     if url.startswith("s3://"):
         import s3fs
 
         endpoint = os.environ.get("AWS_ENDPOINT_URL") or None
-        fs = s3fs.S3FileSystem(
-            endpoint_url=endpoint,
-            use_listings_cache=False,
-            skip_instance_cache=True,
-        )
+        fs = s3fs.S3FileSystem(endpoint_url=endpoint, use_listings_cache=False)
         return fs, url[len("s3://") :].rstrip("/")
     path = url[len("file://") :] if url.startswith("file://") else url
     return fsspec.filesystem("file"), os.path.abspath(os.path.expanduser(path))

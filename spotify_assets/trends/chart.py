@@ -14,9 +14,6 @@ from datetime import date, timedelta
 
 import pandas as pd
 import pyarrow as pa
-from matplotlib import dates as mdates
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
 
 __all__ = ["CHART_SIZE_PX", "chart_history", "render_position_chart", "markdown_image"]
 
@@ -72,6 +69,12 @@ def render_position_chart(
     names = song_names or {}
     wide = frame.pivot_table(index=DT, columns="song_id", values="position", aggfunc="min", dropna=False).sort_index()
     x = [date.fromisoformat(d) for d in wide.index]
+
+    # Imported here: matplotlib costs seconds to import, and every process that loads
+    # the definitions would pay for it.
+    from matplotlib import dates as mdates
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
 
     fig = Figure(figsize=_FIG_SIZE_IN, dpi=_DPI)
     FigureCanvasAgg(fig)

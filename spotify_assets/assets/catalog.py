@@ -1,0 +1,48 @@
+"""``catalog``: the lake's four tables made queryable by name – DuckDB views locally, the
+Glue crawler (for Athena) on AWS. The work is the ``catalog`` resource's; see
+:mod:`spotify_assets.resources.catalog_resources`."""
+
+import dagster as dg
+
+from spotify_assets.lake.layout import TABLE_NAMES
+from spotify_assets.partitions import daily_partitions
+from spotify_assets.resources.catalog_resources import CatalogResource
+
+CATALOG_KINDS = {"local": {"duckdb"}, "aws": {"glue", "athena"}}
+
+_DESCRIPTIONS = {
+    "local": (
+        "The tables songs, albums, artists and playlist_entries as views in the DuckDB file SPOTIFY_DUCKDB_PATH, "
+        "over the lake's Parquet with dt (VARCHAR, YYYY-MM-DD) from the Hive folder; with the lake on S3 they are "
+        "Arrow datasets registered at query time instead. Query with `spotify-assets query \"SQL\"`."
+    ),
+    "aws": (
+        "The Glue crawler GLUE_CRAWLER_NAME catalogs the four table prefixes of the lake into the Glue database "
+        "GLUE_DATABASE (dt as a string partition key), so Athena can query them: `spotify-assets query \"SQL\"`."
+    ),
+}
+
+
+def build_catalog_asset(deployment: str) -> dg.AssetsDefinition:
+    """The ``catalog`` asset for ``deployment`` (``local`` or ``aws``; only its kinds and
+    description differ). Daily-partitioned like the tables and downstream of all four; it
+    reads the lake itself (no IO manager input) and stores nothing through an IO manager.
+    A backfill runs it once for the whole range: the catalog covers every partition anyway,
+    and on AWS each run is a crawl. Raises ``ValueError`` for another deployment."""
+    if deployment not in CATALOG_KINDS:
+        raise ValueError(f"catalog asset: unknown deployment {deployment!r}; expected 'local' or 'aws'")
+
+    @dg.asset(
+        name="catalog",
+        partitions_def=daily_partitions,
+        group_name="spotify",
+        deps=list(TABLE_NAMES),
+        kinds=CATALOG_KINDS[deployment],
+        backfill_policy=dg.BackfillPolicy.single_run(),
+        description=_DESCRIPTIONS[deployment],
+    )
+    def catalog_asset(context: dg.AssetExecutionContext, catalog: CatalogResource) -> dg.MaterializeResult:
+        metadata = catalog.refresh(context.log, context.partition_keys)
+        return dg.MaterializeResult(metadata=metadata)
+
+    return catalog_asset

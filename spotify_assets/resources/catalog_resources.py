@@ -1,0 +1,140 @@
+"""The resources behind the ``catalog`` asset (resource key ``catalog``), one per deployment,
+with one small interface, :meth:`CatalogResource.refresh`:
+
+- ``local``: :class:`DuckDBCatalogResource` – DuckDB views over the lake's Parquet;
+- ``aws``: :class:`GlueCatalogResource` – the Glue crawler (through
+  :class:`~spotify_assets.resources.glue_crawler_resource.GlueCrawlerResource`), after
+  which Athena can query the tables.
+
+:func:`build_catalog_resource` picks and configures one from :class:`Settings`.
+"""
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+import dagster as dg
+from pydantic import Field
+
+from spotify_assets.catalog.duckdb_catalog import DT_SQL_TYPE, CatalogSummary, refresh_catalog
+from spotify_assets.lake.layout import TABLE_NAMES
+from spotify_assets.resources.glue_crawler_resource import GlueCrawlerResource
+from spotify_assets.settings import Settings, env
+
+
+class CatalogResource(dg.ConfigurableResource):
+    """What the ``catalog`` asset needs of a catalog: :meth:`refresh`."""
+
+    def refresh(self, log: logging.Logger, partition_keys: Sequence[str]) -> dict[str, Any]:
+        """Make the lake's current tables queryable; return materialization metadata.
+
+        ``partition_keys``: the daily partitions (YYYY-MM-DD, UTC) of the run, for the
+        report; the catalog always covers every partition in the lake.
+        """
+        raise NotImplementedError(f"{type(self).__name__} does not implement refresh()")
+
+
+def catalog_metadata(summary: CatalogSummary, partition_keys: Sequence[str], log: logging.Logger) -> dict[str, Any]:
+    """Metadata for a refreshed DuckDB catalog: a Markdown ``tables`` overview,
+    ``<table>_rows`` and ``<table>_partitions`` (ints) per table, the run's partitions'
+    row counts per table, ``dt_type``, and where the catalog lives. Logs a warning for
+    each table that lacks one of the run's partitions."""
+    on_run: dict[str, dict[str, int | None]] = {}
+    for table in summary.tables:
+        on_run[table.name] = {dt: table.rows_by_partition.get(dt) for dt in partition_keys}
+        missing = [dt for dt in partition_keys if dt not in table.rows_by_partition]
+        if missing:
+            log.warning(f"catalog: {table.name} has no Parquet file for partition(s) {', '.join(missing)}")
+    metadata: dict[str, Any] = {"tables": dg.MetadataValue.md(summary.as_markdown())}
+    for table in summary.tables:
+        metadata[f"{table.name}_rows"] = dg.MetadataValue.int(table.rows)
+        metadata[f"{table.name}_partitions"] = dg.MetadataValue.int(len(table.partitions))
+    metadata["rows_in_run_partitions"] = dg.MetadataValue.json(on_run)
+    metadata["dt_type"] = DT_SQL_TYPE
+    metadata["lake"] = summary.lake_url
+    if summary.duckdb_path:
+        metadata["duckdb_path"] = dg.MetadataValue.path(summary.duckdb_path)
+        metadata["views"] = dg.MetadataValue.json([t.name for t in summary.tables])
+    else:
+        metadata["duckdb_path"] = "none: S3 lake, tables registered as Arrow datasets at query time (spotify-assets query)"
+    return metadata
+
+
+class DuckDBCatalogResource(CatalogResource):
+    """The local catalog: views ``songs``, ``albums``, ``artists``, ``playlist_entries``
+    in the DuckDB file ``duckdb_path`` over the Parquet of the lake at ``lake_url``
+    (see :mod:`spotify_assets.catalog.duckdb_catalog`)."""
+
+    lake_url: str = Field(description="SPOTIFY_LAKE_URL: a folder or s3://bucket/prefix")
+    duckdb_path: str = Field(description="SPOTIFY_DUCKDB_PATH: the DuckDB catalog file")
+
+    def refresh(self, log: logging.Logger, partition_keys: Sequence[str]) -> dict[str, Any]:
+        """Create/replace the views (folder lake) or check the Arrow datasets (S3 lake)
+        and report tables, partitions and row counts. Raises
+        :class:`~spotify_assets.catalog.duckdb_catalog.CatalogError` when the DuckDB file
+        cannot be opened, ``duckdb.Error`` when a Parquet file cannot be read."""
+        summary = refresh_catalog(self.lake_url, self.duckdb_path, log=log)
+        log.info(
+            "catalog: "
+            + ", ".join(f"{t.name} {t.rows} rows in {len(t.partitions)} partition(s)" for t in summary.tables)
+            + (f" → views in {summary.duckdb_path}" if summary.duckdb_path else " (S3 lake: Arrow datasets at query time)")
+        )
+        return catalog_metadata(summary, partition_keys, log)
+
+
+class GlueCatalogResource(CatalogResource):
+    """The AWS catalog: runs the Glue crawler whose S3 targets are the table prefixes, so
+    the Glue database (``crawler.database``) holds one table per lake table for Athena."""
+
+    crawler: GlueCrawlerResource
+
+    def refresh(self, log: logging.Logger, partition_keys: Sequence[str]) -> dict[str, Any]:
+        """Ensure the crawler, run a crawl and wait for it (Glue CreateCrawler/UpdateCrawler,
+        StartCrawler, GetCrawler). Returns the CrawlResult metadata plus ``glue_database``
+        and ``glue_s3_targets``. Raises ``ValueError`` when the role ARN is empty and
+        :class:`~spotify_assets.resources.glue_crawler_resource.GlueCrawlerError` when the
+        crawl fails or times out."""
+        if not self.crawler.role_arn:
+            raise ValueError(
+                f"Glue crawler {self.crawler.crawler_name!r}: GLUE_CRAWLER_ROLE_ARN is empty; "
+                "set the ARN of the IAM role the crawler assumes to read the lake"
+            )
+        result = self.crawler.run_crawl(log)
+        metadata: dict[str, Any] = dict(result.as_metadata())
+        metadata["glue_database"] = self.crawler.database
+        metadata["glue_s3_targets"] = dg.MetadataValue.json(list(self.crawler.s3_targets))
+        metadata["run_partitions"] = dg.MetadataValue.json(list(partition_keys))
+        return metadata
+
+
+def glue_s3_targets(lake_url: str) -> list[str]:
+    """One crawler S3 target per table prefix: ``s3://bucket/prefix/<table>/``.
+
+    Raises ``ValueError`` when ``lake_url`` is not an ``s3://`` URL (Glue crawls S3 only).
+    """
+    if not lake_url.startswith("s3://"):
+        raise ValueError(
+            f"SPOTIFY_ASSETS_ENV=aws needs the lake on S3: SPOTIFY_LAKE_URL={lake_url!r} is not an s3://bucket/prefix URL"
+        )
+    root = lake_url.rstrip("/")
+    return [f"{root}/{table}/" for table in TABLE_NAMES]
+
+
+def build_catalog_resource(settings: Settings) -> CatalogResource:
+    """The ``catalog`` resource of ``settings.deployment``.
+
+    ``local``: :class:`DuckDBCatalogResource` on ``SPOTIFY_LAKE_URL`` and
+    ``SPOTIFY_DUCKDB_PATH``. ``aws``: :class:`GlueCatalogResource` with the crawler from
+    ``GLUE_CRAWLER_NAME``, ``GLUE_DATABASE``, ``GLUE_CRAWLER_ROLE_ARN`` and one S3 target
+    per table (raises ``ValueError`` when the lake is not on S3).
+    """
+    if settings.deployment == "aws":
+        return GlueCatalogResource(
+            crawler=GlueCrawlerResource(
+                crawler_name=env("GLUE_CRAWLER_NAME"),
+                database=env("GLUE_DATABASE"),
+                role_arn=env("GLUE_CRAWLER_ROLE_ARN"),
+                s3_targets=glue_s3_targets(settings.lake_url),
+            )
+        )
+    return DuckDBCatalogResource(lake_url=settings.lake_url, duckdb_path=settings.duckdb_path)
