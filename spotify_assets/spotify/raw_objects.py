@@ -11,8 +11,8 @@ Accepted shapes (all met in real recordings):
 4. a bare list of items (pages concatenated by a recorder).
 
 Items carry their track under ``item`` (2026) or ``track`` (before; some carry both).
-Every item is classified here once (see ``classify_item``) so that a broken song item is
-reported with its position while reading, not deep inside table building.
+Every item is checked while reading (see ``classify_item``), so that a broken song item
+is reported with its position here, not deep inside table building.
 """
 
 from __future__ import annotations
@@ -32,7 +32,6 @@ __all__ = [
     "classify_item",
     "item_track",
     "parse_raw_document",
-    "paused_gc",
     "parse_raw_object",
 ]
 
@@ -115,7 +114,7 @@ def parse_raw_object(body: bytes | str, key: str) -> RawPlaylist:
         raise RawObjectError(key, f"empty object ({len(body) + bom} bytes of whitespace)")
     if head[:1] == b"<":
         raise RawObjectError(key, "an HTML page, not JSON (an error page saved as data?)")
-    with paused_gc():
+    with _paused_gc():
         try:
             document = orjson.loads(body)
         except orjson.JSONDecodeError as err:
@@ -124,7 +123,7 @@ def parse_raw_object(body: bytes | str, key: str) -> RawPlaylist:
 
 
 @contextmanager
-def paused_gc() -> Iterator[None]:
+def _paused_gc() -> Iterator[None]:
     """Pause the cyclic garbage collector while a large JSON tree is built and walked.
 
     Parsed JSON holds no reference cycles, yet creating ~200k dicts and lists triggers

@@ -318,6 +318,7 @@ def test_optional_fields_may_be_absent_or_odd():
     items = [
         {"item": {"id": "0Song00000000000000001", "name": "bare", "duration_ms": 5, "type": "track"}},
         _item("0Song00000000000000002", added_at="yesterday", popularity="high", album={"id": None}),
+        _item("0Song00000000000000003", added_at=20240101, explicit="yes"),
     ]
     tables = build_tables([_playlist(items)])
     songs = tables.songs.to_pylist()
@@ -327,8 +328,9 @@ def test_optional_fields_may_be_absent_or_odd():
         "explicit": None, "popularity": None, "track_number": None, "disc_number": None,
     }
     assert songs[1]["popularity"] is None  # a string where an integer belongs becomes null
-    assert tables.albums.num_rows == 0  # album without id: no album row
-    assert tables.playlist_entries["added_at"].to_pylist() == [None, None]
+    assert songs[2]["explicit"] is None
+    assert tables.albums.num_rows == 1  # album without id: no album row
+    assert tables.playlist_entries["added_at"].to_pylist() == [None, None, None]
 
 
 def test_added_at_keeps_milliseconds_and_offsets_in_utc():
