@@ -1,10 +1,10 @@
-"""``catalog``: the lake's four tables made queryable by name – DuckDB views locally, the
+"""``catalog``: the lake's tables made queryable by name – DuckDB views locally, the
 Glue crawler (for Athena) on AWS. The work is the ``catalog`` resource's; see
 :mod:`spotify_assets.resources.catalog_resources`."""
 
 import dagster as dg
 
-from spotify_assets.lake.layout import TABLE_NAMES
+from spotify_assets.catalog.tables import CATALOG_TABLE_NAMES
 from spotify_assets.partitions import daily_partitions
 from spotify_assets.resources.catalog_resources import CatalogResource
 
@@ -17,7 +17,7 @@ _DESCRIPTIONS = {
         "Arrow datasets registered at query time instead. Query with `spotify-assets query \"SQL\"`."
     ),
     "aws": (
-        "The Glue crawler GLUE_CRAWLER_NAME catalogs the four table prefixes of the lake into the Glue database "
+        "The Glue crawler GLUE_CRAWLER_NAME catalogs the table prefixes of the lake into the Glue database "
         "GLUE_DATABASE (dt as a string partition key), so Athena can query them: `spotify-assets query \"SQL\"`."
     ),
 }
@@ -25,7 +25,7 @@ _DESCRIPTIONS = {
 
 def build_catalog_asset(deployment: str) -> dg.AssetsDefinition:
     """The ``catalog`` asset for ``deployment`` (``local`` or ``aws``; only its kinds and
-    description differ). Daily-partitioned like the tables and downstream of all four; it
+    description differ). Daily-partitioned like the tables and downstream of all of them; it
     reads the lake itself (no IO manager input) and stores nothing through an IO manager.
     A backfill runs it once for the whole range: the catalog covers every partition anyway,
     and on AWS each run is a crawl. Raises ``ValueError`` for another deployment."""
@@ -36,7 +36,7 @@ def build_catalog_asset(deployment: str) -> dg.AssetsDefinition:
         name="catalog",
         partitions_def=daily_partitions,
         group_name="spotify",
-        deps=list(TABLE_NAMES),
+        deps=list(CATALOG_TABLE_NAMES),
         kinds=CATALOG_KINDS[deployment],
         backfill_policy=dg.BackfillPolicy.single_run(),
         description=_DESCRIPTIONS[deployment],

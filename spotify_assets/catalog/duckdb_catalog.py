@@ -1,5 +1,6 @@
-"""The local catalog: the lake's four tables (``songs``, ``albums``, ``artists``,
-``playlist_entries``) made queryable by name in DuckDB. No Dagster here.
+"""The local catalog: the lake's tables (``songs``, ``albums``, ``artists``,
+``playlist_entries``, ``playlist_trends``, ``artist_daily_share``) made queryable by name
+in DuckDB. No Dagster here.
 
 Folder lake: :func:`refresh_catalog` stores one VIEW per table in the DuckDB file
 (``SPOTIFY_DUCKDB_PATH``), over ``read_parquet('<lake>/<table>/*/*.parquet',
@@ -37,9 +38,9 @@ import pyarrow.fs as pafs
 
 from spotify_assets.catalog import QueryResult
 from spotify_assets.lake.lake import Lake
-from spotify_assets.lake.layout import TABLE_NAMES, dt_from_key
+from spotify_assets.catalog.tables import CATALOG_SCHEMAS, CATALOG_TABLE_NAMES
+from spotify_assets.lake.layout import dt_from_key
 from spotify_assets.settings import env
-from spotify_assets.spotify.schemas import TABLE_SCHEMAS
 
 __all__ = [
     "DT_COLUMN",
@@ -104,7 +105,7 @@ class CatalogSummary:
 
     ``lake_url``: the lake root; ``duckdb_path``: absolute path of the DuckDB file
     (``None`` for an S3 lake, whose tables live in no file); ``tables``: one
-    :class:`TableSummary` per table, in :data:`~spotify_assets.lake.layout.TABLE_NAMES`
+    :class:`TableSummary` per table, in :data:`~spotify_assets.catalog.tables.CATALOG_TABLE_NAMES`
     order.
     """
 
@@ -139,7 +140,7 @@ def _sql_identifier(name: str) -> str:
 
 def _table_schema(table: str) -> pa.Schema:
     """The table's schema from ``spotify/schemas.py`` plus the ``dt`` column."""
-    return TABLE_SCHEMAS[table].append(pa.field(DT_COLUMN, _DT_ARROW_TYPE))
+    return CATALOG_SCHEMAS[table].append(pa.field(DT_COLUMN, _DT_ARROW_TYPE))
 
 
 def partition_files(lake: Lake, table: str) -> dict[str, str]:
@@ -229,7 +230,7 @@ def _s3_partition_files(fs: pafs.FileSystem, lake: Lake, table: str) -> dict[str
 def _register_s3_tables(con: duckdb.DuckDBPyConnection, lake: Lake) -> dict[str, dict[str, str]]:
     fs = arrow_s3_filesystem()
     found = {}
-    for table in TABLE_NAMES:
+    for table in CATALOG_TABLE_NAMES:
         files = _s3_partition_files(fs, lake, table)
         # A registered name shadows a persistent view of the same name in the file.
         con.register(table, _arrow_table(lake, table, files, fs))
@@ -282,7 +283,7 @@ def refresh_catalog(lake_url: str, duckdb_path: str, log: logging.Logger | None 
         try:
             found = _register_s3_tables(con, lake)
             tables = []
-            for table in TABLE_NAMES:
+            for table in CATALOG_TABLE_NAMES:
                 files = found[table]
                 if not files:
                     log.warning(f"catalog: {table} has no Parquet files under {lake.url(table)}/ yet; it reads as an empty table")
@@ -296,7 +297,7 @@ def refresh_catalog(lake_url: str, duckdb_path: str, log: logging.Logger | None 
     os.makedirs(os.path.dirname(path), exist_ok=True)
     con = _open(path, read_only=False)
     try:
-        files_by_table = {table: partition_files(lake, table) for table in TABLE_NAMES}
+        files_by_table = {table: partition_files(lake, table) for table in CATALOG_TABLE_NAMES}
         con.execute("BEGIN TRANSACTION")
         for table, files in files_by_table.items():
             if files:
@@ -321,7 +322,7 @@ def refresh_catalog(lake_url: str, duckdb_path: str, log: logging.Logger | None 
 
 
 def connect(lake_url: str, duckdb_path: str) -> duckdb.DuckDBPyConnection:
-    """A DuckDB connection on which the four tables resolve against the lake at ``lake_url``.
+    """A DuckDB connection on which the catalog tables resolve against the lake at ``lake_url``.
 
     Opens ``duckdb_path`` read-only when it exists (so its own views, macros and tables
     stay usable and the file is never written), an in-memory database otherwise. Folder
@@ -344,7 +345,7 @@ def connect(lake_url: str, duckdb_path: str) -> duckdb.DuckDBPyConnection:
                 "SELECT view_name, sql FROM duckdb_views() WHERE NOT internal AND NOT temporary AND schema_name = 'main'"
             ).fetchall()
         )
-        for table in TABLE_NAMES:
+        for table in CATALOG_TABLE_NAMES:
             has_files = bool(partition_files(lake, table))  # a local listing: cheap
             if has_files and _sql_string(parquet_glob(lake, table)) in (stored.get(table) or ""):
                 continue

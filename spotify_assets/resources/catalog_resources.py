@@ -17,7 +17,7 @@ import dagster as dg
 from pydantic import Field
 
 from spotify_assets.catalog.duckdb_catalog import DT_SQL_TYPE, CatalogSummary, refresh_catalog
-from spotify_assets.lake.layout import TABLE_NAMES
+from spotify_assets.catalog.tables import CATALOG_TABLE_NAMES
 from spotify_assets.resources.glue_crawler_resource import GlueCrawlerResource
 from spotify_assets.settings import Settings, env
 
@@ -117,7 +117,7 @@ def glue_s3_targets(lake_url: str) -> list[str]:
             f"SPOTIFY_ASSETS_ENV=aws needs the lake on S3: SPOTIFY_LAKE_URL={lake_url!r} is not an s3://bucket/prefix URL"
         )
     root = lake_url.rstrip("/")
-    return [f"{root}/{table}/" for table in TABLE_NAMES]
+    return [f"{root}/{table}/" for table in CATALOG_TABLE_NAMES]
 
 
 def build_catalog_resource(settings: Settings) -> CatalogResource:

@@ -16,8 +16,10 @@ import boto3
 import dagster as dg
 import pyarrow.parquet as pq
 
+from spotify_assets.catalog.tables import CATALOG_TABLE_NAMES
 from spotify_assets.assets.raw import raw_playlist
 from spotify_assets.assets.tables import spotify_tables
+from spotify_assets.assets.trends import artist_daily_share, playlist_trends
 from spotify_assets.definitions import build_resources
 from spotify_assets.lake import layout
 from spotify_assets.lake.lake import Lake
@@ -87,10 +89,10 @@ def local_settings(lake_url: str, duckdb_path: str, deployment: str = "local") -
 
 def materialize_day(settings: Settings, dt: str, extra_assets=(), extra_resources=None, instance=None, raise_on_error=True):
     """One run of ``raw_playlist`` (records the landed objects: a past day never calls the
-    API) and ``spotify_tables`` for ``dt``, plus ``extra_assets``."""
+    API), ``spotify_tables`` and the trend tables for ``dt``, plus ``extra_assets``."""
     resources = {**build_resources(settings), **(extra_resources or {})}
     return dg.materialize(
-        [raw_playlist, spotify_tables, *extra_assets],
+        [raw_playlist, spotify_tables, playlist_trends, artist_daily_share, *extra_assets],
         partition_key=dt,
         resources=resources,
         instance=instance or dg.DagsterInstance.ephemeral(),
@@ -123,7 +125,7 @@ def shared_top50_lake(tmp_path_factory) -> tuple[str, dict[str, Snapshot]]:
 def parquet_rows(lake_url: str) -> dict[str, dict[str, int]]:
     """``{table: {dt: rows}}`` from the Parquet footers in the lake, read with plain boto3
     (S3) or the filesystem (folder): independent of the code under test."""
-    counts: dict[str, dict[str, int]] = {table: {} for table in layout.TABLE_NAMES}
+    counts: dict[str, dict[str, int]] = {table: {} for table in CATALOG_TABLE_NAMES}
     if lake_url.startswith("s3://"):
         bucket, _, prefix = lake_url[len("s3://") :].partition("/")
         s3 = boto3.session.Session().client("s3")

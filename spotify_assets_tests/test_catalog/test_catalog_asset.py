@@ -19,7 +19,8 @@ import requests
 from spotify_assets.assets.catalog import build_catalog_asset
 from spotify_assets.catalog.athena import AthenaQueryError, run_athena_query, wait_for_query
 from spotify_assets.lake.lake import Lake
-from spotify_assets.lake.layout import TABLE_NAMES, table_key
+from spotify_assets.catalog.tables import CATALOG_TABLE_NAMES as TABLE_NAMES
+from spotify_assets.lake.layout import table_key
 from spotify_assets.partitions import daily_partitions
 from spotify_assets.resources.catalog_resources import (
     GlueCatalogResource,

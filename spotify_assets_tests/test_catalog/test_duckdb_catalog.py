@@ -9,7 +9,9 @@ import pytest
 
 from spotify_assets.catalog.duckdb_catalog import DT_SQL_TYPE, connect, refresh_catalog, run_sql
 from spotify_assets.lake.lake import Lake
-from spotify_assets.lake.layout import TABLE_NAMES, table_key
+from spotify_assets.catalog.tables import CATALOG_SCHEMAS
+from spotify_assets.catalog.tables import CATALOG_TABLE_NAMES as TABLE_NAMES
+from spotify_assets.lake.layout import table_key
 from spotify_assets.spotify.schemas import TABLE_SCHEMAS
 from spotify_assets_tests.test_catalog import (
     ALL_DTS,
@@ -119,7 +121,7 @@ def test_refresh_stores_views_over_parquet_with_partitions_and_row_counts(top50,
     for table in TABLE_NAMES:
         columns = dict(con.execute(f"SELECT column_name, column_type FROM (DESCRIBE {table})").fetchall())
         assert columns["dt"] == DT_SQL_TYPE == "VARCHAR"
-        assert set(columns) == set(TABLE_SCHEMAS[table].names) | {"dt"}
+        assert set(columns) == set(CATALOG_SCHEMAS[table].names) | {"dt"}
     assert con.execute("SELECT count(*) FROM songs WHERE dt = '2024-05-11'").fetchone() == (50,)
     con.close()
 
@@ -250,3 +252,20 @@ def test_s3_lake_is_read_through_arrow_datasets(top50, s3_lake, tmp_path):
     assert [(row[0], row[3]) for row in counts] == [("2024-05-11", 50), ("2024-05-15", 50)]
     assert run_sql(con, "SELECT count(*) FROM albums").rows == [(0,)]
     con.close()
+
+
+def test_trend_tables_are_in_the_catalog(top50):
+    """The README's trend queries run on the catalog views of playlist_trends and artist_daily_share."""
+    snapshots = top50[2]
+    before = {e.song_id for e in snapshots["2024-05-11"].entries}
+    after = {e.song_id for e in snapshots["2024-05-15"].entries}
+    con = connect(top50[0], top50[1])
+    try:
+        new = run_sql(con, "SELECT song_id FROM playlist_trends WHERE dt = '2024-05-15' AND is_new_entry ORDER BY song_id")
+        left = run_sql(con, "SELECT song_id FROM playlist_trends WHERE dt = '2024-05-15' AND position IS NULL ORDER BY song_id")
+        shares = run_sql(con, "SELECT count(*) FROM artist_daily_share WHERE dt = '2024-05-15' AND share > 0")
+    finally:
+        con.close()
+    assert [r[0] for r in new.rows] == sorted(after - before)
+    assert [r[0] for r in left.rows] == sorted(before - after)
+    assert shares.rows[0][0] > 0
