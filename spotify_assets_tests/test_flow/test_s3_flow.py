@@ -1,0 +1,65 @@
+"""The whole event-driven flow on S3 (moto's server over HTTP), with the project's own
+definitions in `aws` mode: an object lands, the sensor fires, the requested run builds the
+tables on S3 and the catalog asset runs the Glue crawler."""
+
+import io
+import json
+
+import boto3
+import dagster as dg
+import pyarrow.parquet as pq
+
+from spotify_assets.definitions import build_definitions
+from spotify_assets.settings import Settings
+from spotify_assets_tests.expected import expected_entries
+from spotify_assets_tests.fixtures.moto import LAKE_BUCKET, REGION, set_glue_crawl_transition_immediate
+from spotify_assets_tests.samples import sample_path
+
+LANDING_BUCKET = "spotify-landing-flow"
+SEED_KEY = "raw_data/to_processed/spotify_raw_2023-10-27 08:15:00.000000.json"  # the seed Lambda's naming
+
+
+def test_landed_object_to_tables_on_s3_and_a_glue_crawl(s3_lake, aws_env, monkeypatch):
+    s3 = boto3.session.Session(region_name=REGION).client("s3")
+    s3.create_bucket(Bucket=LANDING_BUCKET)
+    monkeypatch.setenv("SPOTIFY_ASSETS_ENV", "aws")
+    monkeypatch.setenv("SPOTIFY_LANDING_URL", f"s3://{LANDING_BUCKET}/raw_data/to_processed/")
+    monkeypatch.setenv("GLUE_CRAWLER_ROLE_ARN", "arn:aws:iam::123456789012:role/spotify-assets-crawler")
+    set_glue_crawl_transition_immediate(aws_env)
+    body = sample_path("rahmah95/spotify_data.json").read_bytes()
+    s3.put_object(Bucket=LANDING_BUCKET, Key=SEED_KEY, Body=body)
+
+    defs = build_definitions(Settings.from_env())
+    sensor = defs.resolve_sensor_def("raw_playlist_sensor")
+    instance = dg.DagsterInstance.ephemeral()
+    resources = {"lake": defs.resources["lake"]}
+    first = sensor(dg.build_sensor_context(instance=instance, resources=resources))
+    (request,) = first.run_requests
+    assert request.partition_key == "2023-10-27"
+    assert [e.partition for e in first.asset_events] == ["2023-10-27"]  # the copy is a raw_playlist materialization
+    assert not sensor(dg.build_sensor_context(cursor=first.cursor, instance=instance, resources=resources)).run_requests
+
+    job = defs.resolve_job_def(sensor.job_name)
+    assert {k.to_user_string() for k in job.asset_layer.executable_asset_keys} >= {"songs", "albums", "artists", "playlist_entries", "catalog"}
+    result = job.execute_in_process(partition_key=request.partition_key, instance=instance)
+    assert result.success
+
+    items = json.loads(body)["items"]
+    key = "lake/playlist_entries/dt=2023-10-27/data.parquet"
+    entries = pq.read_table(io.BytesIO(s3.get_object(Bucket=LAKE_BUCKET, Key=key)["Body"].read()))
+    got = list(zip(entries["playlist_id"].to_pylist(), entries["position"].to_pylist(), entries["song_id"].to_pylist(), entries["added_at"].to_pylist()))
+    assert got == expected_entries("37i9dQZEVXbNG2KDcFcKOF", items)
+    listed = {o["Key"] for o in s3.list_objects_v2(Bucket=LAKE_BUCKET, Prefix="lake/")["Contents"]}
+    for table in ("songs", "albums", "artists", "playlist_entries"):
+        assert f"lake/{table}/dt=2023-10-27/data.parquet" in listed
+    # The landed object was copied into the raw zone and left where it was.
+    assert s3.get_object(Bucket=LANDING_BUCKET, Key=SEED_KEY)["Body"].read() == body
+    assert any(k.startswith("lake/raw_playlist/dt=2023-10-27/") for k in listed)
+
+    glue = boto3.session.Session(region_name=REGION).client("glue")
+    crawler = glue.get_crawler(Name="spotify_assets_crawler")["Crawler"]
+    assert crawler["DatabaseName"] == "spotify_assets"
+    assert {t["Path"] for t in crawler["Targets"]["S3Targets"]} >= {f"s3://{LAKE_BUCKET}/lake/{t}/" for t in ("songs", "albums", "artists", "playlist_entries")}
+    catalog = result.asset_materializations_for_node("catalog")[0].metadata
+    assert catalog["glue_crawler"].value == "spotify_assets_crawler"
+    assert catalog["glue_crawl_status"].value in ("SUCCEEDED", "COMPLETED")  # moto says COMPLETED
