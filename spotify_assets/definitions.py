@@ -72,6 +72,9 @@ def build_definitions(settings: Settings | None = None) -> dg.Definitions:
             build_daily_playlist_with_tables_schedule(dg.AssetSelection.assets("raw_playlist").downstream()),
         ],
         resources=build_resources(settings),
+        # Steps here are short and mostly a chain; a process per step would spend seconds
+        # importing for each. The run itself is still launched in its own process.
+        executor=dg.in_process_executor,
     )
 
 
