@@ -167,6 +167,17 @@ class GlueCrawlerResource(dg.ConfigurableResource):
             differences.append(f"schema-change policy {policy} → {desired_policy}")
         return differences
 
+    def _crawler_settings(self) -> dict[str, Any]:
+        """Keyword arguments of Glue's CreateCrawler/UpdateCrawler from the configuration."""
+        return {
+            "Name": self.crawler_name,
+            "Role": self.role_arn,
+            "DatabaseName": self.database,
+            "Targets": self._desired_targets(),
+            "TablePrefix": self.table_prefix,
+            "SchemaChangePolicy": self._desired_schema_change_policy(),
+        }
+
     def _ensure_crawler(self, glue: Any, log: logging.Logger) -> bool:
         self._ensure_database(glue, log)
         try:
@@ -175,14 +186,7 @@ class GlueCrawlerResource(dg.ConfigurableResource):
             if _error_code(error) != "EntityNotFoundException":
                 raise
             try:
-                glue.create_crawler(
-                    Name=self.crawler_name,
-                    Role=self.role_arn,
-                    DatabaseName=self.database,
-                    Targets=self._desired_targets(),
-                    TablePrefix=self.table_prefix,
-                    SchemaChangePolicy=self._desired_schema_change_policy(),
-                )
+                glue.create_crawler(**self._crawler_settings())
             except ClientError as create_error:
                 if _error_code(create_error) == "AlreadyExistsException":  # created concurrently
                     return False
@@ -203,14 +207,7 @@ class GlueCrawlerResource(dg.ConfigurableResource):
                 "; ".join(differences),
             )
             try:
-                glue.update_crawler(
-                    Name=self.crawler_name,
-                    Role=self.role_arn,
-                    DatabaseName=self.database,
-                    Targets=self._desired_targets(),
-                    TablePrefix=self.table_prefix,
-                    SchemaChangePolicy=self._desired_schema_change_policy(),
-                )
+                glue.update_crawler(**self._crawler_settings())
             except ClientError as error:
                 # A running crawler cannot be updated; the crawl under way is joined and
                 # the update is retried on the next run.
