@@ -4,8 +4,9 @@ Subcommands:
 
 - ``query "SQL"``: run SQL on the catalog and print an aligned text table – the local
   DuckDB catalog (``SPOTIFY_ASSETS_ENV=local``, default) or Athena (``aws``).
+- ``authorize``: OAuth once for a Spotify user; prints SPOTIFY_REFRESH_TOKEN once.
 
-To add a subcommand (e.g. ``authorize``), write ``add_<name>_command(subparsers)`` that
+To add a subcommand, write ``add_<name>_command(subparsers)`` that
 adds its parser and sets ``func`` (``args -> exit code``) with ``set_defaults``, and append
 it to :data:`SUBCOMMANDS`. Heavy imports (duckdb, boto3) stay inside the commands so that
 ``--help`` is quick.
@@ -23,6 +24,7 @@ from decimal import Decimal
 from typing import Any
 
 from spotify_assets.catalog import QueryResult
+from spotify_assets.spotify.authorize import add_authorize_command
 
 EXIT_OK = 0
 EXIT_UNAVAILABLE = 1
@@ -159,7 +161,7 @@ def add_query_command(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=_run_query)
 
 
-SUBCOMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [add_query_command]
+SUBCOMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [add_query_command, add_authorize_command]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -12,7 +12,7 @@ from spotify_assets.resources.lake_resource import LakeResource
 from spotify_assets.resources.spotify_resource import SpotifyResource
 from spotify_assets.spotify.errors import SpotifyExtractionError, SpotifyTransientError
 from spotify_assets.spotify.extract import extract_playlist
-from spotify_assets.spotify.raw_objects import parse_raw_document
+from spotify_assets.spotify.raw_objects import RawObjectError, parse_raw_document
 from spotify_assets.spotify.tables import build_tables
 from spotify_assets.transform import parse_objects
 
@@ -71,44 +71,80 @@ def _materialise(context: dg.AssetExecutionContext, spotify: SpotifyResource, la
             raise dg.Failure("SPOTIFY_PLAYLIST_IDS is empty: name the playlists to extract (comma-separated ids, URIs or URLs).", allow_retries=False)
     documents: dict[str, dict] = {}
     failures: dict[str, SpotifyExtractionError] = {}
-    for playlist_id in playlist_ids:
+    not_attempted: list[str] = []
+    for index, playlist_id in enumerate(playlist_ids):
         context.log.info(f"extracting playlist {playlist_id}")
         try:
             documents[playlist_id] = extract_playlist(reader, playlist_id, page_size=spotify.page_size, log=context.log)
         except SpotifyExtractionError as error:
             context.log.error(str(error))
             failures[playlist_id] = error
+            if error.affects_all_playlists:
+                # Bad credentials, quota or a long rate limit: every further request would
+                # fail the same way (and count against the quota), so stop here.
+                not_attempted = playlist_ids[index + 1 :]
+                break
     if documents:
         # Stored even when another playlist failed: the good ones are not lost.
         yield dg.Output(documents, metadata=_extraction_metadata(documents, reader.request_count, reader.source))
     if failures:
-        names = "; ".join(f"{pid}: {err}" for pid, err in failures.items())
-        transient = all(isinstance(err, SpotifyTransientError) for err in failures.values())
-        raise dg.Failure(
-            description=f"{len(failures)} of {len(playlist_ids)} playlists failed ({names})",
-            metadata={"failed_playlists": dg.MetadataValue.json(sorted(failures))},
-            allow_retries=transient,
-        )
+        raise _extraction_failure(playlist_ids, failures, not_attempted)
+
+
+def _extraction_failure(playlist_ids: list[str], failures: dict[str, SpotifyExtractionError], not_attempted: list[str]) -> dg.Failure:
+    """The step's failure naming every playlist not stored and why.
+
+    Retried by the RetryPolicy only when every failure is transient (5xx, timeouts);
+    403/404, quota, rate limit and credential errors would fail again the same way.
+    """
+    names = "; ".join(f"{pid}: {err}" for pid, err in failures.items())
+    description = f"{len(failures)} of {len(playlist_ids)} playlists failed ({names})"
+    if not_attempted:
+        description += f"; not attempted after that error: {', '.join(not_attempted)}"
+    transient = all(err.transient for err in failures.values())
+    return dg.Failure(
+        description=description,
+        metadata={
+            "failed_playlists": dg.MetadataValue.json(sorted(failures)),
+            "not_attempted_playlists": dg.MetadataValue.json(not_attempted),
+        },
+        allow_retries=transient,
+    )
 
 
 def _extraction_metadata(documents: dict[str, dict], api_requests: int, source: str) -> dict:
+    """Materialization metadata of extracted documents. A document the table step will not
+    be able to read is still stored as the API answered it (the tables step reports it by
+    key); here it is listed under ``unreadable`` instead of failing the extraction."""
     rows = []
     skipped_total: dict[str, int] = {}
+    unreadable: dict[str, str] = {}
     for playlist_id, document in documents.items():
-        playlist = parse_raw_document(document, f"{playlist_id}.json")
-        skipped = build_tables([playlist]).skipped_items
+        try:
+            playlist = parse_raw_document(document, f"{playlist_id}.json")
+            skipped = build_tables([playlist]).skipped_items
+        except RawObjectError as error:
+            unreadable[playlist_id] = error.reason
+            rows.append(f"| {playlist_id} | (unreadable: {_md(error.reason)}) | | |")
+            continue
         for reason, count in skipped.items():
             skipped_total[reason] = skipped_total.get(reason, 0) + count
-        rows.append(f"| {playlist_id} | {playlist.playlist_name or ''} | {playlist.snapshot_id or ''} | {len(playlist.items)} |")
+        rows.append(f"| {playlist_id} | {_md(playlist.playlist_name)} | {_md(playlist.snapshot_id)} | {len(playlist.items)} |")
     table = "| playlist_id | name | snapshot_id | items |\n|---|---|---|---|\n" + "\n".join(rows)
     return {
         "playlists": dg.MetadataValue.md(table),
         "playlist_count": len(documents),
-        "items": sum(len(d["items"]["items"]) for d in documents.values()),
+        "items": sum(len((d.get("items") or {}).get("items") or []) for d in documents.values()),
         "skipped_items": dg.MetadataValue.json(skipped_total),
+        "unreadable": dg.MetadataValue.json(unreadable),
         "api_requests": api_requests,
         "source": source,
     }
+
+
+def _md(text: str | None) -> str:
+    """``text`` safe inside a Markdown table cell (playlist names may hold ``|`` or newlines)."""
+    return " ".join((text or "").split()).replace("|", "\\|")
 
 
 def _record_landed_objects(context: dg.AssetExecutionContext, lake: Lake, dt: str, today: str):

@@ -2,8 +2,19 @@
 turned into four Parquet tables, in one step so that each raw object is parsed once."""
 
 
-import dagster as dg
+from datetime import date, timedelta
 
+import dagster as dg
+import pyarrow as pa
+
+from spotify_assets.checks.table_checks import (
+    CheckOutcome,
+    combine,
+    keys_unique_and_not_null,
+    references_exist,
+    row_count_drop,
+    row_counts_by_partition,
+)
 from spotify_assets.lake.layout import TABLE_NAMES, RawObject
 from spotify_assets.partitions import daily_partitions
 from spotify_assets.transform import build_partition_tables
@@ -16,6 +27,61 @@ TABLE_DESCRIPTIONS = {
 }
 
 RAW_OBJECTS_VALID = "raw_objects_valid"
+KEY_UNIQUE_NOT_NULL = "key_unique_not_null"
+REFERENTIAL_INTEGRITY = "referential_integrity"
+ROW_COUNT_NO_SHARP_DROP = "row_count_no_sharp_drop"
+
+# Key columns of each table (unique per dt).
+TABLE_KEYS = {
+    "songs": ("song_id",),
+    "albums": ("album_id",),
+    "artists": ("artist_id",),
+    "playlist_entries": ("playlist_id", "position"),
+}
+# (child table, column, parent table, column): each non-null child value (list elements
+# too) must be a key of the parent on the same day.
+REFERENCES = (
+    ("playlist_entries", "song_id", "songs", "song_id"),
+    ("songs", "album_id", "albums", "album_id"),
+    ("songs", "artist_ids", "artists", "artist_id"),
+    ("albums", "artist_ids", "artists", "artist_id"),
+)
+
+
+def _check_specs() -> list[dg.AssetCheckSpec]:
+    """The checks evaluated on the built tables, inside the multi-asset's step.
+
+    Key and reference checks are blocking: a duplicate or dangling id would silently
+    multiply or drop rows in every join downstream (trends). The row-count check only
+    warns: a playlist can legitimately shrink.
+    """
+    specs = [
+        dg.AssetCheckSpec(
+            RAW_OBJECTS_VALID,
+            asset="playlist_entries",
+            description="Every raw object of the partition could be read; a failure names each bad object and why.",
+        )
+    ]
+    for name, key in TABLE_KEYS.items():
+        specs.append(
+            dg.AssetCheckSpec(
+                KEY_UNIQUE_NOT_NULL, asset=name, blocking=True, description=f"({', '.join(key)}) is never null and unique per dt."
+            )
+        )
+    for child in dict.fromkeys(c for c, _, _, _ in REFERENCES):
+        targets = ", ".join(f"{col} → {parent}.{pcol}" for c, col, parent, pcol in REFERENCES if c == child)
+        specs.append(
+            dg.AssetCheckSpec(REFERENTIAL_INTEGRITY, asset=child, blocking=True, description=f"Every {targets} exists on the same dt.")
+        )
+    for name in TABLE_NAMES:
+        specs.append(
+            dg.AssetCheckSpec(
+                ROW_COUNT_NO_SHARP_DROP,
+                asset=name,
+                description="WARN when a partition has fewer than half the rows of the previous day's partition.",
+            )
+        )
+    return specs
 
 
 @dg.multi_asset(
@@ -28,13 +94,7 @@ RAW_OBJECTS_VALID = "raw_objects_valid"
     # A backfill of any range runs as one run; the IO manager splits outputs per day.
     backfill_policy=dg.BackfillPolicy.single_run(),
     group_name="spotify",
-    check_specs=[
-        dg.AssetCheckSpec(
-            RAW_OBJECTS_VALID,
-            asset="playlist_entries",
-            description="Every raw object of the partition could be read; a failure names each bad object and why.",
-        )
-    ],
+    check_specs=_check_specs(),
 )
 def spotify_tables(context: dg.AssetExecutionContext, raw_playlist: list[RawObject]):
     """Parse each raw object of the run's partitions once and build the four tables."""
@@ -66,3 +126,63 @@ def spotify_tables(context: dg.AssetExecutionContext, raw_playlist: list[RawObje
         ),
         metadata={"bad_objects": dg.MetadataValue.json(result.bad_objects), "raw_objects": len(result.playlists)},
     )
+    yield from _table_check_results(context, result.tables, keys)
+
+
+def _table_check_results(context: dg.AssetExecutionContext, tables: dict[str, pa.Table], keys: list[str]):
+    """Key, reference and row-count check results for the built ``tables`` (with ``dt``)."""
+    for name, key in TABLE_KEYS.items():
+        yield _result(context, name, KEY_UNIQUE_NOT_NULL, keys_unique_and_not_null(tables[name], key, name))
+    by_child: dict[str, list[CheckOutcome]] = {}
+    for child, column, parent, parent_column in REFERENCES:
+        outcome = references_exist(tables[child], column, tables[parent], parent_column, child, parent)
+        by_child.setdefault(child, []).append(outcome)
+    for child, outcomes in by_child.items():
+        yield _result(context, child, REFERENTIAL_INTEGRITY, combine(outcomes))
+    for name in TABLE_NAMES:
+        current = row_counts_by_partition(tables[name], keys)
+        outcome = row_count_drop(name, current, _previous_row_counts(context, name, keys, current))
+        yield _result(context, name, ROW_COUNT_NO_SHARP_DROP, outcome, dg.AssetCheckSeverity.WARN)
+
+
+def _result(
+    context: dg.AssetExecutionContext, asset: str, check: str, outcome: CheckOutcome, severity=dg.AssetCheckSeverity.ERROR
+) -> dg.AssetCheckResult:
+    if not outcome.passed:
+        log = context.log.warning if severity == dg.AssetCheckSeverity.WARN else context.log.error
+        log(f"check {asset}.{check} failed: {outcome.description}")
+    return dg.AssetCheckResult(
+        asset_key=asset,
+        check_name=check,
+        passed=outcome.passed,
+        severity=severity,
+        description=outcome.description,
+        metadata={k: dg.MetadataValue.json(v) if isinstance(v, (dict, list)) else v for k, v in outcome.metadata.items()},
+    )
+
+
+def _previous_row_counts(
+    context: dg.AssetExecutionContext, name: str, keys: list[str], current: dict[str, int]
+) -> dict[str, tuple[str, int] | None]:
+    """``{dt: (previous day, its rows) or None}``: from this run's own rows when the previous
+    day is in the run, else from the instance's latest materialization of that partition
+    (``dagster/row_count``, or ``rows_by_partition`` of a multi-partition run). None when
+    the previous day was never materialised or its metadata has no row count."""
+    out: dict[str, tuple[str, int] | None] = {}
+    for dt in keys:
+        previous = (date.fromisoformat(dt) - timedelta(days=1)).isoformat()
+        if previous in current:
+            out[dt] = (previous, current[previous])
+            continue
+        records = context.instance.fetch_materializations(
+            dg.AssetRecordsFilter(asset_key=dg.AssetKey(name), asset_partitions=[previous]), limit=1
+        ).records
+        rows = None
+        if records and records[0].asset_materialization is not None:
+            metadata = records[0].asset_materialization.metadata
+            if "dagster/row_count" in metadata:
+                rows = metadata["dagster/row_count"].value
+            elif "rows_by_partition" in metadata:
+                rows = (metadata["rows_by_partition"].value or {}).get(previous)
+        out[dt] = (previous, int(rows)) if rows is not None else None
+    return out

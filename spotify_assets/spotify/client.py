@@ -4,12 +4,23 @@
 - ``GET /playlists/{id}`` (metadata, items left out with ``fields``) and
   ``GET /playlists/{id}/items`` pages of 50: the old ``/tracks`` answers 403 in
   development mode.
-- 429 is taken out of urllib3's retry list: spotipy's default would sleep on
-  Retry-After without bound (spotipy issues #766, #1224). We wait ourselves when
-  Retry-After is at most ``max_retry_after_s`` and fail at once otherwise; a body with
-  ``"reason": "QUOTA_EXCEEDED"`` fails at once.
-- 5xx, connection errors and timeouts: bounded retries with exponential backoff.
-- 401: the cached access token is dropped and the request retried once.
+- urllib3 never retries: spotipy's own session would sleep on Retry-After without bound
+  (spotipy issues #766, #1224), and ``status_forcelist=()`` does not switch that off
+  (spotipy 2.26 reads it as ``status_forcelist or default_retry_codes``, so 429/5xx were
+  retried inside urllib3 and reached us as a header-less 429 "Max Retries", hiding
+  Retry-After, QUOTA_EXCEEDED and the real 5xx status). We therefore hand spotipy plain
+  ``requests.Session`` objects (requests' default adapter: no retries) for the API and
+  for the token endpoint, and retry in :meth:`SpotifyClient._call` only:
+- 429: wait when Retry-After is at most ``max_retry_after_s``, fail at once otherwise;
+  a body with ``"reason": "QUOTA_EXCEEDED"`` fails at once.
+- 5xx, connection errors, timeouts (API and token endpoint alike) and 200 answers whose
+  body is not a JSON object: bounded retries with exponential backoff.
+- 401: the cached access token is dropped and the request retried once; a second 401
+  is an authorisation error.
+- Token endpoint refusals (``invalid_grant``, ``invalid_client``, ...) fail at once with
+  what to do; other 4xx of the API fail at once (403/404 name the playlist).
+
+Messages never contain the client secret, the refresh token or an access token.
 """
 
 from __future__ import annotations
@@ -17,6 +28,8 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterator
+from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
 
 import requests
 import spotipy
@@ -28,6 +41,7 @@ from spotify_assets.spotify.errors import (
     SpotifyPlaylistAccessError,
     SpotifyQuotaExceededError,
     SpotifyRateLimitError,
+    SpotifyRequestError,
     SpotifyTransientError,
 )
 
@@ -44,13 +58,19 @@ REAUTHORISE_HINT = (
     "Since 2026 user refresh tokens expire 6 months after authorisation, and they stop working when the user "
     "revokes the app. Run `spotify-assets authorize` to authorise again and put the new token in SPOTIFY_REFRESH_TOKEN."
 )
+# Longest piece of an error body quoted in a message (an HTML error page can be large).
+MAX_QUOTED_CHARS = 200
 
 
 class SpotifyClient:
     """Reads playlists from the Spotify Web API through spotipy.
 
-    ``request_count`` counts every HTTP request sent to the Web API (retries included,
-    token requests excluded).
+    ``request_count`` counts every answered HTTP request to the Web API (retries included;
+    token requests and requests that timed out without an answer excluded). ``max_retry_after_s`` (seconds): longest 429 Retry-After
+    waited for; ``max_attempts``: attempts per request for 429, 5xx, timeouts and
+    unreadable answers; ``backoff_s`` (seconds): first backoff, doubled per attempt;
+    ``request_timeout_s`` (seconds): per HTTP request, token requests included.
+    Errors raised: see :mod:`spotify_assets.spotify.errors`.
     """
 
     source = "spotify-web-api"
@@ -70,10 +90,15 @@ class SpotifyClient:
     ):
         self.log = log or logging.getLogger(__name__)
         self.max_retry_after_s = max_retry_after_s
-        self.max_attempts = max_attempts
+        self.max_attempts = max(1, max_attempts)
         self.backoff_s = backoff_s
         self.request_count = 0
         self._cache = MemoryCacheHandler()
+        # Plain sessions: requests' default adapter never retries (see the module docstring).
+        self._api_session = requests.Session()
+        self._token_session = requests.Session()
+        self._last_token_status: int | None = None
+        self._token_session.hooks["response"].append(self._record_token_status)
         if refresh_token:
             auth = SpotifyOAuth(
                 client_id=client_id,
@@ -82,24 +107,31 @@ class SpotifyClient:
                 scope=OAUTH_SCOPES,
                 cache_handler=self._cache,
                 open_browser=False,
+                requests_session=self._token_session,
+                requests_timeout=request_timeout_s,  # spotipy's default is None: wait forever
             )
             # An expired cached token makes spotipy refresh with this refresh token.
             self._cache.save_token_to_cache(
                 {"access_token": "", "refresh_token": refresh_token, "expires_at": 0, "scope": OAUTH_SCOPES, "token_type": "Bearer", "expires_in": 0}
             )
         else:
-            auth = SpotifyClientCredentials(client_id=client_id, client_secret=client_secret, cache_handler=self._cache)
+            auth = SpotifyClientCredentials(
+                client_id=client_id,
+                client_secret=client_secret,
+                cache_handler=self._cache,
+                requests_session=self._token_session,
+                requests_timeout=request_timeout_s,
+            )
         auth.OAUTH_TOKEN_URL = token_url
         self._auth = auth
-        self.sp = spotipy.Spotify(
-            auth_manager=auth,
-            requests_timeout=request_timeout_s,
-            retries=0,  # retries are ours (below), so that every wait is bounded and logged
-            status_retries=0,
-            status_forcelist=(),
-        )
+        self.sp = spotipy.Spotify(auth_manager=auth, requests_session=self._api_session, requests_timeout=request_timeout_s)
         self.sp.prefix = api_base_url if api_base_url.endswith("/") else api_base_url + "/"
-        self.sp._session.hooks["response"].append(self._count_request)
+        self._api_session.hooks["response"].append(self._count_request)
+
+    def _record_token_status(self, response, *args, **kwargs):
+        # spotipy's SpotifyOauthError drops the HTTP status; we need it to tell a refused
+        # grant (400/401: permanent) from a token endpoint in trouble (5xx/429: transient).
+        self._last_token_status = response.status_code
 
     def _count_request(self, response, *args, **kwargs):
         self.request_count += 1
@@ -111,41 +143,73 @@ class SpotifyClient:
         else:
             self._cache.save_token_to_cache(None)
 
-    def _call(self, what: str, playlist_id: str, fn, *args, **kwargs):
-        """Run one API call with the fault handling described in the module docstring."""
+    def _call(self, what: str, playlist_id: str, fn, *args, **kwargs) -> dict:
+        """Run one API call (``fn(*args, **kwargs)``, a spotipy method) with the fault handling
+        described in the module docstring; returns its JSON object.
+
+        ``what`` words log lines and messages (e.g. ``"playlist X metadata"``); 403/404 name
+        ``playlist_id``. Raises the errors of :mod:`spotify_assets.spotify.errors`.
+        """
         refreshed = False
         attempt = 0
         while True:
             attempt += 1
+            self._last_token_status = None
             try:
-                return fn(*args, **kwargs)
+                result = fn(*args, **kwargs)
             except SpotifyOauthError as error:
-                raise self._auth_error(error) from None
+                status = self._last_token_status
+                if status is not None and (status >= 500 or status == 429):
+                    if attempt < self.max_attempts:
+                        self._backoff(what, f"token endpoint answered HTTP {status}", attempt)
+                        continue
+                    raise SpotifyTransientError(
+                        f"{what}: Spotify's token endpoint answered HTTP {status} after {attempt} attempt(s): {_quote(error.error)}"
+                    ) from None
+                raise self._auth_error(error, status) from None
             except spotipy.SpotifyException as error:
                 status = error.http_status
-                if status == 401 and not refreshed:
-                    refreshed = True
-                    self.log.info(f"{what}: access token rejected (401); refreshing it and retrying once")
-                    self._drop_access_token()
-                    continue
+                if status == 401:
+                    if not refreshed:
+                        refreshed = True
+                        self.log.info(f"{what}: access token rejected (401); refreshing it and retrying once")
+                        self._drop_access_token()
+                        continue
+                    raise SpotifyAuthError(
+                        f"{what}: Spotify rejected a freshly obtained access token (401: {_quote(error.msg)}). "
+                        "Check that the app and the user's authorisation are still valid; if the refresh token was "
+                        "revoked, run `spotify-assets authorize` and put the new token in SPOTIFY_REFRESH_TOKEN."
+                    ) from None
                 if status == 429:
                     self._wait_for_rate_limit(what, error, attempt)
                     continue
                 if status in (403, 404):
                     raise self._access_error(playlist_id, status) from None
-                if status >= 500 and attempt < self.max_attempts:
-                    self._backoff(what, f"HTTP {status}", attempt)
-                    continue
-                raise SpotifyTransientError(f"{what}: Spotify answered HTTP {status} after {attempt} attempt(s): {_first_line(error.msg)}") from None
-            except (requests.Timeout, requests.ConnectionError) as error:
+                if status >= 500:
+                    if attempt < self.max_attempts:
+                        self._backoff(what, f"HTTP {status}", attempt)
+                        continue
+                    raise SpotifyTransientError(f"{what}: Spotify answered HTTP {status} after {attempt} attempt(s): {_quote(error.msg)}") from None
+                raise SpotifyRequestError(f"{what}: Spotify answered HTTP {status}: {_quote(error.msg)}; the request is not retried") from None
+            except (requests.Timeout, requests.ConnectionError, requests.exceptions.JSONDecodeError) as error:
+                # JSONDecodeError: only the token endpoint path lets it through (a 200 that is not JSON).
+                reason = "token endpoint answered a body that is not JSON" if isinstance(error, ValueError) else type(error).__name__
                 if attempt < self.max_attempts:
-                    self._backoff(what, type(error).__name__, attempt)
+                    self._backoff(what, reason, attempt)
                     continue
-                raise SpotifyTransientError(f"{what}: {type(error).__name__} after {attempt} attempt(s)") from None
+                raise SpotifyTransientError(f"{what}: {reason}, after {attempt} attempt(s)") from None
+            # spotipy returns None for a 200 whose body is not JSON (a proxy's or captive
+            # portal's page, a cut-off answer): as retryable as a 5xx.
+            if isinstance(result, dict):
+                return result
+            if attempt < self.max_attempts:
+                self._backoff(what, "HTTP 200 with a body that is not a JSON object", attempt)
+                continue
+            raise SpotifyTransientError(f"{what}: Spotify answered HTTP 200 with a body that is not a JSON object, after {attempt} attempt(s)")
 
     def _backoff(self, what: str, reason: str, attempt: int) -> None:
         delay = self.backoff_s * 2 ** (attempt - 1)
-        self.log.warning(f"{what}: {reason}; retrying in {delay:.1f} s (attempt {attempt + 1} of {self.max_attempts})")
+        self.log.warning(f"{what}: {reason}; retrying in {delay:.2f} s (attempt {attempt + 1} of {self.max_attempts})")
         time.sleep(delay)
 
     def _wait_for_rate_limit(self, what: str, error: spotipy.SpotifyException, attempt: int) -> None:
@@ -154,19 +218,17 @@ class SpotifyClient:
                 f"{what}: Spotify answered 429 QUOTA_EXCEEDED: the app's quota is used up; retrying will not help. "
                 "Wait for the quota to reset or raise it in the Spotify developer dashboard."
             ) from None
-        headers = error.headers or {}
-        try:
-            retry_after = float(headers.get("Retry-After", headers.get("retry-after", "")))
-        except ValueError:
+        retry_after = _retry_after_s((error.headers or {}).get("Retry-After"))
+        if retry_after is None:  # absent or unreadable: back off as for a 5xx
             retry_after = self.backoff_s * 2 ** (attempt - 1)
         if retry_after > self.max_retry_after_s:
             raise SpotifyRateLimitError(
                 f"{what}: Spotify answered 429 with Retry-After {retry_after:.0f} s, longer than the maximum wait of "
-                f"{self.max_retry_after_s:.0f} s; failing now instead of sleeping. Run again later."
+                f"{self.max_retry_after_s:g} s; failing now instead of sleeping. Run again later."
             ) from None
         if attempt >= self.max_attempts:
-            raise SpotifyRateLimitError(f"{what}: still rate limited (429) after {attempt} attempts") from None
-        self.log.warning(f"{what}: rate limited (429); waiting {retry_after:.0f} s as Retry-After asks")
+            raise SpotifyRateLimitError(f"{what}: still rate limited (429) after {attempt} attempts. Run again later.") from None
+        self.log.warning(f"{what}: rate limited (429); waiting {retry_after:g} s as Retry-After asks (attempt {attempt + 1} of {self.max_attempts})")
         time.sleep(retry_after)
 
     def _access_error(self, playlist_id: str, status: int) -> SpotifyPlaylistAccessError:
@@ -182,13 +244,14 @@ class SpotifyClient:
             )
         return SpotifyPlaylistAccessError(f"playlist {playlist_id}: {reason}")
 
-    def _auth_error(self, error: SpotifyOauthError) -> SpotifyAuthError:
-        code = getattr(error, "error", None) or ""
+    def _auth_error(self, error: SpotifyOauthError, status: int | None) -> SpotifyAuthError:
+        code = getattr(error, "error", None) or ""  # spotipy sets .error from the body's "error"
         if code == "invalid_grant":
             return SpotifyAuthError(f"Spotify refused the refresh token (invalid_grant). {REAUTHORISE_HINT}")
         if code == "invalid_client":
             return SpotifyAuthError("Spotify refused the client credentials (invalid_client): check SPOTIFY_CLIENT_ID and SPOTIFY_CLIENT_SECRET.")
-        return SpotifyAuthError(f"Spotify's token endpoint refused the request ({code or 'unknown error'}).")
+        answered = f"HTTP {status}, " if status else ""
+        return SpotifyAuthError(f"Spotify's token endpoint refused the request ({answered}{_quote(code) or 'unknown error'}).")
 
     def playlist_metadata(self, playlist_id: str) -> dict:
         """Playlist object without items: ``GET /playlists/{id}?fields=...``."""
@@ -204,5 +267,30 @@ class SpotifyClient:
             page = self._call(f"playlist {playlist_id} items offset {page.get('offset', 0) + page_size}", playlist_id, self.sp.next, page)
 
 
-def _first_line(text: str | None) -> str:
-    return (text or "").strip().splitlines()[-1].strip() if text else ""
+def _quote(text: str | None) -> str:
+    """The message part of an error text on one line, cut to ``MAX_QUOTED_CHARS``.
+
+    spotipy's messages are ``"<url>:\n <message>"``; the URL (the request's own) is dropped.
+    """
+    text = (text or "").strip()
+    if ":\n" in text:
+        text = text.split(":\n", 1)[1]
+    text = " ".join(text.split())
+    return text if len(text) <= MAX_QUOTED_CHARS else text[: MAX_QUOTED_CHARS - 1] + "…"
+
+
+def _retry_after_s(value: str | None) -> float | None:
+    """Seconds of a Retry-After header (delta-seconds or an HTTP date), None when unreadable."""
+    if value is None:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())

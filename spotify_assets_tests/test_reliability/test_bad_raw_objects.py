@@ -1,0 +1,148 @@
+"""Bad raw objects, each landed beside a good one in a partition and run through
+raw_playlist + the tables in a real Dagster run: the good one is built, the bad one is
+named with its reason (metadata and the raw_objects_valid check), no raw object is
+touched, other partitions are untouched, and only complete data.parquet files exist."""
+
+import copy
+import json
+import shutil
+from pathlib import Path
+
+import dagster as dg
+import orjson
+import pyarrow.parquet as pq
+import pytest
+
+from spotify_assets.assets.raw import raw_playlist
+from spotify_assets.assets.tables import RAW_OBJECTS_VALID, spotify_tables
+from spotify_assets.definitions import build_resources
+from spotify_assets.lake.lake import Lake
+from spotify_assets.settings import Settings
+from spotify_assets_tests.samples import sample_path
+
+DT = "2024-05-15"
+OTHER_DT = "2024-05-11"
+TOP50_ID = "37i9dQZEVXbMDoHDwVN2tF"
+GOOD = "danielmschaves/bb33bc5c6c/playlist_37i9dQZEVXbMDoHDwVN2tF_20.json"  # 50 songs
+OTHER = "danielmschaves/d94f6aed57/playlist_37i9dQZEVXbMDoHDwVN2tF_20.json"
+PAGE = "zmb3-spotify/playlist_items_episodes_and_tracks.json"  # 2 episodes + 2 tracks
+BAD_KEY = f"raw_playlist/dt={DT}/1BadObjectXXXXXXXXXXXX.json"
+LARGE_ITEMS = 10_000
+
+
+def _truncated() -> bytes:
+    body = sample_path(PAGE).read_bytes()
+    return body[: len(body) // 2]
+
+
+def _missing_field() -> bytes:
+    page = json.loads(sample_path(PAGE).read_text())
+    track = next(i["track"] for i in page["items"] if i["track"]["type"] == "track")
+    del track["duration_ms"]
+    return json.dumps(page).encode()
+
+
+def _large() -> bytes:
+    """A valid playlist object of 10,000 songs, each a real recorded track (2026 shape:
+    no available_markets) under its own id."""
+    page = json.loads(sample_path(PAGE).read_text())
+    item = next(i for i in page["items"] if i["track"]["type"] == "track")
+    item["track"].pop("available_markets", None)
+    item["track"]["album"].pop("available_markets", None)
+    items = []
+    for n in range(LARGE_ITEMS):
+        copied = copy.deepcopy(item)
+        copied["track"]["id"] = f"1Large{n:016d}"
+        items.append(copied)
+    playlist = {"id": "1BadObjectXXXXXXXXXXXX", "name": "large", "snapshot_id": "large-1", "items": {"items": items, "total": LARGE_ITEMS, "offset": 0, "limit": 50, "next": None}}
+    return orjson.dumps(playlist)
+
+
+CASES = {
+    "truncated-json": (_truncated, "not valid JSON: unexpected end of data at byte"),
+    "html-error-page": (lambda: b"<!DOCTYPE html>\n<html><head><title>502 Bad Gateway</title></head><body>nginx</body></html>", "an HTML page, not JSON"),
+    "empty-file": (lambda: b"", "empty object (0 bytes)"),
+    "wrong-shape": (lambda: sample_path("joostlek-python-spotify/artist.json").read_bytes(), "JSON of the wrong shape: an object of type 'artist'"),
+    "item-missing-fields": (_missing_field, "item at position 3: track has no 'duration_ms'"),
+}
+
+
+def _settings(lake: Path) -> Settings:
+    return Settings(deployment="local", lake_url=str(lake), landing_url="", playlist_ids="", partitions_start="2023-01-01", duckdb_path=str(lake.parent / "catalog.duckdb"))
+
+
+def _run(lake: Path, dt: str, instance: dg.DagsterInstance):
+    return dg.materialize([raw_playlist, spotify_tables], partition_key=dt, resources=build_resources(_settings(lake)), instance=instance, raise_on_error=False)
+
+
+def _files(lake: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(lake)): p.read_bytes() for p in sorted(lake.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture(scope="module")
+def other_partition(tmp_path_factory) -> Path:
+    """A lake whose OTHER_DT partition is already built (raw object + four tables)."""
+    lake = tmp_path_factory.mktemp("prebuilt") / "lake"
+    Lake(str(lake)).write_bytes(f"raw_playlist/dt={OTHER_DT}/{TOP50_ID}.json", sample_path(OTHER).read_bytes())
+    assert _run(lake, OTHER_DT, dg.DagsterInstance.ephemeral()).success
+    return lake
+
+
+def _land(lake_dir: Path, other_partition: Path, bad: bytes) -> dict[str, bytes]:
+    shutil.copytree(other_partition, lake_dir, dirs_exist_ok=True)
+    lake = Lake(str(lake_dir))
+    lake.write_bytes(f"raw_playlist/dt={DT}/{TOP50_ID}.json", sample_path(GOOD).read_bytes())
+    lake.write_bytes(BAD_KEY, bad)
+    return _files(lake_dir)
+
+
+def _assert_lake_after(lake_dir: Path, before: dict[str, bytes]) -> None:
+    after = _files(lake_dir)
+    # Raw objects (bad and good) and the other partition: byte for byte as they were.
+    for key, body in before.items():
+        assert after[key] == body, key
+    new = sorted(set(after) - set(before))
+    assert new == sorted(f"{t}/dt={DT}/data.parquet" for t in ("albums", "artists", "playlist_entries", "songs"))
+    assert not [k for k in after if Path(k).name.startswith(".")]  # no temporary file left
+    for key in new:
+        pq.read_table(lake_dir / key)  # complete Parquet files
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_a_bad_object_is_named_and_the_good_one_built(case, lake_dir, other_partition):
+    make, reason = CASES[case]
+    before = _land(lake_dir, other_partition, make())
+    with dg.DagsterInstance.ephemeral() as instance:
+        result = _run(lake_dir, DT, instance)
+        assert result.success  # raw_objects_valid is not blocking: the good object's rows are usable
+
+        raw_metadata = result.asset_materializations_for_node("raw_playlist")[0].metadata
+        assert list(raw_metadata["bad_objects"].value) == [BAD_KEY]
+        assert raw_metadata["bad_objects"].value[BAD_KEY].startswith(reason)
+        entries_metadata = next(m.metadata for m in result.asset_materializations_for_node("spotify_tables") if m.asset_key == dg.AssetKey("playlist_entries"))
+        assert list(entries_metadata["bad_objects"].value) == [BAD_KEY]
+        check = next(c for c in result.get_asset_check_evaluations() if c.check_name == RAW_OBJECTS_VALID)
+        assert not check.passed
+        assert check.description.startswith(f"{BAD_KEY}: {reason}")
+        assert check.metadata["raw_objects"].value == 1
+        others = [c for c in result.get_asset_check_evaluations() if c.check_name != RAW_OBJECTS_VALID]
+        assert len(others) == 11 and all(c.passed for c in others)
+
+    entries = pq.read_table(lake_dir / "playlist_entries" / f"dt={DT}" / "data.parquet")
+    assert entries.num_rows == 50 and set(entries["playlist_id"].to_pylist()) == {TOP50_ID}
+    _assert_lake_after(lake_dir, before)
+
+
+def test_a_very_large_object_is_processed_not_rejected(lake_dir, other_partition):
+    before = _land(lake_dir, other_partition, _large())
+    with dg.DagsterInstance.ephemeral() as instance:
+        result = _run(lake_dir, DT, instance)
+        assert result.success
+        assert all(c.passed for c in result.get_asset_check_evaluations())
+    entries = pq.read_table(lake_dir / "playlist_entries" / f"dt={DT}" / "data.parquet")
+    assert entries.num_rows == 50 + LARGE_ITEMS
+    large = [p for pid, p in zip(entries["playlist_id"].to_pylist(), entries["position"].to_pylist()) if pid == "1BadObjectXXXXXXXXXXXX"]
+    assert large == list(range(1, LARGE_ITEMS + 1))
+    songs = pq.read_table(lake_dir / "songs" / f"dt={DT}" / "data.parquet")
+    assert songs.num_rows == 50 + LARGE_ITEMS
+    _assert_lake_after(lake_dir, before)
