@@ -54,9 +54,18 @@ def build_resources(settings: Settings) -> dict:
 DAILY_FRESHNESS_POLICY = dg.FreshnessPolicy.time_window(fail_window=timedelta(hours=30), warn_window=timedelta(hours=26))
 
 
-def with_daily_freshness(assets: list) -> list:
-    """``assets`` with :data:`DAILY_FRESHNESS_POLICY` on every asset spec."""
-    return dg.map_asset_specs(lambda spec: spec.replace_attributes(freshness_policy=DAILY_FRESHNESS_POLICY), assets)
+def with_global_attributes(assets: list, settings: Settings) -> list:
+    """``assets`` with :data:`DAILY_FRESHNESS_POLICY` on every asset spec and, when the lake
+    is on S3, the ``s3`` kind on every asset stored there (all but ``catalog``)."""
+    on_s3 = settings.lake_url.startswith("s3://")
+
+    def apply(spec: dg.AssetSpec) -> dg.AssetSpec:
+        spec = spec.replace_attributes(freshness_policy=DAILY_FRESHNESS_POLICY)
+        if on_s3 and spec.key != dg.AssetKey("catalog"):
+            spec = spec.merge_attributes(kinds={"s3"})
+        return spec
+
+    return dg.map_asset_specs(apply, assets)
 
 
 def build_definitions(settings: Settings | None = None) -> dg.Definitions:
@@ -64,7 +73,7 @@ def build_definitions(settings: Settings | None = None) -> dg.Definitions:
     settings = settings or Settings.from_env()
     assets = [raw_playlist, spotify_tables, playlist_trends, artist_daily_share, build_catalog_asset(settings.deployment)]
     return dg.Definitions(
-        assets=with_daily_freshness(assets),
+        assets=with_global_attributes(assets, settings),
         # New raw objects → the tables and everything downstream of them.
         sensors=[build_raw_playlist_sensor(DEFAULT_ASSET_SELECTION.downstream())],
         schedules=[
