@@ -5,7 +5,10 @@ GIL or the measured CPU time with the tick). ``objects`` raw objects are PUT int
 ``s3://<bucket>/lake/raw_playlist/dt=<day>/<id>.json`` in parallel; a first tick (no
 cursor) sees them all and makes the cursor; then, ``ticks`` times, one new object is
 PUT and the real sensor is evaluated with ``build_sensor_context`` and the previous
-tick's cursor. Every tick lists the whole raw zone (ListObjectsV2, 1,000 keys a page).
+tick's cursor. With ``full_sweep_s`` 0 (the default setting) every tick lists the whole
+raw zone (ListObjectsV2, 1,000 keys a page) and the new object goes into an old day's
+folder; with ``full_sweep_s`` > 0 (``SPOTIFY_SENSOR_FULL_SWEEP_S``) the measured ticks
+list only the last days' folders and the new object is today's, as a daily run writes it.
 """
 
 from __future__ import annotations
@@ -74,8 +77,10 @@ def _aws_env(endpoint: str) -> None:
         os.environ.pop(name, None)
 
 
-def measure_sensor_tick(objects: int = 10_000, ticks: int = 5) -> dict:
+def measure_sensor_tick(objects: int = 10_000, ticks: int = 5, full_sweep_s: int = 0) -> dict:
     """Seconds (wall and CPU) of ticks that each find one new object among ``objects``."""
+    from datetime import datetime, timezone
+
     import boto3
     import dagster as dg
 
@@ -98,6 +103,7 @@ def measure_sensor_tick(objects: int = 10_000, ticks: int = 5) -> dict:
             list(pool.map(lambda key: s3.put_object(Bucket=BUCKET, Key=key, Body=body), keys))
         put_s = time.perf_counter() - started
 
+        os.environ["SPOTIFY_SENSOR_FULL_SWEEP_S"] = str(full_sweep_s)
         sensor = build_raw_playlist_sensor()
         instance = dg.DagsterInstance.ephemeral()
         resources = {"lake": LakeResource(lake_url=lake_url)}
@@ -118,7 +124,7 @@ def measure_sensor_tick(objects: int = 10_000, ticks: int = 5) -> dict:
         cursor = first.cursor
         walls, cpus = [], []
         for n in range(ticks):
-            dt = "2025-06-01"
+            dt = datetime.now(timezone.utc).date().isoformat() if full_sweep_s else "2025-06-01"
             s3.put_object(Bucket=BUCKET, Key=f"lake/{raw_key(dt, spotify_like_id('new', n))}", Body=body)
             result, wall, cpu = tick(cursor)
             if [r.partition_key for r in result.run_requests] != [dt]:
@@ -126,8 +132,10 @@ def measure_sensor_tick(objects: int = 10_000, ticks: int = 5) -> dict:
             walls.append(wall)
             cpus.append(cpu)
             cursor = result.cursor
+    os.environ.pop("SPOTIFY_SENSOR_FULL_SWEEP_S", None)
     return {
         "objects": objects,
+        "full_sweep_s": full_sweep_s,
         "put_s": put_s,
         "first_tick_wall_s": first_wall,
         "first_tick_cpu_s": first_cpu,

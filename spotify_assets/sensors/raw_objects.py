@@ -18,6 +18,12 @@ rewritten object (new ETag) counts as new. The floor follows the clock, so ``see
 holds only the objects written in the last few minutes: the cursor never grows with the
 lake. An object that appears with a ``LastModified`` already below the floor (e.g. a
 local ``cp -p`` that keeps an old mtime) is not seen: touch it to have it picked up.
+
+Very large raw zones can be listed in part (``SPOTIFY_SENSOR_FULL_SWEEP_S``): between two
+full listings ("sweeps") a tick lists only the ``dt=`` folders of the last few days. On
+such a partial tick the floor stays where the last sweep left it and ``seen`` only grows,
+so an object written meanwhile into an older folder is still above the floor and not in
+``seen`` when the next sweep lists it: found later, never missed.
 """
 
 from __future__ import annotations
@@ -46,6 +52,8 @@ __all__ = [
     "ZoneOverlapError",
     "advance_zone",
     "check_zones_disjoint",
+    "needs_full_sweep",
+    "recent_raw_prefixes",
     "decode_cursor",
     "encode_cursor",
     "format_utc",
@@ -86,13 +94,15 @@ class ZoneCursor:
     ``url``: the zone's root URL when it was listed (a different URL starts afresh);
     ``mark``: greatest ``LastModified`` listed (UTC, None before the first object);
     ``floor``: objects listed at or below it were handled (UTC; None: everything is new);
-    ``seen``: digests (:func:`object_digest`) of the listed objects above ``floor``.
+    ``seen``: digests (:func:`object_digest`) of the listed objects above ``floor``;
+    ``swept``: when the zone was last listed in full (UTC; None: never).
     """
 
     url: str
     mark: datetime | None = None
     floor: datetime | None = None
     seen: frozenset[str] = field(default_factory=frozenset)
+    swept: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -121,26 +131,49 @@ def new_objects(listing: Iterable[ObjectInfo], zone: ZoneCursor) -> list[ObjectI
     return [o for o in listing if o.last_modified > zone.floor and object_digest(o.key, o.etag) not in zone.seen]
 
 
+def needs_full_sweep(zone: ZoneCursor, now: datetime, interval: timedelta) -> bool:
+    """True when the zone must be listed in full at tick time ``now``: always with an
+    ``interval`` of 0, on the first tick, and when the last sweep is ``interval`` old."""
+    return interval <= timedelta(0) or zone.floor is None or zone.swept is None or now - zone.swept >= interval
+
+
+def recent_raw_prefixes(today: date, days: int) -> list[str]:
+    """``raw_playlist/dt=<day>/`` of ``today`` and the ``days`` days before it, oldest first."""
+    return [f"{RAW_PREFIX}/dt={(today - timedelta(days=n)).isoformat()}/" for n in range(days, -1, -1)]
+
+
 def advance_zone(
-    url: str, listing: Sequence[ObjectInfo], previous: ZoneCursor, now: datetime, lag: timedelta = DEFAULT_LAG
+    url: str,
+    listing: Sequence[ObjectInfo],
+    previous: ZoneCursor,
+    now: datetime,
+    lag: timedelta = DEFAULT_LAG,
+    full: bool = True,
 ) -> ZoneCursor:
     """The zone's state after handling every object of ``listing`` at tick time ``now`` (UTC).
 
-    Neither the mark nor the floor ever moves back (objects may have been deleted, the
-    clock may be set back). The floor also follows ``now`` (minus twice the lag: S3's
-    clock and this host's may differ), so ``seen`` empties when nothing is written.
+    ``full``: ``listing`` is the whole zone (a sweep). Neither the mark nor the floor ever
+    moves back (objects may have been deleted, the clock may be set back). After a sweep
+    the floor also follows ``now`` (minus twice the lag: S3's clock and this host's may
+    differ), so ``seen`` empties when nothing is written. After a partial listing the
+    floor stays and ``seen`` keeps what it had (objects not listed this tick may be above
+    the floor).
     """
     same = previous.url == url
     marks = [o.last_modified for o in listing] + ([previous.mark] if same and previous.mark else [])
+    if not full and same and previous.floor is not None:
+        floor = previous.floor
+        seen = previous.seen | {object_digest(o.key, o.etag) for o in listing if o.last_modified > floor}
+        return ZoneCursor(url=url, mark=max(marks) if marks else None, floor=floor, seen=frozenset(seen), swept=previous.swept)
     if not marks:
-        return ZoneCursor(url=url)
+        return ZoneCursor(url=url, swept=now)
     mark = max(marks)
     # min(mark, now): an object dated in the future (a skewed clock, `touch -d`) must not
     # lift the floor over objects written until then.
     floors = [min(mark, now) - lag, now - 2 * lag] + ([previous.floor] if same and previous.floor else [])
     floor = max(floors)
     seen = frozenset(object_digest(o.key, o.etag) for o in listing if o.last_modified > floor)
-    return ZoneCursor(url=url, mark=mark, floor=floor, seen=seen)
+    return ZoneCursor(url=url, mark=mark, floor=floor, seen=seen, swept=now)
 
 
 def format_utc(moment: datetime | None) -> str:
@@ -153,14 +186,14 @@ def format_utc(moment: datetime | None) -> str:
 
 
 def encode_cursor(cursor: SensorCursor) -> str:
-    """Compact JSON: ``{"v":1,"zones":{"raw":{"url":..,"mark":..,"floor":..,"seen":[..]},..}}``
+    """Compact JSON: ``{"v":1,"zones":{"raw":{"url":..,"mark":..,"floor":..,"seen":[..],"swept":..},..}}``
     (times as ``format_utc`` or null; digests sorted, so equal states encode equally)."""
 
     def when(moment: datetime | None) -> str | None:
         return format_utc(moment) if moment else None
 
     zones = {
-        name: {"url": z.url, "mark": when(z.mark), "floor": when(z.floor), "seen": sorted(z.seen)}
+        name: {"url": z.url, "mark": when(z.mark), "floor": when(z.floor), "seen": sorted(z.seen), "swept": when(z.swept)}
         for name, z in sorted(cursor.zones.items())
     }
     return json.dumps({"v": CURSOR_VERSION, "zones": zones}, separators=(",", ":"))
@@ -183,8 +216,8 @@ def decode_cursor(text: str | None) -> SensorCursor:
     zones = {}
     for name, z in data["zones"].items():
         try:
-            mark, floor = _parse_utc(z["mark"]), _parse_utc(z["floor"])
-            zones[name] = ZoneCursor(url=str(z["url"]), mark=mark, floor=floor, seen=frozenset(str(d) for d in z["seen"]))
+            mark, floor, swept = _parse_utc(z["mark"]), _parse_utc(z["floor"]), _parse_utc(z.get("swept"))
+            zones[name] = ZoneCursor(url=str(z["url"]), mark=mark, floor=floor, seen=frozenset(str(d) for d in z["seen"]), swept=swept)
         except (KeyError, TypeError, ValueError, AttributeError) as err:
             raise CursorError(f"sensor cursor zone {name!r} is malformed ({type(err).__name__}: {err})") from None
     return SensorCursor(zones=zones)

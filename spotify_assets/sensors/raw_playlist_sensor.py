@@ -9,7 +9,9 @@ Each tick lists (``Lake.list_objects``: ListObjectsV2 on S3, a folder walk local
    original is never modified, moved or deleted) and a ``raw_playlist`` materialization
    is recorded for its partition;
 2. the lake's ``raw_playlist/`` zone: new objects under ``dt=<date>/`` from this project's
-   runs or from any other producer;
+   runs or from any other producer (in full every tick by default; with
+   ``SPOTIFY_SENSOR_FULL_SWEEP_S`` = N, only the last days' folders, plus everything every
+   N seconds);
 
 and requests one run of the transformation assets per partition with new objects. The
 pure logic (what is new, dates, copy names, run keys, cursor) is in ``raw_objects.py``.
@@ -33,6 +35,8 @@ from spotify_assets.sensors.raw_objects import (
     ZoneCursor,
     advance_zone,
     check_zones_disjoint,
+    needs_full_sweep,
+    recent_raw_prefixes,
     decode_cursor,
     encode_cursor,
     format_utc,
@@ -46,6 +50,7 @@ from spotify_assets.settings import env
 RAW_PLAYLIST_KEY = dg.AssetKey("raw_playlist")
 DEFAULT_ASSET_SELECTION = dg.AssetSelection.assets(*TABLE_NAMES)
 SENSOR_NAME = "raw_playlist_sensor"
+RECENT_DAYS = 2  # partial listings cover today and the two days before (UTC)
 _MAX_KEYS_IN_METADATA = 50
 _MAX_KEYS_IN_LOG = 5
 
@@ -60,6 +65,18 @@ def sensor_interval_seconds() -> int:
     if seconds < 1:
         raise ValueError(f"SPOTIFY_SENSOR_INTERVAL_S={text!r}: expected a whole number of seconds, at least 1")
     return seconds
+
+
+def full_sweep_interval() -> timedelta:
+    """``SPOTIFY_SENSOR_FULL_SWEEP_S`` (default 0: a full listing every tick); ``ValueError`` otherwise."""
+    text = env("SPOTIFY_SENSOR_FULL_SWEEP_S")
+    try:
+        seconds = int(text)
+    except ValueError:
+        seconds = -1
+    if seconds < 0:
+        raise ValueError(f"SPOTIFY_SENSOR_FULL_SWEEP_S={text!r}: expected a whole number of seconds, 0 or more")
+    return timedelta(seconds=seconds)
 
 
 def build_raw_playlist_sensor(
@@ -180,8 +197,17 @@ def evaluate_tick(
 
     # Listed after the copies, so the copies enter the cursor with their real ETag and
     # LastModified and never trigger a second run on the next tick.
-    listing = [o for o in _json_objects(lake.list_objects(RAW_PREFIX)) if o.key.startswith(RAW_PREFIX + "/")]
     zone = previous.zone(RAW_ZONE, lake.root_url)
+    full = needs_full_sweep(zone, now, full_sweep_interval())
+    if full:
+        listing = [o for o in _json_objects(lake.list_objects(RAW_PREFIX)) if o.key.startswith(RAW_PREFIX + "/")]
+        scope = ""
+    else:
+        # Today's folders and those the copies went to: a copy into an old day must be
+        # in the cursor before the next sweep lists it.
+        prefixes = sorted(set(recent_raw_prefixes(now.date(), RECENT_DAYS)) | {f"{RAW_PREFIX}/dt={dt}/" for dt in triggers})
+        listing = [o for prefix in prefixes for o in _json_objects(lake.list_objects(prefix))]
+        scope = f" in the last {RECENT_DAYS + 1} days' folders (full sweep every {full_sweep_interval().total_seconds():.0f} s)"
     outside: dict[str, list[ObjectInfo]] = defaultdict(list)
     for obj in new_objects(listing, zone):
         if obj.key in copied:
@@ -191,7 +217,7 @@ def evaluate_tick(
             continue
         triggers[dt].append((RAW_ZONE, obj.key, obj.etag))
         outside[dt].append(obj)
-    zones[RAW_ZONE] = advance_zone(lake.root_url, listing, zone, now, lag)
+    zones[RAW_ZONE] = advance_zone(lake.root_url, listing, zone, now, lag, full=full)
     events.extend(_outside_producer_events(context.instance, lake, outside))
 
     if skipped:
@@ -205,7 +231,7 @@ def evaluate_tick(
     if run_requests:
         context.log.info("requested runs for " + ", ".join(f"{r.partition_key} ({r.run_key})" for r in run_requests))
         return dg.SensorResult(run_requests=run_requests, asset_events=events, cursor=cursor)
-    looked_at = f"listed {len(listing)} objects under {raw_url}"
+    looked_at = f"listed {len(listing)} objects{scope} under {raw_url}"
     marks = f"cursor high-water mark {format_utc(zones[RAW_ZONE].mark)}"
     if landing_url:
         looked_at += f" and {landing_count} under {landing_url}"

@@ -1,6 +1,7 @@
 """raw_playlist_sensor against real listings: a local folder and moto's S3 server over
 HTTP, evaluated by Dagster with a real (ephemeral) instance."""
 
+import dataclasses
 import json
 import os
 import re
@@ -26,6 +27,7 @@ from spotify_assets.sensors.raw_objects import (
     advance_zone,
     decode_cursor,
     encode_cursor,
+    needs_full_sweep,
     landing_copy_key,
     landing_partition_date,
     new_objects,
@@ -370,3 +372,46 @@ def test_an_object_dated_in_the_future_does_not_hide_later_objects():
 def test_a_foreign_cursor_is_refused_with_the_reason(text, message):
     with pytest.raises(CursorError, match=message):
         decode_cursor(text)
+
+
+# --- partial listings for very large raw zones (SPOTIFY_SENSOR_FULL_SWEEP_S) ----------
+
+
+def test_partial_ticks_list_recent_days_and_the_next_sweep_finds_older_folders(tmp_path, monkeypatch, tick):
+    monkeypatch.setenv("SPOTIFY_SENSOR_FULL_SWEEP_S", "600")
+    lake = Lake(str(tmp_path / "lake"))
+    today = datetime.now(timezone.utc).date().isoformat()
+    lake.write_bytes("raw_playlist/dt=2024-05-15/a.json", b"{}")
+    first = tick(lake)
+    assert partitions(first) == ["2024-05-15"]  # the first tick is a full sweep
+
+    lake.write_bytes(f"raw_playlist/dt={today}/b.json", b"{}")
+    lake.write_bytes("raw_playlist/dt=2024-05-15/c.json", b"{}")  # an old folder: left to the next sweep
+    second = tick(lake, cursor=first.cursor)
+    assert partitions(second) == [today]
+    third = tick(lake, cursor=second.cursor)
+    assert third.run_requests == []
+    assert "in the last 3 days' folders (full sweep every 600 s)" in third.skip_reason.skip_message
+
+    # Ten minutes later (the sweep is due): the object in the old folder is found, once.
+    state = decode_cursor(third.cursor)
+    raw = state.zones["raw"]
+    aged = SensorCursor(zones={**state.zones, "raw": dataclasses.replace(raw, swept=raw.swept - timedelta(minutes=11))})
+    sweep = tick(lake, cursor=encode_cursor(aged))
+    assert partitions(sweep) == ["2024-05-15"]
+    assert len(sweep.run_requests) == 1
+    assert tick(lake, cursor=sweep.cursor).run_requests == []
+
+
+def test_a_partial_listing_keeps_the_floor_and_what_was_seen():
+    now = datetime(2026, 11, 20, 12, tzinfo=timezone.utc)
+    old = ObjectInfo(key="raw_playlist/dt=2024-05-15/a.json", etag="1", last_modified=now - timedelta(minutes=1), size=2)
+    swept = advance_zone("/lake", [old], ZoneCursor(url="/lake"), now=now)
+    assert swept.swept == now and object_digest(old.key, old.etag) in swept.seen
+    recent = ObjectInfo(key="raw_playlist/dt=2026-11-20/b.json", etag="2", last_modified=now + timedelta(minutes=20), size=2)
+    later = now + timedelta(minutes=30)
+    partial = advance_zone("/lake", [recent], swept, now=later, full=False)
+    assert partial.floor == swept.floor and partial.swept == now
+    assert partial.seen == swept.seen | {object_digest(recent.key, recent.etag)}
+    assert needs_full_sweep(partial, later, timedelta(minutes=10)) and not needs_full_sweep(partial, now + timedelta(minutes=5), timedelta(minutes=10))
+    assert needs_full_sweep(partial, now, timedelta(0))
