@@ -32,7 +32,7 @@ def transform(path: Path, lake_root: str) -> dict[str, int]:
     """Raw object bytes → four Parquet files under ``lake_root``, the way ``spotify_tables``
     and ``ParquetLakeIOManager`` do it (parse_raw_object, build_tables, split by dt,
     parquet_bytes, atomic Lake.write_bytes); returns ``{table: rows}``."""
-    from spotify_assets.io_managers.parquet_io_manager import parquet_bytes, split_by_partition
+    from spotify_assets.lake.parquet import parquet_bytes, split_by_partition
     from spotify_assets.lake.lake import Lake
     from spotify_assets.lake.layout import RawObject, raw_key, table_key
     from spotify_assets.transform import build_partition_tables

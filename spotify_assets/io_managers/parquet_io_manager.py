@@ -7,14 +7,13 @@ import io
 
 import dagster as dg
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from spotify_assets.lake.lake import Lake
 from spotify_assets.lake.layout import table_key
+from spotify_assets.lake.parquet import DT, parquet_bytes, split_by_partition
 from spotify_assets.metadata import table_metadata
 
-DT = "dt"
 
 
 class ParquetLakeIOManager(dg.ConfigurableIOManager):
@@ -77,42 +76,3 @@ class ParquetLakeIOManager(dg.ConfigurableIOManager):
         if not tables:
             raise FileNotFoundError(f"{table_name}: no partitions requested")
         return pa.concat_tables(tables, promote_options="default") if len(tables) > 1 else tables[0]
-
-
-def split_by_partition(table: pa.Table, keys: list[str]) -> dict[str, pa.Table]:
-    """``{partition key: rows of that key without dt}`` for every key in ``keys``.
-
-    A table without ``dt`` is allowed for a single key only. Rows whose ``dt`` is not in
-    ``keys`` raise ``ValueError`` (they would be silently lost otherwise).
-    """
-    if DT not in table.column_names:
-        if len(keys) != 1:
-            raise ValueError(f"an output spanning {len(keys)} partitions needs a '{DT}' column to split on")
-        return {keys[0]: table}
-    body = table.drop_columns([DT])
-    dts = table.column(DT)
-    stray = set(pc.unique(dts).to_pylist()) - set(keys)
-    if stray:
-        raise ValueError(f"rows for partitions {sorted(stray)} outside the run's partitions {keys[0]}...{keys[-1]}")
-    if len(keys) == 1:
-        return {keys[0]: body}
-    # Rows sorted by dt (they already are when built by build_partition_tables), then
-    # zero-copy slices: one filter per key scanned the whole table K times (splitting and
-    # writing a 365-day backfill took 3.0 s that way, 1.5 s this way).
-    if table.num_rows > 1 and not pc.all(pc.less_equal(dts.slice(0, table.num_rows - 1), dts.slice(1))).as_py():
-        order = pc.sort_indices(dts)  # stable: rows keep their order within a day
-        body, dts = body.take(order), dts.take(order)
-    counts = pc.value_counts(dts)  # in order of first appearance: sorted by dt
-    spans: dict[str, tuple[int, int]] = {}
-    offset = 0
-    for dt, count in zip(counts.field("values").to_pylist(), counts.field("counts").to_pylist()):
-        spans[dt] = (offset, count)
-        offset += count
-    return {key: body.slice(*spans.get(key, (0, 0))) for key in keys}
-
-
-def parquet_bytes(table: pa.Table) -> bytes:
-    """The table as a Snappy-compressed Parquet file (what Glue and Athena read best)."""
-    sink = io.BytesIO()
-    pq.write_table(table, sink, compression="snappy")
-    return sink.getvalue()

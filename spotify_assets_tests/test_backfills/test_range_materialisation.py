@@ -226,7 +226,7 @@ def test_a_backfill_launched_like_the_ui_runs_as_one_run(lake_dir, tmp_path):
 def test_a_range_output_is_split_per_day_keeping_row_order_and_empty_days():
     import pyarrow as pa
 
-    from spotify_assets.io_managers.parquet_io_manager import split_by_partition
+    from spotify_assets.lake.parquet import split_by_partition
 
     output = pa.table({"x": [1, 2, 3, 4, 5], "dt": ["2024-05-02", "2024-05-01", "2024-05-02", "2024-05-01", "2024-05-04"]})
     parts = split_by_partition(output, ["2024-05-01", "2024-05-02", "2024-05-03", "2024-05-04"])

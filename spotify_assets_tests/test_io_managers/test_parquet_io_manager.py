@@ -6,7 +6,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from spotify_assets.io_managers.parquet_io_manager import ParquetLakeIOManager, split_by_partition
+from spotify_assets.io_managers.parquet_io_manager import ParquetLakeIOManager
+from spotify_assets.lake.parquet import split_by_partition
 
 partitions = dg.DailyPartitionsDefinition(start_date="2024-05-01", end_date="2024-06-01", timezone="UTC")
 SCHEMA = pa.schema([("song_id", pa.string()), ("plays", pa.int64())])

@@ -18,7 +18,7 @@ import pyarrow.parquet as pq
 from spotify_assets.assets.raw import raw_playlist
 from spotify_assets.assets.tables import spotify_tables
 from spotify_assets.definitions import build_resources
-from spotify_assets.io_managers.parquet_io_manager import parquet_bytes
+from spotify_assets.lake.parquet import parquet_bytes
 from spotify_assets.lake.lake import Lake
 from spotify_assets.lake.layout import TABLE_NAMES, read_raw_objects, table_key
 from spotify_assets.settings import Settings

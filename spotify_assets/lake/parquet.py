@@ -1,0 +1,51 @@
+"""Tables to Parquet files and back, one file per daily partition (pure: no Dagster, so
+the transform path can be used and measured without importing it)."""
+
+from __future__ import annotations
+
+import io
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+DT = "dt"
+
+
+def split_by_partition(table: pa.Table, keys: list[str]) -> dict[str, pa.Table]:
+    """``{partition key: rows of that key without dt}`` for every key in ``keys``.
+
+    A table without ``dt`` is allowed for a single key only. Rows whose ``dt`` is not in
+    ``keys`` raise ``ValueError`` (they would be silently lost otherwise).
+    """
+    if DT not in table.column_names:
+        if len(keys) != 1:
+            raise ValueError(f"an output spanning {len(keys)} partitions needs a '{DT}' column to split on")
+        return {keys[0]: table}
+    body = table.drop_columns([DT])
+    dts = table.column(DT)
+    stray = set(pc.unique(dts).to_pylist()) - set(keys)
+    if stray:
+        raise ValueError(f"rows for partitions {sorted(stray)} outside the run's partitions {keys[0]}...{keys[-1]}")
+    if len(keys) == 1:
+        return {keys[0]: body}
+    # Rows sorted by dt (they already are when built by build_partition_tables), then
+    # zero-copy slices: one filter per key scanned the whole table K times (splitting and
+    # writing a 365-day backfill took 3.0 s that way, 1.5 s this way).
+    if table.num_rows > 1 and not pc.all(pc.less_equal(dts.slice(0, table.num_rows - 1), dts.slice(1))).as_py():
+        order = pc.sort_indices(dts)  # stable: rows keep their order within a day
+        body, dts = body.take(order), dts.take(order)
+    counts = pc.value_counts(dts)  # in order of first appearance: sorted by dt
+    spans: dict[str, tuple[int, int]] = {}
+    offset = 0
+    for dt, count in zip(counts.field("values").to_pylist(), counts.field("counts").to_pylist()):
+        spans[dt] = (offset, count)
+        offset += count
+    return {key: body.slice(*spans.get(key, (0, 0))) for key in keys}
+
+
+def parquet_bytes(table: pa.Table) -> bytes:
+    """The table as a Snappy-compressed Parquet file (what Glue and Athena read best)."""
+    sink = io.BytesIO()
+    pq.write_table(table, sink, compression="snappy")
+    return sink.getvalue()
