@@ -99,7 +99,7 @@ def measure_rss(path: Path, repeats: int) -> dict:
 
 def _rss_worker(mode: str, path: Path) -> None:
     if mode == "transform":  # import what the transform needs before noting the baseline
-        import spotify_assets.io_managers.parquet_io_manager  # noqa: F401
+        import spotify_assets.lake.parquet  # noqa: F401
         import spotify_assets.transform  # noqa: F401
     imported = peak_rss_mib()
     if mode == "json":
