@@ -13,7 +13,7 @@ from spotify_assets.resources.spotify_resource import SpotifyResource
 from spotify_assets.spotify.errors import SpotifyExtractionError, SpotifyTransientError
 from spotify_assets.spotify.extract import extract_playlist
 from spotify_assets.spotify.raw_objects import RawObjectError, parse_raw_document
-from spotify_assets.spotify.tables import build_tables
+from spotify_assets.spotify.tables import count_skipped_items
 from spotify_assets.transform import parse_objects
 
 # Transient faults (5xx, timeouts that outlived the client's own retries) get two more
@@ -122,7 +122,7 @@ def _extraction_metadata(documents: dict[str, dict], api_requests: int, source: 
     for playlist_id, document in documents.items():
         try:
             playlist = parse_raw_document(document, f"{playlist_id}.json")
-            skipped = build_tables([playlist]).skipped_items
+            skipped = count_skipped_items(playlist)
         except RawObjectError as error:
             unreadable[playlist_id] = error.reason
             rows.append(f"| {playlist_id} | (unreadable: {_md(error.reason)}) | | |")

@@ -49,12 +49,18 @@ ARTIST_DAILY_SHARE_DESCRIPTION = (
 )
 
 
-@dg.asset(
+# What both trend tables share: daily Parquet tables in the lake, ranges in one run.
+TREND_TABLE_ASSET_ARGS = dict(
     partitions_def=daily_partitions,
     group_name="spotify",
     io_manager_key="table_io_manager",
     kinds={"parquet", "pyarrow"},
     backfill_policy=dg.BackfillPolicy.single_run(),
+)
+
+
+@dg.asset(
+    **TREND_TABLE_ASSET_ARGS,
     ins={"playlist_entries": dg.AssetIn(), "songs": dg.AssetIn()},
     description=PLAYLIST_TRENDS_DESCRIPTION,
 )
@@ -72,11 +78,7 @@ def playlist_trends(context: dg.AssetExecutionContext, lake: LakeResource, playl
 
 
 @dg.asset(
-    partitions_def=daily_partitions,
-    group_name="spotify",
-    io_manager_key="table_io_manager",
-    kinds={"parquet", "pyarrow"},
-    backfill_policy=dg.BackfillPolicy.single_run(),
+    **TREND_TABLE_ASSET_ARGS,
     ins={"playlist_entries": dg.AssetIn(), "songs": dg.AssetIn(), "artists": dg.AssetIn()},
     description=ARTIST_DAILY_SHARE_DESCRIPTION,
 )

@@ -108,6 +108,11 @@ class Lake:
     def __repr__(self) -> str:
         return f"Lake({self.root_url!r})"
 
+    @property
+    def location(self) -> str:
+        """The root as a user reads it: ``s3://bucket/prefix`` or an absolute folder path."""
+        return f"s3://{self.root}" if self.is_s3 else self.root
+
     def path(self, key: str) -> str:
         """Filesystem path of ``key`` (bucket/prefix/key on S3)."""
         return posixpath.join(self.root, _check_key(key)) if self.is_s3 else os.path.join(self.root, _check_key(key))
@@ -143,12 +148,6 @@ class Lake:
 
     def exists(self, key: str) -> bool:
         return self.fs.exists(self.path(key))
-
-    def delete(self, key: str) -> None:
-        """Delete the object at ``key`` when present."""
-        path = self.path(key)
-        if self.fs.exists(path):
-            self.fs.rm_file(path)
 
     def list_objects(self, prefix: str = "") -> list[ObjectInfo]:
         """Every object below ``prefix`` (recursive, sorted by key), keys relative to the

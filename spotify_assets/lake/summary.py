@@ -24,7 +24,7 @@ def describe_day(lake: Lake, dt: str, rows: int = 5) -> str:
 
     A table partition that is absent is reported as such (no exception).
     """
-    lines = [f"Lake: {lake.url('x')[:-2]}", "", f"{RAW_PREFIX} ({dt}):"]
+    lines = [f"Lake: {lake.location}", "", f"{RAW_PREFIX} ({dt}):"]
     raw = lake.list_objects(raw_partition_prefix(dt))
     lines += [f"  {lake.url(o.key)} ({o.size:,} bytes)" for o in raw] or ["  (none)"]
     for name in TABLE_NAMES:

@@ -198,7 +198,8 @@ def evaluate_tick(
     # Listed after the copies, so the copies enter the cursor with their real ETag and
     # LastModified and never trigger a second run on the next tick.
     zone = previous.zone(RAW_ZONE, lake.root_url)
-    full = needs_full_sweep(zone, now, full_sweep_interval())
+    sweep_every = full_sweep_interval()
+    full = needs_full_sweep(zone, now, sweep_every)
     if full:
         listing = [o for o in _json_objects(lake.list_objects(RAW_PREFIX)) if o.key.startswith(RAW_PREFIX + "/")]
         scope = ""
@@ -207,7 +208,7 @@ def evaluate_tick(
         # in the cursor before the next sweep lists it.
         prefixes = sorted(set(recent_raw_prefixes(now.date(), RECENT_DAYS)) | {f"{RAW_PREFIX}/dt={dt}/" for dt in triggers})
         listing = [o for prefix in prefixes for o in _json_objects(lake.list_objects(prefix))]
-        scope = f" in the last {RECENT_DAYS + 1} days' folders (full sweep every {full_sweep_interval().total_seconds():.0f} s)"
+        scope = f" in the last {RECENT_DAYS + 1} days' folders (full sweep every {sweep_every.total_seconds():.0f} s)"
     outside: dict[str, list[ObjectInfo]] = defaultdict(list)
     for obj in new_objects(listing, zone):
         if obj.key in copied:

@@ -19,7 +19,7 @@ import pyarrow as pa
 from .raw_objects import SKIP_REASONS, RawPlaylist, classify_item, item_track
 from .schemas import ALBUMS_SCHEMA, ARTISTS_SCHEMA, PLAYLIST_ENTRIES_SCHEMA, SONGS_SCHEMA
 
-__all__ = ["SKIP_REASONS", "PlaylistTables", "build_tables", "item_track", "normalise_release_date"]
+__all__ = ["SKIP_REASONS", "PlaylistTables", "build_tables", "count_skipped_items", "item_track", "normalise_release_date"]
 
 _ADDED_AT_TYPE = pa.timestamp("ms", tz="UTC")
 # release_date length -> precision, for albums whose release_date_precision is missing.
@@ -69,6 +69,17 @@ def build_tables(playlists: Iterable[RawPlaylist]) -> PlaylistTables:
     for playlist in playlists:
         builder.add_playlist(playlist)
     return builder.finish()
+
+
+def count_skipped_items(playlist: RawPlaylist) -> dict[str, int]:
+    """``{reason: count}`` of the playlist's items that are no song, every ``SKIP_REASONS``
+    present: what ``build_tables`` would report, without building the tables."""
+    skipped = dict.fromkeys(SKIP_REASONS, 0)
+    for index, item in enumerate(playlist.items):
+        reason = classify_item(item, playlist.first_position + index, playlist.source_key)
+        if reason is not None:
+            skipped[reason] += 1
+    return skipped
 
 
 def normalise_release_date(value: str | None, precision: str | None) -> datetime.date | None:

@@ -16,7 +16,7 @@ from spotify_assets.spotify.offline_sample import load_sample_playlist
 from spotify_assets_tests.samples import sample_path
 
 
-def _run(partition_key: str, instance: dg.DagsterInstance, **settings_overrides):
+def _run(partition_key: str, instance: dg.DagsterInstance):
     return dg.materialize(
         [raw_playlist],
         partition_key=partition_key,

@@ -71,3 +71,9 @@ def test_layout_keys():
     assert table_key("songs", "2024-05-15") == "songs/dt=2024-05-15/data.parquet"
     assert dt_from_key("lake/raw_playlist/dt=2024-05-15/x.json") == "2024-05-15"
     assert dt_from_key("raw_data/to_processed/spotify_raw_2024.json") is None
+
+
+def test_location_names_the_root_as_a_user_reads_it(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert Lake("./lake/").location == str(tmp_path / "lake")
+    assert Lake("s3://bucket/lake/").location == "s3://bucket/lake"
