@@ -24,7 +24,7 @@ ENV_VARS: dict[str, tuple[str, str]] = {
     "SPOTIFY_TOKEN_URL": ("https://accounts.spotify.com/api/token", "token endpoint URL"),
     "SPOTIFY_DUCKDB_PATH": ("./data/catalog.duckdb", "local DuckDB catalog file"),
     "SPOTIFY_SENSOR_INTERVAL_S": ("30", "raw-object sensor interval, seconds"),
-    "SPOTIFY_SENSOR_FULL_SWEEP_S": ("0", "0 = the sensor lists the whole raw zone every tick; N = only the last 3 days' folders, and everything every N seconds (very large lakes)"),
+    "SPOTIFY_SENSOR_SWEEP_KEYS": ("1000", "keys of the raw zone each sensor tick lists besides the last 3 days' folders (a rolling sweep: a zone of up to this many keys is listed whole every tick); 0 = the whole zone every tick"),
     "SPOTIFY_SCHEDULE_CRON": ("0 6 * * *", "daily extraction schedule (cron, UTC)"),
     "AWS_ENDPOINT_URL": ("", "S3/Glue endpoint for MinIO, moto or LocalStack"),
     "GLUE_CRAWLER_NAME": ("spotify_assets_crawler", "Glue crawler name"),

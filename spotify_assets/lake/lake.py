@@ -170,6 +170,62 @@ class Lake:
             out.append(_object_info(rel, info, self.is_s3))
         return sorted(out, key=lambda o: o.key)
 
+    def list_page(
+        self, prefix: str, start_after: str | None = None, max_keys: int | None = 1000
+    ) -> tuple[list[ObjectInfo], str | None]:
+        """Up to ``max_keys`` (None: all) objects whose keys start with ``prefix`` and sort
+        after ``start_after``, in key order, and the key to continue after (``None`` when
+        the listing reached the end). Hidden names are left out of the objects but count
+        as listed.
+
+        On S3 this is ListObjectsV2 with ``StartAfter`` (pages of at most 1,000 keys), so
+        a caller can walk a prefix of any size a bounded number of keys at a time. A local
+        folder is walked in full and sliced (a walk is cheap next to an S3 listing).
+        """
+        if max_keys is not None and max_keys < 1:
+            raise ValueError(f"max_keys={max_keys}: expected at least 1 or None")
+        if not self.is_s3:
+            keys_after = [o for o in self._list_local_all(prefix) if start_after is None or o[0] > start_after]
+            page = keys_after[:max_keys]
+            more = len(keys_after) > len(page)
+            objects = [info for key, info in page if not posixpath.basename(key).startswith(".")]
+            return objects, (page[-1][0] if more else None)
+        bucket, _, root_key = self.root.partition("/")
+        base = f"{root_key}/" if root_key else ""
+        after = start_after
+        objects: list[ObjectInfo] = []
+        listed = 0
+        while max_keys is None or listed < max_keys:
+            kwargs = {"Bucket": bucket, "Prefix": base + prefix, "MaxKeys": 1000 if max_keys is None else min(1000, max_keys - listed)}
+            if after is not None:
+                kwargs["StartAfter"] = base + after
+            response = self.fs.call_s3("list_objects_v2", **kwargs)
+            contents = response.get("Contents", [])
+            listed += len(contents)
+            for entry in contents:
+                key = entry["Key"][len(base) :]
+                after = key
+                if not posixpath.basename(key).startswith("."):
+                    objects.append(_object_info(key, {"size": entry.get("Size"), **entry}, True))
+            if not response.get("IsTruncated") or not contents:
+                return objects, None
+        return objects, after
+
+    def _list_local_all(self, prefix: str) -> list[tuple[str, ObjectInfo]]:
+        """``(key, ObjectInfo)`` of every local file below ``prefix``, hidden ones included, by key."""
+        base = self.path(prefix.rstrip("/")) if prefix.rstrip("/") else self.root
+        folder = base if prefix.endswith("/") or not prefix else os.path.dirname(base)
+        out = []
+        for dirpath, _dirs, files in os.walk(folder):
+            for name in files:
+                path = os.path.join(dirpath, name)
+                key = os.path.relpath(path, self.root).replace(os.sep, "/")
+                if not key.startswith(prefix):
+                    continue
+                stat = os.stat(path)
+                out.append((key, _object_info(key, {"size": stat.st_size, "mtime": stat.st_mtime}, False)))
+        return sorted(out, key=lambda pair: pair[0])
+
 
 def _object_info(key: str, info: dict, is_s3: bool) -> ObjectInfo:
     size = int(info.get("size") or 0)

@@ -3,12 +3,17 @@ since the cursor, which daily partition each belongs to, where a landed object i
 the run key of a partition, and the cursor's compact JSON form.
 
 The cursor keeps, per watched zone (the lake's ``raw_playlist/`` and the landing
-location), a high-water mark and the digests of the objects near it:
+location), a high-water mark, the digests of the objects near it, and where the rolling
+sweep of the zone has got to:
 
 - ``mark``: the greatest ``LastModified`` (UTC) ever listed in the zone;
-- ``floor``: ``max(min(mark, tick time) - lag, tick time - 2 * lag)``; every object listed with a
-  ``LastModified`` at or before it has been handled;
-- ``seen``: a 72-bit digest of ``(key, ETag)`` for every listed object above the floor.
+- ``floor``: every object with a ``LastModified`` at or before it has been handled. It
+  moves only when a sweep (a listing of the whole zone, over one tick or several)
+  completes: to ``max(min(mark, S) - lag, S - 2 * lag)`` for a sweep started at ``S``;
+- ``seen``: a 72-bit digest of ``(key, ETag)`` for every listed object above the floor,
+  grouped by the minute of its ``LastModified`` (so that a moving floor can drop them);
+- ``sweep_after`` / ``sweep_started``: the last key the sweep in progress has listed and
+  when it began (None between sweeps).
 
 An object is new when ``LastModified > floor`` and its ``(key, ETag)`` digest is not in
 ``seen``. So an object written in the same second as the mark, or one that became visible
@@ -19,11 +24,13 @@ holds only the objects written in the last few minutes: the cursor never grows w
 lake. An object that appears with a ``LastModified`` already below the floor (e.g. a
 local ``cp -p`` that keeps an old mtime) is not seen: touch it to have it picked up.
 
-Very large raw zones can be listed in part (``SPOTIFY_SENSOR_FULL_SWEEP_S``): between two
-full listings ("sweeps") a tick lists only the ``dt=`` folders of the last few days. On
-such a partial tick the floor stays where the last sweep left it and ``seen`` only grows,
-so an object written meanwhile into an older folder is still above the floor and not in
-``seen`` when the next sweep lists it: found later, never missed.
+Why a sweep may span ticks: listing 10,000 keys takes 10 ListObjectsV2 pages (4 s on
+moto's server), too much for every 30-second tick. A tick lists the last days' ``dt=``
+folders in full plus the next ``max_keys`` keys of the zone in key order
+(``StartAfter``); when the sweep reaches the end, the next tick starts another. An object
+written into an old folder behind the sweep's position is above the floor (the floor
+only moves to a sweep's *start*) and not in ``seen``, so the next sweep finds it: later,
+never missed. A zone that fits in one tick's keys is swept in full on every tick.
 """
 
 from __future__ import annotations
@@ -34,8 +41,9 @@ import json
 import os
 import posixpath
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from datetime import date, datetime, timedelta, timezone
 
 from spotify_assets.lake.lake import ObjectInfo
@@ -52,7 +60,7 @@ __all__ = [
     "ZoneOverlapError",
     "advance_zone",
     "check_zones_disjoint",
-    "needs_full_sweep",
+    "sweep_start",
     "recent_raw_prefixes",
     "decode_cursor",
     "encode_cursor",
@@ -64,7 +72,7 @@ __all__ = [
     "run_key_for",
 ]
 
-CURSOR_VERSION = 1
+CURSOR_VERSION = 2
 DEFAULT_LAG = timedelta(minutes=5)
 RAW_ZONE = "raw"
 LANDING_ZONE = "landing"
@@ -94,15 +102,25 @@ class ZoneCursor:
     ``url``: the zone's root URL when it was listed (a different URL starts afresh);
     ``mark``: greatest ``LastModified`` listed (UTC, None before the first object);
     ``floor``: objects listed at or below it were handled (UTC; None: everything is new);
-    ``seen``: digests (:func:`object_digest`) of the listed objects above ``floor``;
-    ``swept``: when the zone was last listed in full (UTC; None: never).
+    ``seen``: ``{minute (UTC epoch seconds, a multiple of 60): digests}`` of the listed
+    objects above ``floor`` (:func:`object_digest`), by the minute of their LastModified;
+    ``sweep_after``: last key listed by the sweep in progress (None: the next tick starts one);
+    ``sweep_started``: when the sweep in progress started (UTC);
+    ``swept``: when the last completed sweep started (UTC; None: never).
     """
 
     url: str
     mark: datetime | None = None
     floor: datetime | None = None
-    seen: frozenset[str] = field(default_factory=frozenset)
+    seen: Mapping[int, frozenset[str]] = field(default_factory=dict)
+    sweep_after: str | None = None
+    sweep_started: datetime | None = None
     swept: datetime | None = None
+
+    @cached_property
+    def seen_digests(self) -> frozenset[str]:
+        """Every digest of ``seen``, whatever its minute."""
+        return frozenset().union(*self.seen.values())
 
 
 @dataclass(frozen=True)
@@ -125,21 +143,29 @@ def object_digest(key: str, etag: str) -> str:
 
 def new_objects(listing: Iterable[ObjectInfo], zone: ZoneCursor) -> list[ObjectInfo]:
     """The objects of ``listing`` not handled by an earlier tick (see the module docstring),
-    in listing order. Every object is new when the zone has no floor yet."""
-    if zone.floor is None:
-        return list(listing)
-    return [o for o in listing if o.last_modified > zone.floor and object_digest(o.key, o.etag) not in zone.seen]
-
-
-def needs_full_sweep(zone: ZoneCursor, now: datetime, interval: timedelta) -> bool:
-    """True when the zone must be listed in full at tick time ``now``: always with an
-    ``interval`` of 0, on the first tick, and when the last sweep is ``interval`` old."""
-    return interval <= timedelta(0) or zone.floor is None or zone.swept is None or now - zone.swept >= interval
+    in listing order."""
+    seen = zone.seen_digests
+    floor = zone.floor
+    return [
+        o for o in listing if (floor is None or o.last_modified > floor) and object_digest(o.key, o.etag) not in seen
+    ]
 
 
 def recent_raw_prefixes(today: date, days: int) -> list[str]:
     """``raw_playlist/dt=<day>/`` of ``today`` and the ``days`` days before it, oldest first."""
     return [f"{RAW_PREFIX}/dt={(today - timedelta(days=n)).isoformat()}/" for n in range(days, -1, -1)]
+
+
+def sweep_start(zone: ZoneCursor, now: datetime) -> tuple[str | None, datetime]:
+    """``(start_after, started)`` of this tick's sweep listing: where the sweep in progress
+    stopped and when it began, or ``(None, now)`` to start a new one."""
+    if zone.sweep_after is not None and zone.sweep_started is not None:
+        return zone.sweep_after, zone.sweep_started
+    return None, now
+
+
+def _minute(moment: datetime) -> int:
+    return int(moment.timestamp()) // 60 * 60
 
 
 def advance_zone(
@@ -148,32 +174,44 @@ def advance_zone(
     previous: ZoneCursor,
     now: datetime,
     lag: timedelta = DEFAULT_LAG,
-    full: bool = True,
+    *,
+    sweep_started: datetime | None = None,
+    sweep_after: str | None = None,
 ) -> ZoneCursor:
-    """The zone's state after handling every object of ``listing`` at tick time ``now`` (UTC).
+    """The zone's state after handling every object of ``listing`` (UTC tick time ``now``).
 
-    ``full``: ``listing`` is the whole zone (a sweep). Neither the mark nor the floor ever
-    moves back (objects may have been deleted, the clock may be set back). After a sweep
-    the floor also follows ``now`` (minus twice the lag: S3's clock and this host's may
-    differ), so ``seen`` empties when nothing is written. After a partial listing the
-    floor stays and ``seen`` keeps what it had (objects not listed this tick may be above
-    the floor).
+    ``listing``: every object listed this tick (recent folders and the sweep's keys).
+    ``sweep_started``: when the sweep this tick continued began (default ``now``: a sweep
+    started this tick, e.g. a whole zone listed at once). ``sweep_after``: the sweep's
+    last key when it has more to list (it goes on at the next tick); None when this
+    tick's listing reached the end of the zone. Then the floor moves up to it (minus the lag) while ``seen`` drops the
+    minutes at or below the new floor. Neither the mark nor the floor ever moves back
+    (objects may have been deleted, the clock may be set back).
     """
     same = previous.url == url
+    old_floor = previous.floor if same else None
+    seen: dict[int, set[str]] = {m: set(d) for m, d in previous.seen.items()} if same else {}
+    for o in listing:
+        if old_floor is None or o.last_modified > old_floor:
+            seen.setdefault(_minute(o.last_modified), set()).add(object_digest(o.key, o.etag))
     marks = [o.last_modified for o in listing] + ([previous.mark] if same and previous.mark else [])
-    if not full and same and previous.floor is not None:
-        floor = previous.floor
-        seen = previous.seen | {object_digest(o.key, o.etag) for o in listing if o.last_modified > floor}
-        return ZoneCursor(url=url, mark=max(marks) if marks else None, floor=floor, seen=frozenset(seen), swept=previous.swept)
-    if not marks:
-        return ZoneCursor(url=url, swept=now)
-    mark = max(marks)
-    # min(mark, now): an object dated in the future (a skewed clock, `touch -d`) must not
-    # lift the floor over objects written until then.
-    floors = [min(mark, now) - lag, now - 2 * lag] + ([previous.floor] if same and previous.floor else [])
+    mark = max(marks) if marks else None
+    started = sweep_started or now
+    if sweep_after is not None:  # the sweep goes on: nothing may be forgotten yet
+        return ZoneCursor(
+            url=url, mark=mark, floor=old_floor, seen=_frozen(seen), sweep_after=sweep_after,
+            sweep_started=started, swept=previous.swept if same else None,
+        )
+    # min(mark, started): an object dated in the future (a skewed clock, `touch -d`) must
+    # not lift the floor over objects written until then.
+    floors = [started - 2 * lag] + ([min(mark, started) - lag] if mark else []) + ([old_floor] if old_floor else [])
     floor = max(floors)
-    seen = frozenset(object_digest(o.key, o.etag) for o in listing if o.last_modified > floor)
-    return ZoneCursor(url=url, mark=mark, floor=floor, seen=seen, swept=now)
+    kept = {m: d for m, d in seen.items() if m + 60 > floor.timestamp()}  # a minute wholly at or below the floor goes
+    return ZoneCursor(url=url, mark=mark, floor=floor, seen=_frozen(kept), swept=started)
+
+
+def _frozen(seen: Mapping[int, Iterable[str]]) -> dict[int, frozenset[str]]:
+    return {m: frozenset(d) for m, d in sorted(seen.items()) if d}
 
 
 def format_utc(moment: datetime | None) -> str:
@@ -186,14 +224,19 @@ def format_utc(moment: datetime | None) -> str:
 
 
 def encode_cursor(cursor: SensorCursor) -> str:
-    """Compact JSON: ``{"v":1,"zones":{"raw":{"url":..,"mark":..,"floor":..,"seen":[..],"swept":..},..}}``
-    (times as ``format_utc`` or null; digests sorted, so equal states encode equally)."""
+    """Compact JSON: ``{"v":2,"zones":{"raw":{"url":..,"mark":..,"floor":..,"seen":{"<minute>":[..]},
+    "sweep_after":..,"sweep_started":..,"swept":..},..}}`` (times as ``format_utc`` or null;
+    minutes as UTC epoch seconds; digests sorted, so equal states encode equally)."""
 
     def when(moment: datetime | None) -> str | None:
         return format_utc(moment) if moment else None
 
     zones = {
-        name: {"url": z.url, "mark": when(z.mark), "floor": when(z.floor), "seen": sorted(z.seen), "swept": when(z.swept)}
+        name: {
+            "url": z.url, "mark": when(z.mark), "floor": when(z.floor),
+            "seen": {str(m): sorted(d) for m, d in sorted(z.seen.items())},
+            "sweep_after": z.sweep_after, "sweep_started": when(z.sweep_started), "swept": when(z.swept),
+        }
         for name, z in sorted(cursor.zones.items())
     }
     return json.dumps({"v": CURSOR_VERSION, "zones": zones}, separators=(",", ":"))
@@ -202,6 +245,8 @@ def encode_cursor(cursor: SensorCursor) -> str:
 def decode_cursor(text: str | None) -> SensorCursor:
     """The cursor encoded by :func:`encode_cursor`; an empty cursor for None or "".
 
+    A version 1 cursor (one flat ``seen`` list, before rolling sweeps) is read too: its
+    digests are kept under the minute of its mark until a sweep moves the floor past it.
     Raises ``CursorError`` naming the reason for anything else (a cursor is never
     silently reset: that would request a run for every partition in the lake).
     """
@@ -211,13 +256,24 @@ def decode_cursor(text: str | None) -> SensorCursor:
         data = json.loads(text)
     except ValueError as err:
         raise CursorError(f"sensor cursor is not JSON ({err.msg} at char {err.pos})") from None
-    if not isinstance(data, dict) or data.get("v") != CURSOR_VERSION or not isinstance(data.get("zones"), dict):
-        raise CursorError(f'sensor cursor is not a version {CURSOR_VERSION} cursor {{"v": 1, "zones": {{...}}}}')
+    if not isinstance(data, dict) or data.get("v") not in (1, CURSOR_VERSION) or not isinstance(data.get("zones"), dict):
+        raise CursorError(f'sensor cursor is not a version {CURSOR_VERSION} cursor {{"v": {CURSOR_VERSION}, "zones": {{...}}}}')
     zones = {}
     for name, z in data["zones"].items():
         try:
-            mark, floor, swept = _parse_utc(z["mark"]), _parse_utc(z["floor"]), _parse_utc(z.get("swept"))
-            zones[name] = ZoneCursor(url=str(z["url"]), mark=mark, floor=floor, seen=frozenset(str(d) for d in z["seen"]), swept=swept)
+            mark, floor = _parse_utc(z["mark"]), _parse_utc(z["floor"])
+            if data["v"] == 1:
+                anchor = mark or floor or datetime.now(timezone.utc)
+                seen = {_minute(anchor): frozenset(str(d) for d in z["seen"])} if z["seen"] else {}
+                zones[name] = ZoneCursor(url=str(z["url"]), mark=mark, floor=floor, seen=seen, swept=_parse_utc(z.get("swept")))
+                continue
+            seen = {int(m): frozenset(str(d) for d in digests) for m, digests in z["seen"].items()}
+            after = z["sweep_after"]
+            zones[name] = ZoneCursor(
+                url=str(z["url"]), mark=mark, floor=floor, seen=seen,
+                sweep_after=None if after is None else str(after), sweep_started=_parse_utc(z["sweep_started"]),
+                swept=_parse_utc(z["swept"]),
+            )
         except (KeyError, TypeError, ValueError, AttributeError) as err:
             raise CursorError(f"sensor cursor zone {name!r} is malformed ({type(err).__name__}: {err})") from None
     return SensorCursor(zones=zones)

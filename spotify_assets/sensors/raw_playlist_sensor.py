@@ -1,7 +1,7 @@
 """``raw_playlist_sensor``: a raw object put into the lake (or into a landing location)
 triggers the transformation of its day, as in the seeds' event-driven flow.
 
-Each tick lists (``Lake.list_objects``: ListObjectsV2 on S3, a folder walk locally)
+Each tick lists (``Lake.list_page``: ListObjectsV2 on S3, a folder walk locally)
 
 1. the landing location ``SPOTIFY_LANDING_URL`` when set (any producer, e.g. the seed
    Lambda's ``raw_data/to_processed/spotify_raw_<timestamp>.json``): every new ``.json``
@@ -9,9 +9,11 @@ Each tick lists (``Lake.list_objects``: ListObjectsV2 on S3, a folder walk local
    original is never modified, moved or deleted) and a ``raw_playlist`` materialization
    is recorded for its partition;
 2. the lake's ``raw_playlist/`` zone: new objects under ``dt=<date>/`` from this project's
-   runs or from any other producer (in full every tick by default; with
-   ``SPOTIFY_SENSOR_FULL_SWEEP_S`` = N, only the last days' folders, plus everything every
-   N seconds);
+   runs or from any other producer. A tick lists the last 3 days' folders and the next
+   ``SPOTIFY_SENSOR_SWEEP_KEYS`` (1,000) keys of a rolling sweep over the whole zone, so a
+   tick costs a few ListObjectsV2 calls however large the lake grows: today's objects are
+   found at once, one in an older folder when the sweep passes it (at once while the zone
+   holds at most 1,000 objects);
 
 and requests one run of the transformation assets per partition with new objects. The
 pure logic (what is new, dates, copy names, run keys, cursor) is in ``raw_objects.py``.
@@ -35,8 +37,8 @@ from spotify_assets.sensors.raw_objects import (
     ZoneCursor,
     advance_zone,
     check_zones_disjoint,
-    needs_full_sweep,
     recent_raw_prefixes,
+    sweep_start,
     decode_cursor,
     encode_cursor,
     format_utc,
@@ -50,7 +52,7 @@ from spotify_assets.settings import env
 RAW_PLAYLIST_KEY = dg.AssetKey("raw_playlist")
 DEFAULT_ASSET_SELECTION = dg.AssetSelection.assets(*TABLE_NAMES)
 SENSOR_NAME = "raw_playlist_sensor"
-RECENT_DAYS = 2  # partial listings cover today and the two days before (UTC)
+RECENT_DAYS = 2  # every tick lists today's folder and the two days' before (UTC)
 _MAX_KEYS_IN_METADATA = 50
 _MAX_KEYS_IN_LOG = 5
 
@@ -67,16 +69,17 @@ def sensor_interval_seconds() -> int:
     return seconds
 
 
-def full_sweep_interval() -> timedelta:
-    """``SPOTIFY_SENSOR_FULL_SWEEP_S`` (default 0: a full listing every tick); ``ValueError`` otherwise."""
-    text = env("SPOTIFY_SENSOR_FULL_SWEEP_S")
+def sweep_keys_per_tick() -> int | None:
+    """``SPOTIFY_SENSOR_SWEEP_KEYS`` (default 1000) as a count of keys; None for 0 (the
+    whole raw zone every tick); ``ValueError`` otherwise."""
+    text = env("SPOTIFY_SENSOR_SWEEP_KEYS")
     try:
-        seconds = int(text)
+        keys = int(text)
     except ValueError:
-        seconds = -1
-    if seconds < 0:
-        raise ValueError(f"SPOTIFY_SENSOR_FULL_SWEEP_S={text!r}: expected a whole number of seconds, 0 or more")
-    return timedelta(seconds=seconds)
+        keys = -1
+    if keys < 0:
+        raise ValueError(f"SPOTIFY_SENSOR_SWEEP_KEYS={text!r}: expected a whole number of keys, 0 (no limit) or more")
+    return keys or None
 
 
 def build_raw_playlist_sensor(
@@ -162,7 +165,7 @@ def evaluate_tick(
     if landing_url:
         landing = Lake(landing_url)
         check_zones_disjoint(raw_url, landing.root_url)
-        listing = _json_objects(landing.list_objects(), any_case=True)
+        listing = _json_objects(landing.list_page("", max_keys=None)[0], any_case=True)
         landing_count = len(listing)
         zone = previous.zone(LANDING_ZONE, landing.root_url)
         for obj in new_objects(listing, zone):
@@ -198,17 +201,33 @@ def evaluate_tick(
     # Listed after the copies, so the copies enter the cursor with their real ETag and
     # LastModified and never trigger a second run on the next tick.
     zone = previous.zone(RAW_ZONE, lake.root_url)
-    sweep_every = full_sweep_interval()
-    full = needs_full_sweep(zone, now, sweep_every)
-    if full:
-        listing = [o for o in _json_objects(lake.list_objects(RAW_PREFIX)) if o.key.startswith(RAW_PREFIX + "/")]
+    max_keys = sweep_keys_per_tick()
+    after, started = sweep_start(zone, now)
+    # One ListObjectsV2 call per 1,000 keys (s3fs's find adds a HEAD and a second listing per prefix).
+    swept, next_after = lake.list_page(RAW_PREFIX + "/", start_after=after, max_keys=max_keys)
+    if next_after is not None and dt_from_key(next_after):
+        # End the tick's share at a folder boundary: a day's objects split over two ticks
+        # would request two runs of that day.
+        folder = next_after.rsplit("/", 1)[0] + "/"
+        rest, _ = lake.list_page(folder, start_after=next_after, max_keys=None)
+        swept += rest
+        next_after = rest[-1].key if rest else next_after
+    by_key = {o.key: o for o in _json_objects(swept)}
+    whole_zone = after is None and next_after is None
+    if not whole_zone:
+        # Today's folders and those the copies went to: a copy into an old day must be
+        # in the cursor before the sweep lists it.
+        prefixes = sorted(set(recent_raw_prefixes(now.date(), RECENT_DAYS)) | {f"{RAW_PREFIX}/dt={dt}/" for dt in triggers})
+        by_key.update((o.key, o) for prefix in prefixes for o in _json_objects(lake.list_page(prefix, max_keys=None)[0]))
+    listing = sorted(by_key.values(), key=lambda o: o.key)
+    if whole_zone:
         scope = ""
     else:
-        # Today's folders and those the copies went to: a copy into an old day must be
-        # in the cursor before the next sweep lists it.
-        prefixes = sorted(set(recent_raw_prefixes(now.date(), RECENT_DAYS)) | {f"{RAW_PREFIX}/dt={dt}/" for dt in triggers})
-        listing = [o for prefix in prefixes for o in _json_objects(lake.list_objects(prefix))]
-        scope = f" in the last {RECENT_DAYS + 1} days' folders (full sweep every {sweep_every.total_seconds():.0f} s)"
+        progress = f"continues after {next_after}" if next_after else "complete"
+        scope = (
+            f" (the last {RECENT_DAYS + 1} days' folders and {len(swept)} keys of the rolling sweep started "
+            f"{format_utc(started)}, {progress})"
+        )
     outside: dict[str, list[ObjectInfo]] = defaultdict(list)
     for obj in new_objects(listing, zone):
         if obj.key in copied:
@@ -218,7 +237,7 @@ def evaluate_tick(
             continue
         triggers[dt].append((RAW_ZONE, obj.key, obj.etag))
         outside[dt].append(obj)
-    zones[RAW_ZONE] = advance_zone(lake.root_url, listing, zone, now, lag, full=full)
+    zones[RAW_ZONE] = advance_zone(lake.root_url, listing, zone, now, lag, sweep_started=started, sweep_after=next_after)
     events.extend(_outside_producer_events(context.instance, lake, outside))
 
     if skipped:

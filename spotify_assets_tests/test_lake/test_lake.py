@@ -43,6 +43,27 @@ def test_write_read_list_and_replace(lake):
     assert read_raw_objects(lake, "2024-01-01") == []
 
 
+def test_list_page_walks_a_prefix_a_few_keys_at_a_time_like_list_objects(lake):
+    keys = [f"raw_playlist/dt=2024-05-{d}/{n}.json" for d in (15, 16, 17) for n in "ab"]
+    for key in keys:
+        lake.write_bytes(key, b"{}")
+    lake.write_bytes("raw_playlist_other/x.json", b"{}")  # shares the prefix without its "/"
+    pages, after = [], None
+    while True:
+        page, after = lake.list_page("raw_playlist/", start_after=after, max_keys=4)
+        pages.append([o.key for o in page])
+        if after is None:
+            break
+    assert pages == [keys[:4], keys[4:]]
+    whole, end = lake.list_page("raw_playlist/", max_keys=None)
+    assert end is None and whole == lake.list_objects("raw_playlist")  # same keys, ETags, times, sizes
+    assert lake.list_page("raw_playlist/dt=2024-05-16/", max_keys=1) == ([whole[2]], keys[2])
+    assert lake.list_page("raw_playlist/dt=2024-05-16/", start_after=keys[2], max_keys=1) == ([whole[3]], None)
+    assert lake.list_page("nothing/", max_keys=5) == ([], None)
+    with pytest.raises(ValueError, match="max_keys=0: expected at least 1 or None"):
+        lake.list_page("raw_playlist/", max_keys=0)
+
+
 def test_missing_object_raises_file_not_found(lake):
     with pytest.raises(FileNotFoundError):
         lake.read_bytes("songs/dt=2024-05-15/data.parquet")

@@ -27,7 +27,6 @@ from spotify_assets.sensors.raw_objects import (
     advance_zone,
     decode_cursor,
     encode_cursor,
-    needs_full_sweep,
     landing_copy_key,
     landing_partition_date,
     new_objects,
@@ -168,7 +167,7 @@ def test_one_tick_copies_landed_objects_and_requests_one_run_per_partition(zones
     assert tick(lake, third.cursor).run_requests == []
 
 
-def test_more_than_1000_keys_on_s3_one_run_per_partition(s3_lake, tick):
+def test_more_than_1000_keys_on_s3_one_run_per_partition(s3_lake, monkeypatch, tick):
     client = boto3.session.Session(region_name=REGION).client("s3")
     days = [f"2024-05-{d:02d}" for d in range(10, 15)]
     # 1,001 keys: S3 lists 1,000 per page. The key of the 1,001st sorts last of all.
@@ -176,10 +175,22 @@ def test_more_than_1000_keys_on_s3_one_run_per_partition(s3_lake, tick):
     with ThreadPoolExecutor(4) as pool:  # moto serves in this process: more threads only contend
         list(pool.map(lambda k: client.put_object(Bucket=LAKE_BUCKET, Key=k, Body=b"{}"), keys))
 
+    # The default share of a tick is one page (1,000 keys): the sweep takes two ticks.
+    first = tick(Lake(s3_lake))
+    assert partitions(first) == days[:4]
+    assert [r.tags["spotify_assets/new_raw_objects"] for r in first.run_requests] == ["250"] * 4
+    second = tick(Lake(s3_lake), first.cursor)
+    assert partitions(second) == days[4:] and second.run_requests[0].tags["spotify_assets/new_raw_objects"] == "1"
+    assert tick(Lake(s3_lake), second.cursor).run_requests == []
+
+    # With 2,000 keys a tick, one tick pages through both ListObjectsV2 pages.
+    monkeypatch.setenv("SPOTIFY_SENSOR_SWEEP_KEYS", "2000")
     result = tick(Lake(s3_lake))
     assert partitions(result) == days
     assert [r.tags["spotify_assets/new_raw_objects"] for r in result.run_requests] == ["250", "250", "250", "250", "1"]
-    assert len(json.loads(result.cursor)["zones"]["raw"]["seen"]) == 1001  # all written within the lag
+    seen = json.loads(result.cursor)["zones"]["raw"]["seen"]
+    assert sum(len(d) for d in seen.values()) == 1001  # all written within the lag
+    assert tick(Lake(s3_lake), result.cursor).run_requests == []
 
 
 def test_object_with_last_modified_equal_to_the_mark_is_picked_up(tmp_path, tick):
@@ -204,7 +215,7 @@ def test_same_second_object_on_s3_from_a_cursor_whose_mark_is_its_last_modified(
     lake.write_bytes("raw_playlist/dt=2024-05-15/a.json", b"{}")
     lake.write_bytes("raw_playlist/dt=2024-05-15/b.json", b"{}")
     a, b = lake.list_objects("raw_playlist")
-    zone = ZoneCursor(url=s3_lake, mark=b.last_modified, floor=b.last_modified - DEFAULT_LAG, seen=frozenset({object_digest(a.key, a.etag)}))
+    zone = ZoneCursor(url=s3_lake, mark=b.last_modified, floor=b.last_modified - DEFAULT_LAG, seen={0: frozenset({object_digest(a.key, a.etag)})})
     cursor = encode_cursor(SensorCursor({"raw": zone}))
     result = tick(lake, cursor)
     assert partitions(result) == ["2024-05-15"]
@@ -344,15 +355,17 @@ def test_cursor_stays_small_for_10000_objects_and_misses_none():
     assert len(new_objects(listing, empty)) == 10_000
     zone = advance_zone("s3://b/lake", listing, empty, now=mark + timedelta(seconds=1))
     cursor = encode_cursor(SensorCursor({"raw": zone}))
-    assert len(zone.seen) == 5 and len(cursor) < 250  # objects within 5 min of the mark
+    # The objects of the last 5 minutes before the mark, and the one on the floor itself
+    # (kept by the minute of its LastModified).
+    assert len(zone.seen_digests) == 6 and len(cursor) < 500
     assert new_objects(listing, decode_cursor(cursor).zones["raw"]) == []
     rewritten = ObjectInfo(listing[-1].key, "new-etag", listing[-1].last_modified, 3)
     assert new_objects([*listing[:-1], rewritten], zone) == [rewritten]
     # A burst of 10,000 in one second, then nothing: seen empties as the clock moves on.
     burst = [ObjectInfo(f"raw_playlist/dt=2024-01-01/{i}.json", "e", mark, 2) for i in range(10_000)]
-    assert len(advance_zone("s3://b/lake", burst, empty, now=mark).seen) == 10_000
+    assert len(advance_zone("s3://b/lake", burst, empty, now=mark).seen_digests) == 10_000
     later = advance_zone("s3://b/lake", burst, advance_zone("s3://b/lake", burst, empty, now=mark), now=mark + timedelta(minutes=11))
-    assert later.seen == frozenset() and new_objects(burst, later) == []
+    assert later.seen == {} and new_objects(burst, later) == []
     assert later.mark == mark and later.floor == mark + timedelta(minutes=1)
 
 
@@ -367,51 +380,92 @@ def test_an_object_dated_in_the_future_does_not_hide_later_objects():
 
 @pytest.mark.parametrize(
     ("text", "message"),
-    [("{not json", "not JSON"), ('{"v": 9, "zones": {}}', "not a version 1 cursor"), ('{"v": 1, "zones": {"raw": {"url": "x"}}}', "zone 'raw' is malformed")],
+    [("{not json", "not JSON"), ('{"v": 9, "zones": {}}', "not a version 2 cursor"), ('{"v": 2, "zones": {"raw": {"url": "x"}}}', "zone 'raw' is malformed")],
 )
 def test_a_foreign_cursor_is_refused_with_the_reason(text, message):
     with pytest.raises(CursorError, match=message):
         decode_cursor(text)
 
 
-# --- partial listings for very large raw zones (SPOTIFY_SENSOR_FULL_SWEEP_S) ----------
+def test_a_version_1_cursor_is_read_and_its_digests_kept_until_a_sweep_passes_them():
+    mark = datetime(2026, 11, 20, 10, 0, 30, tzinfo=timezone.utc)
+    v1 = json.dumps({"v": 1, "zones": {"raw": {"url": "/lake", "mark": "2026-11-20T10:00:30Z", "floor": "2026-11-20T09:55:30Z", "seen": ["abc"], "swept": None}}})
+    zone = decode_cursor(v1).zones["raw"]
+    assert zone.seen_digests == {"abc"} and zone.mark == mark and zone.sweep_after is None
+    obj = ObjectInfo("raw_playlist/dt=2026-11-20/a.json", "e", mark, 2)
+    assert new_objects([obj], dataclasses.replace(zone, seen={0: frozenset({object_digest(obj.key, obj.etag)})})) == []
+    assert advance_zone("/lake", [], zone, now=mark + timedelta(minutes=11)).seen == {}
 
 
-def test_partial_ticks_list_recent_days_and_the_next_sweep_finds_older_folders(tmp_path, monkeypatch, tick):
-    monkeypatch.setenv("SPOTIFY_SENSOR_FULL_SWEEP_S", "600")
-    lake = Lake(str(tmp_path / "lake"))
+# --- rolling sweeps: a tick lists recent folders + SPOTIFY_SENSOR_SWEEP_KEYS keys --------
+
+
+def _objects(n: int, start: datetime) -> list[ObjectInfo]:
+    return [ObjectInfo(f"raw_playlist/dt=2024-01-{1 + i % 28:02d}/{i:05d}.json", f"e{i}", start + timedelta(seconds=i), 2) for i in range(n)]
+
+
+def test_a_sweep_over_several_ticks_finds_every_object_once_and_moves_the_floor_only_at_its_end():
+    start = datetime(2026, 11, 20, 10, tzinfo=timezone.utc)
+    objects = sorted(_objects(25, start), key=lambda o: o.key)
+    zone, found, now = ZoneCursor(url="/lake"), [], start + timedelta(hours=1)
+    for page in (objects[:10], objects[10:20]):
+        found += new_objects(page, zone)
+        zone = advance_zone("/lake", page, zone, now, sweep_started=zone.sweep_started or now, sweep_after=page[-1].key)
+        assert zone.floor is None and zone.sweep_after == page[-1].key and zone.sweep_started == start + timedelta(hours=1)
+        now += timedelta(seconds=30)
+    # Meanwhile an object is written into a folder the sweep has passed.
+    behind = ObjectInfo("raw_playlist/dt=2024-01-01/late.json", "x", now, 2)
+    found += new_objects(objects[20:], zone)
+    zone = advance_zone("/lake", objects[20:], zone, now, sweep_started=zone.sweep_started, sweep_after=None)
+    assert sorted(o.key for o in found) == [o.key for o in objects]  # each once
+    # The floor follows the sweep's start (minus twice the lag: the newest object is older
+    # than that), not this tick's time: the late object is above it.
+    assert zone.floor == start + timedelta(hours=1) - 2 * DEFAULT_LAG and zone.swept == start + timedelta(hours=1)
+    assert zone.sweep_after is None and zone.seen == {}
+    assert new_objects([*objects, behind], zone) == [behind]
+
+
+def test_rolling_sweep_ticks_on_s3_find_today_at_once_and_old_folders_when_the_sweep_passes(s3_lake, monkeypatch, tick):
+    monkeypatch.setenv("SPOTIFY_SENSOR_SWEEP_KEYS", "4")
+    lake = Lake(s3_lake)
     today = datetime.now(timezone.utc).date().isoformat()
-    lake.write_bytes("raw_playlist/dt=2024-05-15/a.json", b"{}")
-    first = tick(lake)
-    assert partitions(first) == ["2024-05-15"]  # the first tick is a full sweep
+    for day in range(10, 20):
+        lake.write_bytes(f"raw_playlist/dt=2024-05-{day}/a.json", b"{}")
+    ticks = [tick(lake)]
+    while json.loads(ticks[-1].cursor)["zones"]["raw"]["sweep_after"] is not None:
+        ticks.append(tick(lake, ticks[-1].cursor))
+    assert len(ticks) == 3  # 10 keys, 4 a tick
+    assert [partitions(t) for t in ticks] == [[f"2024-05-{d}" for d in range(10, 14)], [f"2024-05-{d}" for d in range(14, 18)], ["2024-05-18", "2024-05-19"]]
+    quiet = tick(lake, ticks[-1].cursor).skip_reason.skip_message
+    assert "listed 4 objects" in quiet and "4 keys of the rolling sweep started" in quiet and "continues after raw_playlist/dt=2024-05-13/a.json" in quiet
 
+    # Today's folder is listed on every tick; an old folder when the next sweep reaches it.
     lake.write_bytes(f"raw_playlist/dt={today}/b.json", b"{}")
-    lake.write_bytes("raw_playlist/dt=2024-05-15/c.json", b"{}")  # an old folder: left to the next sweep
-    second = tick(lake, cursor=first.cursor)
-    assert partitions(second) == [today]
-    third = tick(lake, cursor=second.cursor)
-    assert third.run_requests == []
-    assert "in the last 3 days' folders (full sweep every 600 s)" in third.skip_reason.skip_message
-
-    # Ten minutes later (the sweep is due): the object in the old folder is found, once.
-    state = decode_cursor(third.cursor)
-    raw = state.zones["raw"]
-    aged = SensorCursor(zones={**state.zones, "raw": dataclasses.replace(raw, swept=raw.swept - timedelta(minutes=11))})
-    sweep = tick(lake, cursor=encode_cursor(aged))
-    assert partitions(sweep) == ["2024-05-15"]
-    assert len(sweep.run_requests) == 1
-    assert tick(lake, cursor=sweep.cursor).run_requests == []
+    lake.write_bytes("raw_playlist/dt=2024-05-11/late.json", b"{}")
+    first = tick(lake, ticks[-1].cursor)  # a new sweep: keys 10..13 of the old folders
+    assert partitions(first) == ["2024-05-11", today]
+    assert [r.tags["spotify_assets/new_raw_objects"] for r in first.run_requests] == ["1", "1"]
+    cursor, more = first.cursor, []
+    for _ in range(4):
+        result = tick(lake, cursor)
+        more += result.run_requests
+        cursor = result.cursor
+    assert more == []  # nothing found twice over the rest of the sweep and the next
 
 
-def test_a_partial_listing_keeps_the_floor_and_what_was_seen():
-    now = datetime(2026, 11, 20, 12, tzinfo=timezone.utc)
-    old = ObjectInfo(key="raw_playlist/dt=2024-05-15/a.json", etag="1", last_modified=now - timedelta(minutes=1), size=2)
-    swept = advance_zone("/lake", [old], ZoneCursor(url="/lake"), now=now)
-    assert swept.swept == now and object_digest(old.key, old.etag) in swept.seen
-    recent = ObjectInfo(key="raw_playlist/dt=2026-11-20/b.json", etag="2", last_modified=now + timedelta(minutes=20), size=2)
-    later = now + timedelta(minutes=30)
-    partial = advance_zone("/lake", [recent], swept, now=later, full=False)
-    assert partial.floor == swept.floor and partial.swept == now
-    assert partial.seen == swept.seen | {object_digest(recent.key, recent.etag)}
-    assert needs_full_sweep(partial, later, timedelta(minutes=10)) and not needs_full_sweep(partial, now + timedelta(minutes=5), timedelta(minutes=10))
-    assert needs_full_sweep(partial, now, timedelta(0))
+def test_sweep_keys_setting_is_checked(monkeypatch, tmp_path, tick):
+    monkeypatch.setenv("SPOTIFY_SENSOR_SWEEP_KEYS", "many")
+    with pytest.raises(Exception, match=r"SPOTIFY_SENSOR_SWEEP_KEYS='many': expected a whole number of keys"):
+        tick(Lake(str(tmp_path / "lake")))
+
+
+def test_sweep_keys_0_lists_the_whole_zone_every_tick(tmp_path, monkeypatch, tick):
+    monkeypatch.setenv("SPOTIFY_SENSOR_SWEEP_KEYS", "0")
+    lake = Lake(str(tmp_path / "lake"))
+    for day in range(10, 20):
+        lake.write_bytes(f"raw_playlist/dt=2024-05-{day}/a.json", b"{}")
+    first = tick(lake)
+    assert len(first.run_requests) == 10 and json.loads(first.cursor)["zones"]["raw"]["sweep_after"] is None
+    lake.write_bytes("raw_playlist/dt=2024-05-10/late.json", b"{}")
+    second = tick(lake, first.cursor)
+    assert partitions(second) == ["2024-05-10"]
