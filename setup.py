@@ -22,6 +22,7 @@ setup(
         "duckdb>=1.1",
         "matplotlib>=3.8",
         "orjson>=3.10",
+        "msgspec>=0.19",
     ],
     extras_require={
         "dev": [

@@ -13,10 +13,17 @@ Accepted shapes (all met in real recordings):
 Items carry their track under ``item`` (2026) or ``track`` (before; some carry both).
 Every item is checked while reading (see ``classify_item``), so that a broken song item
 is reported with its position here, not deep inside table building.
+
+Two ways of reading (``parse_raw_object``): by default an orjson parse of everything;
+with ``all_fields=False`` (for building tables) a fast path decodes with msgspec only the
+fields the package reads (``raw_types``), in less memory and time, and hands anything it
+cannot read exactly as the full parse would to the full parse, which gives every error
+message.
 """
 
 from __future__ import annotations
 
+import codecs
 import gc
 import re
 from collections.abc import Iterator
@@ -24,6 +31,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 import orjson
+
+from . import raw_types
 
 __all__ = [
     "RawObjectError",
@@ -46,6 +55,9 @@ _EXPECTED = (
 _ITEM_KEYS = ("track", "item", "added_at", "is_local")
 _PAGE_HREF_ID = re.compile(r"/playlists/([^/?#]+)/(?:tracks|items)")
 _UTF8_BOM = b"\xef\xbb\xbf"
+# Bytes decoded at a time when checking UTF-8. Small: with 1 MiB steps the freed decoded
+# copies stayed in the C heap (+17 MiB RSS for 23 MB); 64 KiB steps cost 1 MiB and run faster.
+_UTF8_CHECK_STEP = 1 << 16
 _ABSENT = object()  # a track without an "id" key (an error for a song) vs "id": null (a local file)
 # Required fields of a song's track object, with the Python type they must have.
 _REQUIRED_TRACK_FIELDS = (("id", str, "a string"), ("name", str, "a string"), ("duration_ms", int, "an integer"))
@@ -76,7 +88,9 @@ class RawPlaylist:
       (so it is not necessarily base-62: validate it before using it in a path);
     - ``playlist_name``, ``snapshot_id``: from the playlist object, None for pages and lists;
     - ``items``: the playlist item dicts (``{"added_at", "track"/"item", "is_local", ...}``)
-      in playlist order, as parsed (not copied);
+      in playlist order, as parsed (not copied). From ``parse_raw_object(...,
+      all_fields=False)`` they hold only the fields declared in ``raw_types``, and equal
+      albums and artists are one dict shared between tracks: read-only;
     - ``first_position``: 1-based position of ``items[0]`` (page ``offset`` + 1; 1 for lists);
     - ``total``: the paging object's ``total`` where given (may exceed ``len(items)``
       when the page had ``next`` set);
@@ -93,8 +107,14 @@ class RawPlaylist:
     extracted_at: str | None
 
 
-def parse_raw_object(body: bytes | str, key: str) -> RawPlaylist:
+def parse_raw_object(body: bytes | str, key: str, *, all_fields: bool = True) -> RawPlaylist:
     """Parse the bytes (or text) of one raw object stored under ``key``.
+
+    The items hold every field of the JSON; with ``all_fields=False``, only the fields
+    the package reads (``raw_types``: enough for ``build_tables`` and ``classify_item``),
+    which is leaner and faster (raw object of 10,000 items to Parquet tables: peak RSS
+    189 instead of 243 MiB, 0.3 instead of 0.5 s). Both give the same tables, ids,
+    positions and errors.
 
     Raises ``RawObjectError`` for an empty object, an HTML page, invalid or truncated
     JSON (with the byte offset), JSON of the wrong shape, and broken items (see
@@ -115,11 +135,94 @@ def parse_raw_object(body: bytes | str, key: str) -> RawPlaylist:
     if head[:1] == b"<":
         raise RawObjectError(key, "an HTML page, not JSON (an error page saved as data?)")
     with _paused_gc():
+        if not all_fields:
+            playlist = _parse_fast(body, key)
+            if playlist is not None:
+                return playlist
         try:
             document = orjson.loads(body)
         except orjson.JSONDecodeError as err:
             raise RawObjectError(key, _json_error_reason(err, body, bom)) from None
         return parse_raw_document(document, key)
+
+
+def _parse_fast(body: bytes | bytearray | memoryview, key: str) -> RawPlaylist | None:
+    """The RawPlaylist read with msgspec into ``raw_types`` (see ``RawPlaylist.items``), or
+    None when the full path must read the body.
+
+    None for invalid UTF-8 (msgspec does not check the strings it skips), for JSON that
+    msgspec refuses (invalid, or of other types than declared, or a number orjson reads
+    as a float or refuses), and for any ``RawObjectError`` (its message may list an
+    object's keys, which the fast path has filtered): the full path then gives the error
+    or reads what msgspec could not. Edge case read differently: a number too large for a
+    float (``1e400``) in a field not declared, which orjson refuses and msgspec skips.
+    """
+    if not _is_utf8(body):
+        return None
+    try:
+        playlist = parse_raw_document(raw_types.DOCUMENT.decode(body), key)
+        _decode_albums_and_artists(playlist.items)
+    except (ValueError, RecursionError):  # msgspec errors, UnicodeDecodeError and RawObjectError are ValueErrors
+        return None
+    return playlist
+
+
+def _is_utf8(body: bytes | bytearray | memoryview) -> bool:
+    """True when ``body`` is valid UTF-8 (checked a step at a time: no decoded copy of it all)."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    view = memoryview(body)
+    try:
+        for start in range(0, len(view), _UTF8_CHECK_STEP):
+            decoder.decode(view[start : start + _UTF8_CHECK_STEP])
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _decode_albums_and_artists(items: list[dict]) -> None:
+    """Replace each track's ``album`` and ``artists`` (``msgspec.Raw`` in ``raw_types``) by
+    dicts, decoding each distinct JSON text once and sharing the result.
+
+    A playlist names the same albums and artists again and again (the 10,000-item
+    benchmark: 28,150 artist credits of 4,378 artists, 9,956 albums of 4,257), so this
+    saves about a third of the decoded items. Decoding all and merging equal dicts after
+    would not lower the peak: the freed copies stay in Python's allocator pools.
+
+    Raises ``msgspec.ValidationError`` where an album is not an object or null, or an
+    artist not an object.
+    """
+    albums: dict[bytes, dict | None] = {}
+    artists: dict[bytes, dict] = {}
+
+    def artist_dicts(raws: list | None) -> list[dict] | None:
+        if raws is None:
+            return None
+        shared = []
+        for raw in raws:
+            text = bytes(raw)
+            artist = artists.get(text)
+            if artist is None:
+                artist = artists[text] = raw_types.ARTIST.decode(text)
+            shared.append(artist)
+        return shared
+
+    for item in items:
+        for field in ("item", "track"):
+            track = item.get(field)
+            if track is None:
+                continue
+            if "artists" in track:
+                track["artists"] = artist_dicts(track["artists"])
+            if "album" in track:
+                text = bytes(track["album"])
+                album = albums.get(text, _ABSENT)
+                if album is _ABSENT:
+                    album = raw_types.ALBUM.decode(text)
+                    if album is not None and "artists" in album:
+                        album["artists"] = artist_dicts(album["artists"])
+                    albums[text] = album
+                track["album"] = album
 
 
 @contextmanager
