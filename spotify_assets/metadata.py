@@ -30,10 +30,13 @@ def markdown_preview(table: pa.Table, rows: int = PREVIEW_ROWS) -> str:
     return "\n".join(lines)
 
 
-def table_metadata(table: pa.Table) -> dict:
-    """``dagster/row_count``, ``dagster/column_schema`` and a ``preview`` for ``table``."""
-    return {
+def table_metadata(table: pa.Table, preview: bool = True) -> dict:
+    """``dagster/row_count``, ``dagster/column_schema`` and (unless ``preview`` is false) a
+    ``preview`` of the first rows of ``table``."""
+    metadata = {
         "dagster/row_count": dg.MetadataValue.int(table.num_rows),
         "dagster/column_schema": column_schema(table.schema),
-        "preview": dg.MetadataValue.md(markdown_preview(table)),
     }
+    if preview:
+        metadata["preview"] = dg.MetadataValue.md(markdown_preview(table))
+    return metadata

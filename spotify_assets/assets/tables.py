@@ -15,8 +15,11 @@ from spotify_assets.checks.table_checks import (
     row_count_drop,
     row_counts_by_partition,
 )
+from spotify_assets.io_managers.parquet_io_manager import stored_row_count
+from spotify_assets.lake.lake import Lake
 from spotify_assets.lake.layout import TABLE_NAMES, RawObject
 from spotify_assets.partitions import daily_partitions
+from spotify_assets.resources.lake_resource import LakeResource
 from spotify_assets.transform import build_partition_tables
 
 TABLE_DESCRIPTIONS = {
@@ -96,8 +99,11 @@ def _check_specs() -> list[dg.AssetCheckSpec]:
     group_name="spotify",
     check_specs=_check_specs(),
 )
-def spotify_tables(context: dg.AssetExecutionContext, raw_playlist: list[RawObject]):
-    """Parse each raw object of the run's partitions once and build the four tables."""
+def spotify_tables(context: dg.AssetExecutionContext, raw_playlist: list[RawObject], lake: LakeResource):
+    """Parse each raw object of the run's partitions once and build the four tables.
+
+    ``lake``: where the row-count check finds the row count of the day before the run's
+    first day (the Parquet footer of that partition's file)."""
     keys = context.partition_keys
     result = build_partition_tables(raw_playlist, keys)
     for dt in result.empty_partitions:
@@ -108,11 +114,21 @@ def spotify_tables(context: dg.AssetExecutionContext, raw_playlist: list[RawObje
         f"{len(result.playlists)} raw object(s) over {len(keys)} partition(s) → "
         + ", ".join(f"{name} {table.num_rows} rows" for name, table in result.tables.items())
     )
-    shared = {
-        "raw_objects": len(result.playlists),
-        "bad_objects": dg.MetadataValue.json(result.bad_objects),
-        "skipped_items": dg.MetadataValue.json(result.skipped_items),
-    }
+    if len(keys) == 1:
+        shared = {
+            "raw_objects": len(result.playlists),
+            "bad_objects": dg.MetadataValue.json(result.bad_objects),
+            "skipped_items": dg.MetadataValue.json(result.skipped_items),
+        }
+    else:
+        # Dagster copies an output's metadata onto the materialization of every day of the
+        # run: the run's totals, of a fixed size (the raw_objects_valid check names the bad
+        # objects; each day's row count is added by the IO manager).
+        shared = {
+            "run_raw_objects": len(result.playlists),
+            "run_bad_objects": len(result.bad_objects),
+            "run_skipped_items": dg.MetadataValue.json(result.skipped_items),
+        }
     for name in TABLE_NAMES:
         yield dg.Output(result.tables[name], output_name=name, metadata=shared)
     yield dg.AssetCheckResult(
@@ -126,10 +142,10 @@ def spotify_tables(context: dg.AssetExecutionContext, raw_playlist: list[RawObje
         ),
         metadata={"bad_objects": dg.MetadataValue.json(result.bad_objects), "raw_objects": len(result.playlists)},
     )
-    yield from _table_check_results(context, result.tables, keys)
+    yield from _table_check_results(context, result.tables, keys, lake.get_lake())
 
 
-def _table_check_results(context: dg.AssetExecutionContext, tables: dict[str, pa.Table], keys: list[str]):
+def _table_check_results(context: dg.AssetExecutionContext, tables: dict[str, pa.Table], keys: list[str], lake: Lake):
     """Key, reference and row-count check results for the built ``tables`` (with ``dt``)."""
     for name, key in TABLE_KEYS.items():
         yield _result(context, name, KEY_UNIQUE_NOT_NULL, keys_unique_and_not_null(tables[name], key, name))
@@ -141,7 +157,7 @@ def _table_check_results(context: dg.AssetExecutionContext, tables: dict[str, pa
         yield _result(context, child, REFERENTIAL_INTEGRITY, combine(outcomes))
     for name in TABLE_NAMES:
         current = row_counts_by_partition(tables[name], keys)
-        outcome = row_count_drop(name, current, _previous_row_counts(context, name, keys, current))
+        outcome = row_count_drop(name, current, _previous_row_counts(lake, name, keys, current))
         yield _result(context, name, ROW_COUNT_NO_SHARP_DROP, outcome, dg.AssetCheckSeverity.WARN)
 
 
@@ -161,28 +177,14 @@ def _result(
     )
 
 
-def _previous_row_counts(
-    context: dg.AssetExecutionContext, name: str, keys: list[str], current: dict[str, int]
-) -> dict[str, tuple[str, int] | None]:
+def _previous_row_counts(lake: Lake, name: str, keys: list[str], current: dict[str, int]) -> dict[str, tuple[str, int] | None]:
     """``{dt: (previous day, its rows) or None}``: from this run's own rows when the previous
-    day is in the run, else from the instance's latest materialization of that partition
-    (``dagster/row_count``, or ``rows_by_partition`` of a multi-partition run). None when
-    the previous day was never materialised or its metadata has no row count."""
+    day is in the run, else from the previous day's file in the lake (its Parquet footer:
+    one small read per table and run, whichever run or range wrote it). None when the
+    previous day's partition was never written."""
     out: dict[str, tuple[str, int] | None] = {}
     for dt in keys:
         previous = (date.fromisoformat(dt) - timedelta(days=1)).isoformat()
-        if previous in current:
-            out[dt] = (previous, current[previous])
-            continue
-        records = context.instance.fetch_materializations(
-            dg.AssetRecordsFilter(asset_key=dg.AssetKey(name), asset_partitions=[previous]), limit=1
-        ).records
-        rows = None
-        if records and records[0].asset_materialization is not None:
-            metadata = records[0].asset_materialization.metadata
-            if "dagster/row_count" in metadata:
-                rows = metadata["dagster/row_count"].value
-            elif "rows_by_partition" in metadata:
-                rows = (metadata["rows_by_partition"].value or {}).get(previous)
-        out[dt] = (previous, int(rows)) if rows is not None else None
+        rows = current[previous] if previous in current else stored_row_count(lake, name, previous)
+        out[dt] = (previous, rows) if rows is not None else None
     return out

@@ -12,6 +12,7 @@ from spotify_assets.definitions import build_resources
 from spotify_assets.assets.raw import raw_playlist
 from spotify_assets.lake.lake import Lake
 from spotify_assets.lake.layout import RawObject
+from spotify_assets.resources.lake_resource import LakeResource
 from spotify_assets.settings import Settings
 from spotify_assets_tests.expected import expected_entries, expected_release_date, expected_songs, item_object
 from spotify_assets_tests.samples import sample_path
@@ -24,10 +25,10 @@ def _raw(dt: str, rel: str, name: str) -> RawObject:
     return RawObject(dt=dt, key=f"raw_playlist/dt={dt}/{name}.json", body=sample_path(rel).read_bytes())
 
 
-def test_tables_called_directly_match_the_recorded_page():
+def test_tables_called_directly_match_the_recorded_page(tmp_path):
     """Asset unit test: the multi-asset called with build_asset_context and raw objects."""
     page = json.loads(sample_path(PAGE_WITH_NULL).read_text())
-    context = dg.build_asset_context(partition_key="2024-05-24")
+    context = dg.build_asset_context(partition_key="2024-05-24", resources={"lake": LakeResource(lake_url=str(tmp_path))})
     outputs = {o.output_name: o for o in spotify_tables(context, [_raw("2024-05-24", PAGE_WITH_NULL, "page")]) if isinstance(o, dg.Output)}
     entries = outputs["playlist_entries"].value
     expected = expected_entries("1sBSPdZ7IeXtPudsfyOzDK", page["items"])
@@ -47,8 +48,8 @@ def test_tables_called_directly_match_the_recorded_page():
         assert album["total_tracks"] == source["total_tracks"]
 
 
-def test_a_bad_object_is_reported_and_the_good_ones_are_built():
-    context = dg.build_asset_context(partition_key="2024-05-15")
+def test_a_bad_object_is_reported_and_the_good_ones_are_built(tmp_path):
+    context = dg.build_asset_context(partition_key="2024-05-15", resources={"lake": LakeResource(lake_url=str(tmp_path))})
     bad = RawObject(dt="2024-05-15", key="raw_playlist/dt=2024-05-15/broken.json", body=b'{"items": [')
     events = list(spotify_tables(context, [_raw("2024-05-15", TOP50, "top50"), bad]))
     outputs = {e.output_name: e.value for e in events if isinstance(e, dg.Output)}

@@ -34,6 +34,7 @@ from spotify_assets.lake.layout import TABLE_NAMES, raw_key
 from spotify_assets.settings import Settings
 from spotify_assets.spotify.raw_objects import parse_raw_object
 from spotify_assets.spotify.schemas import TABLE_SCHEMAS
+from spotify_assets.spotify.tables import count_skipped_items
 from spotify_assets_tests.fixtures.lake import PROJECT_ENV_VARS
 from spotify_assets_tests.samples import sample_path
 
@@ -126,6 +127,38 @@ def test_cli_partition_range_is_one_run_that_writes_every_day(cli_range):
     entries = table(lake_path, "playlist_entries", "2024-05-02")
     assert set(entries["playlist_id"].to_pylist()) == {PERSONAL_ID, TOP50_ID}
     assert set(entries["snapshot_id"].to_pylist()) >= {"snap-2024-05-02"}
+
+
+def test_each_day_of_the_range_has_its_own_row_count_and_the_run_totals(cli_range):
+    """Dagster copies an output's metadata onto every day's materialization: each day gets
+    its own row count, and all days the run's totals (fixed size); no map of the whole
+    range, no preview of its first rows."""
+    lake_path, home, _ = cli_range
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        [run] = instance.get_runs()
+        logs = instance.all_logs(run.run_id)
+        records = {name: instance.fetch_materializations(dg.AssetKey(name), limit=1000).records for name in TABLE_NAMES}
+    items = parse_raw_object(sample_path(PERSONAL).read_bytes(), PERSONAL).items
+    top50_skips = count_skipped_items(parse_raw_object(sample_path(TOP50).read_bytes(), TOP50))
+    windows = [count_skipped_items(parse_raw_object(orjson.dumps(items[i * 7 : i * 7 + 40]), "window")) for i, dt in enumerate(DAYS) if dt not in EMPTY_DAYS]
+    run_skips = {r: sum(w[r] for w in windows) + top50_skips[r] * len(windows) for r in top50_skips}
+    assert run_skips["local_file"] > 0
+    for name in TABLE_NAMES:
+        by_day = {r.partition_key: r.asset_materialization.metadata for r in records[name]}
+        assert sorted(by_day) == DAYS
+        for dt in DAYS:
+            meta = by_day[dt]
+            assert meta["dagster/row_count"].value == table(lake_path, name, dt).num_rows, (name, dt)
+            assert meta["run_row_count"].value == sum(table(lake_path, name, d).num_rows for d in DAYS)
+            assert meta["partitions_written"].value == len(DAYS)
+            assert (meta["run_raw_objects"].value, meta["run_bad_objects"].value) == (2 * (len(DAYS) - len(EMPTY_DAYS)), 0)
+            assert meta["run_skipped_items"].value == run_skips
+            assert not {"preview", "rows_by_partition", "raw_objects", "bad_objects"} & set(meta)
+    # One materialization per table and day, one evaluation per check: nothing per day
+    # beyond what Dagster records for each partition.
+    counts = {t: sum(1 for e in logs if e.dagster_event and e.dagster_event.event_type == t) for t in
+              (dg.DagsterEventType.ASSET_MATERIALIZATION, dg.DagsterEventType.ASSET_CHECK_EVALUATION)}
+    assert counts == {dg.DagsterEventType.ASSET_MATERIALIZATION: 4 * len(DAYS), dg.DagsterEventType.ASSET_CHECK_EVALUATION: 12}
 
 
 def test_days_without_raw_objects_are_written_empty_with_a_warning_not_a_failure(cli_range):
@@ -251,6 +284,9 @@ def test_tables_of_a_range_come_day_by_day_and_reports_keep_the_input_order():
     assert list(built.bad_objects) == ["raw_playlist/dt=2024-05-01/broken.json", "raw_playlist/dt=2024-05-02/empty.json"]
     assert built.playlists == [("2024-05-02", PERSONAL_ID, 10), ("2024-05-01", TOP50_ID, 50)]
     assert built.objects_by_dt == {"2024-05-01": 1, "2024-05-02": 1, "2024-05-03": 0}
+    top50_skips = count_skipped_items(parse_raw_object(sample_path(TOP50).read_bytes(), TOP50))
+    personal_skips = count_skipped_items(parse_raw_object(orjson.dumps(items[:10]), "personal"))
+    assert built.skipped_items == {r: top50_skips[r] + personal_skips[r] for r in top50_skips}
     entries = built.tables["playlist_entries"]
     assert entries["dt"].to_pylist() == ["2024-05-01"] * 50 + ["2024-05-02"] * 10
     with pytest.raises(ValueError, match="belongs to 2024-05-09, outside the partitions 2024-05-01...2024-05-03"):

@@ -6,7 +6,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from spotify_assets.io_managers.parquet_io_manager import ParquetLakeIOManager
+from spotify_assets.io_managers.parquet_io_manager import ParquetLakeIOManager, stored_row_count
+from spotify_assets.lake.lake import Lake
 from spotify_assets.lake.parquet import split_by_partition
 
 partitions = dg.DailyPartitionsDefinition(start_date="2024-05-01", end_date="2024-06-01", timezone="UTC")
@@ -41,12 +42,34 @@ def test_range_output_is_split_into_one_file_per_partition_without_dt(tmp_path):
         assert table.column_names == ["song_id", "plays"]  # dt is the folder, never a column
         assert list(zip(table["song_id"].to_pylist(), table["plays"].to_pylist())) == expected
     assert pq.read_table(tmp_path / "counts" / "dt=2024-05-02" / "data.parquet").schema == SCHEMA
-    meta = result.asset_materializations_for_node("counts")[0].metadata
-    assert "dagster/row_count" not in meta  # it would be the range's total on each day
-    assert meta["run_row_count"].value == 2
-    assert meta["rows_by_partition"].value == {"2024-05-01": 1, "2024-05-02": 0, "2024-05-03": 1}
+    by_day = {m.partition: m.metadata for m in result.asset_materializations_for_node("counts")}
+    assert {day: meta["dagster/row_count"].value for day, meta in by_day.items()} == {"2024-05-01": 1, "2024-05-02": 0, "2024-05-03": 1}
+    for meta in by_day.values():
+        assert meta["run_row_count"].value == 2 and meta["partitions_written"].value == 3
+        assert [c.name for c in meta["dagster/column_schema"].schema.columns] == ["song_id", "plays"]
+        assert meta["path"].value == f"{tmp_path}/counts/"
+        # Each day's event carries what holds for that day only: no map of the whole
+        # range (quadratic in its length), no preview of the range's first rows.
+        assert "rows_by_partition" not in meta and "preview" not in meta
+    handled = next(e for e in result.all_events if e.event_type == dg.DagsterEventType.HANDLED_OUTPUT and e.step_key == "counts")
+    assert "dagster/row_count" not in handled.event_specific_data.metadata  # the output's own: the range's total is run_row_count
+
+
+def test_single_partition_metadata_has_row_count_schema_preview_and_file(tmp_path):
+    result = dg.materialize([counts], partition_key="2024-05-03", resources=_resources(tmp_path))
+    [materialization] = result.asset_materializations_for_node("counts")
+    meta = materialization.metadata
+    assert meta["dagster/row_count"].value == 1
     assert [c.name for c in meta["dagster/column_schema"].schema.columns] == ["song_id", "plays"]
-    assert "| song_id | plays |" in meta["preview"].value
+    assert meta["preview"].value.splitlines() == ["| song_id | plays |", "|---|---|", "| s0 | 0 |"]
+    assert meta["path"].value == f"{tmp_path}/counts/dt=2024-05-03/data.parquet"
+    assert "run_row_count" not in meta and "rows_by_partition" not in meta
+
+
+def test_stored_row_count_reads_the_footer_and_none_when_absent(tmp_path):
+    dg.materialize([counts], resources=_resources(tmp_path), tags=RANGE_TAGS)
+    lake = Lake(str(tmp_path))
+    assert [stored_row_count(lake, "counts", day) for day in ("2024-05-01", "2024-05-02", "2024-05-03", "2024-05-04")] == [1, 0, 1, None]
 
 
 def test_rerun_replaces_a_partition_whole(tmp_path):

@@ -27,6 +27,7 @@ from spotify_assets.checks.table_checks import (
 from spotify_assets.definitions import build_resources
 from spotify_assets.lake.lake import Lake
 from spotify_assets.lake.layout import RawObject
+from spotify_assets.resources.lake_resource import LakeResource
 from spotify_assets.settings import Settings
 from spotify_assets.transform import build_partition_tables
 from spotify_assets_tests.samples import sample_path
@@ -186,14 +187,16 @@ def test_a_sharp_row_count_drop_warns_without_failing_the_run(lake_dir):
     assert pq.read_table(lake_dir / "playlist_entries" / "dt=2024-05-16" / "data.parquet").num_rows == 2
 
 
-def test_a_multi_day_run_compares_each_day_with_the_day_before_it_in_the_run():
+def test_a_multi_day_run_compares_each_day_with_the_day_before_it_in_the_run(tmp_path):
     """spotify_tables called over a two-day range (a single-run backfill): day 2 is compared
-    with day 1's rows of the same run; day 1 has no history and is tolerated."""
+    with day 1's rows of the same run; day 1 has no history (no file for the day before
+    in the lake) and is tolerated."""
     objects = [
         RawObject(dt="2024-05-11", key=f"raw_playlist/dt=2024-05-11/{TOP50_ID}.json", body=sample_path(RECORDINGS["2024-05-12"][0]).read_bytes()),
         RawObject(dt="2024-05-12", key="raw_playlist/dt=2024-05-12/23Ay9WfURne0LvtlCvYTkj.json", body=sample_path(RECORDINGS["2024-05-12"][2]).read_bytes()),
     ]
-    with dg.build_asset_context(partition_key_range=dg.PartitionKeyRange("2024-05-11", "2024-05-12")) as context:
+    resources = {"lake": LakeResource(lake_url=str(tmp_path))}
+    with dg.build_asset_context(partition_key_range=dg.PartitionKeyRange("2024-05-11", "2024-05-12"), resources=resources) as context:
         events = list(spotify_tables(context, objects))
     checks = {(e.asset_key.path[-1], e.check_name): e for e in events if isinstance(e, dg.AssetCheckResult)}
     warned = checks[("playlist_entries", ROW_COUNT_NO_SHARP_DROP)]
@@ -201,3 +204,32 @@ def test_a_multi_day_run_compares_each_day_with_the_day_before_it_in_the_run():
     assert warned.description == "playlist_entries: row count dropped sharply (2024-05-12: 2 rows, 96% fewer than 50 on 2024-05-11)"
     assert warned.metadata["partitions_compared"].value == 1
     assert len(checks) == 12 and all(c.passed for (_, name), c in checks.items() if name != ROW_COUNT_NO_SHARP_DROP)
+
+
+def test_a_range_run_compares_its_first_day_with_the_stored_day_before_it(lake_dir):
+    """A single-run backfill over 2024-05-16...2024-05-17 after 2024-05-15 was materialised
+    (50 entries): its first day is compared with the day before as stored in the lake,
+    whichever run (or instance) wrote it; the day after the range (2024-05-18) with the
+    range's last day."""
+    lake = Lake(str(lake_dir))
+    top50, two_items = sample_path(RECORDINGS["2024-05-12"][0]).read_bytes(), sample_path(RECORDINGS["2024-05-12"][2]).read_bytes()
+    lake.write_bytes(f"raw_playlist/dt=2024-05-15/{TOP50_ID}.json", top50)
+    lake.write_bytes("raw_playlist/dt=2024-05-16/23Ay9WfURne0LvtlCvYTkj.json", two_items)
+    lake.write_bytes("raw_playlist/dt=2024-05-17/23Ay9WfURne0LvtlCvYTkj.json", two_items)
+    lake.write_bytes(f"raw_playlist/dt=2024-05-18/{TOP50_ID}.json", top50)
+    resources = build_resources(Settings.from_env())
+    tags = {"dagster/asset_partition_range_start": "2024-05-16", "dagster/asset_partition_range_end": "2024-05-17"}
+    # Each run on its own instance: the lake, not Dagster's history, tells the day before.
+    with dg.DagsterInstance.ephemeral() as instance:
+        assert _run([raw_playlist, spotify_tables], "2024-05-15", instance).success
+    with dg.DagsterInstance.ephemeral() as instance:
+        ranged = dg.materialize([raw_playlist, spotify_tables], selection=[spotify_tables], resources=resources, instance=instance, tags=tags)
+    with dg.DagsterInstance.ephemeral() as instance:
+        after = _run([raw_playlist, spotify_tables], "2024-05-18", instance)
+    warned = _checks(ranged)[("playlist_entries", ROW_COUNT_NO_SHARP_DROP)]
+    assert not warned.passed and warned.severity == dg.AssetCheckSeverity.WARN
+    assert warned.description == "playlist_entries: row count dropped sharply (2024-05-16: 2 rows, 96% fewer than 50 on 2024-05-15)"
+    assert warned.metadata["partitions_compared"].value == 2  # 2024-05-17 against 2024-05-16 of the run: 2 vs 2
+    checked = _checks(after)[("playlist_entries", ROW_COUNT_NO_SHARP_DROP)]
+    assert checked.passed and checked.metadata["partitions_compared"].value == 1  # 50 rows against the range's 2
+    assert checked.description == "playlist_entries: no partition below 50% of the previous one's rows"
