@@ -49,7 +49,7 @@ def parse_objects(objects: Iterable[RawObject]) -> tuple[list[tuple[str, RawPlay
     bad: dict[str, str] = {}
     for obj in objects:
         try:
-            good.append((obj.dt, parse_raw_object(obj.body, obj.key)))
+            good.append((obj.dt, parse_raw_object(obj.body, obj.key, all_fields=False)))
         except RawObjectError as error:
             bad[obj.key] = error.reason
     return good, bad
@@ -75,7 +75,7 @@ def build_partition_tables(objects: Iterable[RawObject], partition_keys: list[st
     for index, obj in pending:
         # Read first, as before: an unreadable object is reported, a readable one is out of range.
         try:
-            playlist = parse_raw_object(obj.body, obj.key)
+            playlist = parse_raw_object(obj.body, obj.key, all_fields=False)
         except RawObjectError as error:
             bad[index] = (obj.key, error.reason)
             continue
@@ -87,7 +87,7 @@ def build_partition_tables(objects: Iterable[RawObject], partition_keys: list[st
         day: list[RawPlaylist] = []
         for index, obj in day_objects:
             try:
-                playlist = parse_raw_object(obj.body, obj.key)
+                playlist = parse_raw_object(obj.body, obj.key, all_fields=False)
             except RawObjectError as error:
                 bad[index] = (obj.key, error.reason)
                 continue
