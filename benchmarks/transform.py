@@ -99,8 +99,13 @@ def measure_rss(path: Path, repeats: int) -> dict:
 
 def _rss_worker(mode: str, path: Path) -> None:
     if mode == "transform":  # import what the transform needs before noting the baseline
+        import pyarrow as pa
+
         import spotify_assets.lake.parquet  # noqa: F401
         import spotify_assets.transform  # noqa: F401
+
+        # pyarrow imports pandas (~30 MiB) the first time it converts Python lists, data or not.
+        pa.array([0])
     imported = peak_rss_mib()
     if mode == "json":
         json_load(path)
