@@ -8,7 +8,7 @@ import sys
 from datetime import datetime, timezone
 from importlib.metadata import PackageNotFoundError, version
 
-PACKAGES = ("dagster", "pyarrow", "duckdb", "orjson", "s3fs", "spotipy", "moto")
+PACKAGES = ("dagster", "pyarrow", "duckdb", "orjson", "msgspec", "s3fs", "spotipy", "moto")
 
 
 def _cpu_model() -> str:

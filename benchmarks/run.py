@@ -62,7 +62,7 @@ def bench_transform(cfg: dict) -> dict:
     out["cpu_ratio"] = timing["transform_cpu_s"] / timing["json_cpu_s"]
     out["rss_ratio"] = rss["transform_rss_mib"] / rss["json_rss_mib"]
     # What the data costs on top of each process's imports (json: the stdlib only;
-    # transform: the pure spotify_assets modules, pyarrow, orjson, fsspec; no dagster).
+    # transform: the pure spotify_assets modules, pyarrow (+ pandas), msgspec, orjson, fsspec; no dagster).
     out["data_rss_ratio"] = (rss["transform_rss_mib"] - rss["transform_imports_mib"]) / (rss["json_rss_mib"] - rss["json_imports_mib"])
     return out
 
@@ -187,13 +187,13 @@ METHOD = """\
 - **(a)** One raw object in the shape our extractor stores (2026 API: object under `item`,
   removed fields absent), assembled from every item of the shared recordings, repeated
   with fresh ids to the size shown. *Time*: `json.load` of the file and the transform
-  (read, `parse_raw_object`, `build_tables`, split by `dt`, the IO manager's
+  (read, `parse_raw_object` as the tables asset calls it (msgspec, declared fields only), `build_tables`, split by `dt`, the IO manager's
   `parquet_bytes`, atomic `Lake.write_bytes` of the four files) alternate in one process,
   best of N, wall clock (CPU ratio beside it). *Memory*: each in a fresh interpreter,
   peak RSS read from `VmHWM` (`ru_maxrss` is inherited from the parent across fork+exec
   on Linux, so it would report the runner's own peak), lowest of the runs. The `json`
   process imports only the stdlib; the transform process imports the pure
-  `spotify_assets` modules (no dagster), pyarrow, orjson and fsspec: the third (a) row separates
+  `spotify_assets` modules (no dagster), pyarrow (with the pandas it imports on its first conversion), msgspec, orjson and fsspec: the third (a) row separates
   those fixed imports from what the playlist costs.
 - **(b)** A local lake of raw objects (3 playlists of 50 recorded items a day, a sliding
   window so that days differ). Range run: the CLI with `--partition-range` in a fresh

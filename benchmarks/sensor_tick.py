@@ -180,6 +180,7 @@ def _measure_setting(lake_url: str, sweep_keys: int, dts: list[str], ticks: int,
     finally:
         logging.disable(logging.NOTSET)
         os.environ.pop("SPOTIFY_SENSOR_SWEEP_KEYS", None)
+        instance.dispose()  # in this thread: its in-memory SQLite must not be closed by another
     old = [t for kind, t in latency.values() if kind == "old"]
     new_today = [t for kind, t in latency.values() if kind == "today"]
     return {
