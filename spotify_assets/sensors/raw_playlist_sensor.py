@@ -52,7 +52,7 @@ from spotify_assets.settings import env
 RAW_PLAYLIST_KEY = dg.AssetKey("raw_playlist")
 DEFAULT_ASSET_SELECTION = dg.AssetSelection.assets(*TABLE_NAMES)
 SENSOR_NAME = "raw_playlist_sensor"
-RECENT_DAYS = 2  # every tick lists today's folder and the two days' before (UTC)
+RECENT_DAYS = 2  # every tick lists the folders of today and the two days before (UTC)
 _MAX_KEYS_IN_METADATA = 50
 _MAX_KEYS_IN_LOG = 5
 
