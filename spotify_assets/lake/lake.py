@@ -150,25 +150,18 @@ class Lake:
         return self.fs.exists(self.path(key))
 
     def list_objects(self, prefix: str = "") -> list[ObjectInfo]:
-        """Every object below ``prefix`` (recursive, sorted by key), keys relative to the
-        lake root. Hidden names (``.`` prefix: temporary files) are left out. On S3 this
-        pages through ListObjectsV2, so listings of more than 1,000 keys are complete."""
-        base = self.path(prefix.rstrip("/")) if prefix else self.root
-        try:
-            found = self.fs.find(base, detail=True)
-        except FileNotFoundError:
-            return []
-        root = self.root.rstrip("/") + "/"
-        out = []
-        for path, info in found.items():
-            if info.get("type") == "directory":
-                continue
-            path = path.replace(os.sep, "/") if not self.is_s3 else path
-            rel = path[len(root) :] if path.startswith(root) else path
-            if posixpath.basename(rel).startswith("."):
-                continue
-            out.append(_object_info(rel, info, self.is_s3))
-        return sorted(out, key=lambda o: o.key)
+        """Every object below the folder ``prefix`` (with or without its trailing ``/``; "" for
+        the whole lake), or the one object whose key is ``prefix``, sorted by key, keys
+        relative to the lake root. Hidden names (``.`` prefix: temporary files) are left
+        out. On S3 this pages through ListObjectsV2 (:meth:`list_page`), so listings of
+        more than 1,000 keys are complete."""
+        if not prefix:
+            return self.list_page("", max_keys=None)[0]
+        folder = prefix.rstrip("/")
+        below, _ = self.list_page(folder + "/", max_keys=None)
+        if below or prefix.endswith("/"):
+            return below
+        return [o for o in self.list_page(folder, max_keys=None)[0] if o.key == folder]
 
     def list_page(
         self, prefix: str, start_after: str | None = None, max_keys: int | None = 1000
@@ -205,8 +198,9 @@ class Lake:
             for entry in contents:
                 key = entry["Key"][len(base) :]
                 after = key
-                if not posixpath.basename(key).startswith("."):
-                    objects.append(_object_info(key, {"size": entry.get("Size"), **entry}, True))
+                # Hidden names are temporary files; a key ending in "/" is a folder marker.
+                if not posixpath.basename(key).startswith(".") and not key.endswith("/"):
+                    objects.append(_s3_object(key, entry))
             if not response.get("IsTruncated") or not contents:
                 return objects, None
         return objects, after
@@ -222,21 +216,18 @@ class Lake:
                 key = os.path.relpath(path, self.root).replace(os.sep, "/")
                 if not key.startswith(prefix):
                     continue
-                stat = os.stat(path)
-                out.append((key, _object_info(key, {"size": stat.st_size, "mtime": stat.st_mtime}, False)))
+                out.append((key, _local_object(key, os.stat(path))))
         return sorted(out, key=lambda pair: pair[0])
 
 
-def _object_info(key: str, info: dict, is_s3: bool) -> ObjectInfo:
-    size = int(info.get("size") or 0)
-    if is_s3:
-        etag = str(info.get("ETag") or info.get("etag") or "").strip('"')
-        modified = info.get("LastModified")
-        if isinstance(modified, str):
-            modified = datetime.fromisoformat(modified.replace("Z", "+00:00"))
-        modified = modified.astimezone(timezone.utc) if modified else datetime.fromtimestamp(0, timezone.utc)
-    else:
-        mtime = float(info.get("mtime") or 0.0)
-        modified = datetime.fromtimestamp(mtime, timezone.utc)
-        etag = f"{size:x}-{int(mtime * 1e9):x}"
-    return ObjectInfo(key=key, etag=etag, last_modified=modified, size=size)
+def _s3_object(key: str, entry: dict) -> ObjectInfo:
+    """ObjectInfo of one ``Contents`` entry of ListObjectsV2 (``LastModified`` already a datetime)."""
+    modified = entry.get("LastModified") or datetime.fromtimestamp(0, timezone.utc)
+    etag = str(entry.get("ETag") or "").strip('"')
+    return ObjectInfo(key=key, etag=etag, last_modified=modified.astimezone(timezone.utc), size=int(entry.get("Size") or 0))
+
+
+def _local_object(key: str, stat: os.stat_result) -> ObjectInfo:
+    """ObjectInfo of a local file: its ETag is ``<size>-<mtime_ns>`` in hex."""
+    modified = datetime.fromtimestamp(stat.st_mtime, timezone.utc)
+    return ObjectInfo(key=key, etag=f"{stat.st_size:x}-{int(stat.st_mtime * 1e9):x}", last_modified=modified, size=stat.st_size)

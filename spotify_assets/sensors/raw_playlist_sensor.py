@@ -1,7 +1,7 @@
 """``raw_playlist_sensor``: a raw object put into the lake (or into a landing location)
 triggers the transformation of its day, as in the seeds' event-driven flow.
 
-Each tick lists (``Lake.list_page``: ListObjectsV2 on S3, a folder walk locally)
+Each tick lists (``Lake.list_objects``/``list_page``: ListObjectsV2 on S3, a folder walk locally)
 
 1. the landing location ``SPOTIFY_LANDING_URL`` when set (any producer, e.g. the seed
    Lambda's ``raw_data/to_processed/spotify_raw_<timestamp>.json``): every new ``.json``
@@ -165,7 +165,7 @@ def evaluate_tick(
     if landing_url:
         landing = Lake(landing_url)
         check_zones_disjoint(raw_url, landing.root_url)
-        listing = _json_objects(landing.list_page("", max_keys=None)[0], any_case=True)
+        listing = _json_objects(landing.list_objects(), any_case=True)
         landing_count = len(listing)
         zone = previous.zone(LANDING_ZONE, landing.root_url)
         for obj in new_objects(listing, zone):
@@ -203,7 +203,6 @@ def evaluate_tick(
     zone = previous.zone(RAW_ZONE, lake.root_url)
     max_keys = sweep_keys_per_tick()
     after, started = sweep_start(zone, now)
-    # One ListObjectsV2 call per 1,000 keys (s3fs's find adds a HEAD and a second listing per prefix).
     swept, next_after = lake.list_page(RAW_PREFIX + "/", start_after=after, max_keys=max_keys)
     if next_after is not None and dt_from_key(next_after):
         # End the tick's share at a folder boundary: a day's objects split over two ticks
@@ -218,7 +217,7 @@ def evaluate_tick(
         # Today's folders and those the copies went to: a copy into an old day must be
         # in the cursor before the sweep lists it.
         prefixes = sorted(set(recent_raw_prefixes(now.date(), RECENT_DAYS)) | {f"{RAW_PREFIX}/dt={dt}/" for dt in triggers})
-        by_key.update((o.key, o) for prefix in prefixes for o in _json_objects(lake.list_page(prefix, max_keys=None)[0]))
+        by_key.update((o.key, o) for prefix in prefixes for o in _json_objects(lake.list_objects(prefix)))
     listing = sorted(by_key.values(), key=lambda o: o.key)
     if whole_zone:
         scope = ""
