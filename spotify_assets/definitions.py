@@ -45,6 +45,7 @@ def build_resources(settings: Settings) -> dict:
             api_base_url=env("SPOTIFY_API_BASE_URL"),
             token_url=env("SPOTIFY_TOKEN_URL"),
             playlist_ids=settings.playlist_ids,
+            lookups=settings.lookups,
         ),
     }
 

@@ -20,6 +20,7 @@ ENV_VARS: dict[str, tuple[str, str]] = {
     "SPOTIFY_CLIENT_ID": ("", "Spotify app client id; unset = offline synthetic sample"),
     "SPOTIFY_CLIENT_SECRET": ("", "Spotify app client secret (secret)"),
     "SPOTIFY_REFRESH_TOKEN": ("", "user refresh token (secret); needed to read items in development mode"),
+    "SPOTIFY_LOOKUPS": ("none", "`none`, or `albums`, `artists`, `albums,artists`: also look up the full album/artist objects (artist images, genres, followers, popularity; album label), at most once per id per run; costs requests (one per id in development mode)"),
     "SPOTIFY_API_BASE_URL": ("https://api.spotify.com/v1/", "Web API base URL (tests point it at a local server)"),
     "SPOTIFY_TOKEN_URL": ("https://accounts.spotify.com/api/token", "token endpoint URL"),
     "SPOTIFY_DUCKDB_PATH": ("./data/catalog.duckdb", "local DuckDB catalog file"),
@@ -51,6 +52,7 @@ class Settings:
     playlist_ids: str
     partitions_start: str
     duckdb_path: str
+    lookups: str = "none"
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -65,4 +67,5 @@ class Settings:
             playlist_ids=env("SPOTIFY_PLAYLIST_IDS"),
             partitions_start=env("SPOTIFY_PARTITIONS_START"),
             duckdb_path=env("SPOTIFY_DUCKDB_PATH"),
+            lookups=env("SPOTIFY_LOOKUPS"),
         )

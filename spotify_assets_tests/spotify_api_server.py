@@ -419,6 +419,15 @@ class SpotifyTestServer:
         for artist in artists:
             put("artists", artist)
 
+    def add_objects(self, kind: str, objects: list[dict]) -> None:
+        """Serve full objects (``kind``: ``albums``, ``artists`` or ``tracks``) at
+        ``/v1/{kind}/{id}`` and in batch answers, replacing what ``add_playlist`` indexed
+        for their ids; the 2026 dialect strips the removed fields (``REMOVED_FIELDS``)."""
+        singular = kind[:-1]
+        with self._lock:
+            for obj in copy.deepcopy(objects):
+                self._objects[kind][obj["id"]] = _strip(obj, singular) if self.dialect == "2026" else obj
+
     def restrict_playlist(self, playlist_id: str, status: int) -> None:
         """Answer every request about this playlist with ``status`` and Spotify's error body.
 

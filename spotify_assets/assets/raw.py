@@ -12,6 +12,7 @@ from spotify_assets.resources.lake_resource import LakeResource
 from spotify_assets.resources.spotify_resource import SpotifyResource
 from spotify_assets.spotify.errors import SpotifyExtractionError, SpotifyTransientError
 from spotify_assets.spotify.extract import extract_playlist
+from spotify_assets.spotify.lookups import LookupCache
 from spotify_assets.spotify.raw_objects import RawObjectError, parse_raw_document
 from spotify_assets.spotify.tables import count_skipped_items
 from spotify_assets.transform import parse_objects
@@ -58,14 +59,20 @@ def _materialise(context: dg.AssetExecutionContext, spotify: SpotifyResource, la
     if dt != today:
         yield from _record_landed_objects(context, lake.get_lake(), dt, today)
         return
+    lookup_kinds = spotify.lookup_kinds()  # a bad SPOTIFY_LOOKUPS fails before any request
     reader = spotify.get_reader(log=context.log)
+    lookups = None
     if spotify.is_offline:
         playlist_ids = [reader.playlist_id]
         context.log.warning(
             "No Spotify credentials (SPOTIFY_CLIENT_ID / SPOTIFY_CLIENT_SECRET): reading the SYNTHETIC sample "
             f"playlist {reader.playlist_id} shipped with spotify_assets instead of the Spotify API."
         )
+        if lookup_kinds:
+            context.log.warning(f"SPOTIFY_LOOKUPS={spotify.lookups}: look-ups need the Spotify API; none are made for the offline sample.")
     else:
+        # One cache for the run: an album or artist in several playlists is asked once.
+        lookups = LookupCache(reader, lookup_kinds, context.log) if lookup_kinds else None
         playlist_ids = spotify.configured_playlist_ids()
         if not playlist_ids:
             raise dg.Failure("SPOTIFY_PLAYLIST_IDS is empty: name the playlists to extract (comma-separated ids, URIs or URLs).", allow_retries=False)
@@ -75,7 +82,7 @@ def _materialise(context: dg.AssetExecutionContext, spotify: SpotifyResource, la
     for index, playlist_id in enumerate(playlist_ids):
         context.log.info(f"extracting playlist {playlist_id}")
         try:
-            documents[playlist_id] = extract_playlist(reader, playlist_id, page_size=spotify.page_size, log=context.log)
+            documents[playlist_id] = extract_playlist(reader, playlist_id, page_size=spotify.page_size, log=context.log, lookups=lookups)
         except SpotifyExtractionError as error:
             context.log.error(str(error))
             failures[playlist_id] = error
@@ -86,7 +93,10 @@ def _materialise(context: dg.AssetExecutionContext, spotify: SpotifyResource, la
                 break
     if documents:
         # Stored even when another playlist failed: the good ones are not lost.
-        yield dg.Output(documents, metadata=_extraction_metadata(documents, reader.request_count, reader.source))
+        metadata = _extraction_metadata(documents, reader.request_count, reader.source)
+        if lookups is not None:
+            metadata["lookups"] = dg.MetadataValue.json(lookups.counts())
+        yield dg.Output(documents, metadata=metadata)
     if failures:
         raise _extraction_failure(playlist_ids, failures, not_attempted)
 

@@ -10,6 +10,7 @@ from pydantic import Field
 from spotify_assets.spotify.client import SpotifyClient
 from spotify_assets.spotify.extract import PAGE_SIZE, PlaylistReader
 from spotify_assets.spotify.ids import parse_playlist_ids
+from spotify_assets.spotify.lookups import parse_lookup_kinds
 from spotify_assets.spotify.offline_sample import OfflineSampleReader
 
 
@@ -29,6 +30,7 @@ class SpotifyResource(dg.ConfigurableResource):
     api_base_url: str = Field(default="https://api.spotify.com/v1/", description="SPOTIFY_API_BASE_URL")
     token_url: str = Field(default="https://accounts.spotify.com/api/token", description="SPOTIFY_TOKEN_URL")
     playlist_ids: str = Field(default="", description="SPOTIFY_PLAYLIST_IDS: comma-separated ids, URIs or URLs")
+    lookups: str = Field(default="none", description="SPOTIFY_LOOKUPS: none, or albums and/or artists (comma-separated)")
     page_size: int = Field(default=PAGE_SIZE, description="items per page request (the API's maximum is 50)")
     max_retry_after_s: float = Field(default=60.0, description="longest 429 Retry-After to wait for, seconds")
     max_attempts: int = Field(default=4, description="attempts per request for 429, 5xx and timeouts")
@@ -43,6 +45,10 @@ class SpotifyResource(dg.ConfigurableResource):
     def configured_playlist_ids(self) -> list[str]:
         """The validated ids of ``playlist_ids`` (raises ``InvalidSpotifyIdError``)."""
         return parse_playlist_ids(self.playlist_ids)
+
+    def lookup_kinds(self) -> frozenset[str]:
+        """The look-up kinds of ``lookups`` (raises ``ValueError`` naming SPOTIFY_LOOKUPS)."""
+        return parse_lookup_kinds(self.lookups)
 
     def get_reader(self, log: logging.Logger | None = None) -> PlaylistReader:
         """A live :class:`SpotifyClient`, or the :class:`OfflineSampleReader` when offline."""

@@ -19,6 +19,9 @@
   is an authorisation error.
 - Token endpoint refusals (``invalid_grant``, ``invalid_client``, ...) fail at once with
   what to do; other 4xx of the API fail at once (403/404 name the playlist).
+- Album and artist look-ups (:meth:`SpotifyClient.look_up`) use the batch endpoints
+  (``/albums?ids=``, ``/artists?ids=``) until one answers 403, as it does for
+  development-mode apps since 2026, and then ``/albums/{id}``, ``/artists/{id}``.
 
 Messages never contain the client secret, the refresh token or an access token.
 """
@@ -27,7 +30,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 
@@ -47,6 +50,9 @@ from spotify_assets.spotify.errors import (
 
 # spotipy logs request headers (Authorization) and token request bodies at DEBUG.
 logging.getLogger("spotipy").setLevel(logging.WARNING)
+# spotipy.client logs every HTTP error at ERROR, expected ones too (the look-ups' batch
+# 403 in development mode); SpotifyClient logs each fault itself, saying what it does.
+logging.getLogger("spotipy.client").setLevel(logging.CRITICAL)
 
 PLAYLIST_METADATA_FIELDS = "id,name,description,snapshot_id,owner(id,display_name),collaborative,public,external_urls,href,uri,type,images"
 # The redirect URI is only used by the authorisation step (`spotify-assets authorize`);
@@ -60,6 +66,16 @@ REAUTHORISE_HINT = (
 )
 # Longest piece of an error body quoted in a message (an HTML error page can be large).
 MAX_QUOTED_CHARS = 200
+# Most ids one batch look-up takes (GET /albums?ids=, GET /artists?ids=).
+LOOKUP_BATCH_SIZE = {"albums": 20, "artists": 50}
+
+
+class _Refused(Exception):
+    """An answer with a status the caller of ``_call`` handles itself (look-ups: 403, 404)."""
+
+    def __init__(self, status: int) -> None:
+        super().__init__(status)
+        self.status = status
 
 
 class SpotifyClient:
@@ -98,6 +114,7 @@ class SpotifyClient:
         self._api_session = requests.Session()
         self._token_session = requests.Session()
         self._last_token_status: int | None = None
+        self._batch_refused: set[str] = set()  # look-up kinds whose batch endpoint answered 403
         self._token_session.hooks["response"].append(self._record_token_status)
         if refresh_token:
             auth = SpotifyOAuth(
@@ -143,12 +160,13 @@ class SpotifyClient:
         else:
             self._cache.save_token_to_cache(None)
 
-    def _call(self, what: str, playlist_id: str, fn, *args, **kwargs) -> dict:
+    def _call(self, what: str, playlist_id: str, fn, *args, refused: tuple[int, ...] = (), **kwargs) -> dict:
         """Run one API call (``fn(*args, **kwargs)``, a spotipy method) with the fault handling
         described in the module docstring; returns its JSON object.
 
         ``what`` words log lines and messages (e.g. ``"playlist X metadata"``); 403/404 name
-        ``playlist_id``. Raises the errors of :mod:`spotify_assets.spotify.errors`.
+        ``playlist_id``, except statuses in ``refused``, which raise ``_Refused`` for the
+        caller to handle. Raises the errors of :mod:`spotify_assets.spotify.errors`.
         """
         refreshed = False
         attempt = 0
@@ -183,6 +201,8 @@ class SpotifyClient:
                 if status == 429:
                     self._wait_for_rate_limit(what, error, attempt)
                     continue
+                if status in refused:
+                    raise _Refused(status) from None
                 if status in (403, 404):
                     raise self._access_error(playlist_id, status) from None
                 if status >= 500:
@@ -265,6 +285,53 @@ class SpotifyClient:
             if not page.get("next"):
                 return
             page = self._call(f"playlist {playlist_id} items offset {page.get('offset', 0) + page_size}", playlist_id, self.sp.next, page)
+
+    def look_up(self, kind: str, ids: Sequence[str]) -> dict[str, dict | None]:
+        """Full album or artist objects by id; ``kind`` is ``"albums"`` or ``"artists"``.
+
+        Asks ``GET /albums?ids=`` (20 ids a request) or ``GET /artists?ids=`` (50) until the
+        batch endpoint answers 403, as it does for development-mode apps since 2026; from
+        then on (for the rest of this client's life) ``GET /albums/{id}`` or
+        ``GET /artists/{id}``, one request per id. Each id is asked once per call (the
+        caller, ``LookupCache``, makes that once per run).
+
+        Returns ``{id: object}`` for every id asked, the object None where Spotify knows
+        no such id (null in a batch answer, or 404/403 for a single one: logged as a
+        warning, not raised). Other faults raise as for playlist requests
+        (:mod:`spotify_assets.spotify.errors`), e.g. ``SpotifyQuotaExceededError``.
+        """
+        if kind not in LOOKUP_BATCH_SIZE:
+            raise ValueError(f"look-up kind must be one of {sorted(LOOKUP_BATCH_SIZE)}, not {kind!r}")
+        noun = kind[:-1]
+        pending = list(dict.fromkeys(ids))
+        found: dict[str, dict | None] = {}
+        size = LOOKUP_BATCH_SIZE[kind]
+        batch = self.sp.albums if kind == "albums" else self.sp.artists
+        while pending and kind not in self._batch_refused:
+            chunk = pending[:size]
+            try:
+                answer = self._call(f"GET /{kind}?ids= ({len(chunk)} ids)", "", batch, chunk, refused=(403,))
+            except _Refused:
+                self._batch_refused.add(kind)
+                self.log.info(
+                    f"GET /{kind}?ids= answered 403 (closed to development-mode apps since 2026); "
+                    f"looking up each {noun} with GET /{kind}/{{id}} instead"
+                )
+                break
+            objects = answer.get(kind)
+            if not isinstance(objects, list):
+                raise SpotifyRequestError(f"GET /{kind}?ids= answered an object without a '{kind}' list (keys {sorted(answer)[:8]})")
+            by_id = {o["id"]: o for o in objects if isinstance(o, dict) and isinstance(o.get("id"), str)}
+            found.update((i, by_id.get(i)) for i in chunk)
+            pending = pending[size:]
+        single = self.sp.album if kind == "albums" else self.sp.artist
+        for object_id in pending:
+            try:
+                found[object_id] = self._call(f"GET /{kind}/{object_id}", "", single, object_id, refused=(403, 404))
+            except _Refused as refusal:
+                self.log.warning(f"{noun} {object_id}: GET /{kind}/{object_id} answered {refusal.status}; it is left out of the look-ups")
+                found[object_id] = None
+        return found
 
 
 def _quote(text: str | None) -> str:

@@ -3,7 +3,8 @@
 The raw object is the playlist object of ``GET /playlists/{id}`` (2026 shape) whose
 ``items`` paging object holds every item of the playlist, fetched page by page from
 ``GET /playlists/{id}/items``, plus a top-level ``extracted_at`` (UTC, ISO 8601) and an
-``extraction`` record (request count, source). It stays readable by any tool that knows
+``extraction`` record (request count, source), and, when look-ups are on, a ``lookups``
+record (see :mod:`spotify_assets.spotify.lookups`). It stays readable by any tool that knows
 the API's playlist object, and by :func:`spotify_assets.spotify.raw_objects.parse_raw_object`.
 """
 
@@ -13,6 +14,8 @@ import logging
 from collections.abc import Iterator
 from datetime import datetime, timezone
 from typing import Protocol
+
+from spotify_assets.spotify.lookups import LookupCache
 
 PAGE_SIZE = 50  # the 2026 API's maximum page size for playlist items
 
@@ -34,11 +37,13 @@ def extract_playlist(
     extracted_at: datetime | None = None,
     page_size: int = PAGE_SIZE,
     log: logging.Logger | None = None,
+    lookups: LookupCache | None = None,
 ) -> dict:
     """Read the metadata and every item of ``playlist_id`` and return the raw object.
 
     Makes one metadata request plus one request per page of ``page_size`` items,
-    following ``next`` to the end. Errors of the reader propagate (see
+    following ``next`` to the end; with ``lookups``, also the look-ups of album and
+    artist ids that cache has not seen yet. Errors of the reader propagate (see
     :mod:`spotify_assets.spotify.errors`).
     """
     log = log or logging.getLogger(__name__)
@@ -67,6 +72,8 @@ def extract_playlist(
         "previous": None,
         "total": len(items),
     }
+    if lookups is not None:
+        document["lookups"] = lookups.lookups_for(playlist_id, items)
     document["extracted_at"] = extracted_at.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     document["extraction"] = {"source": reader.source, "api_requests": reader.request_count - requests_before}
     return document

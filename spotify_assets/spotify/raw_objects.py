@@ -28,7 +28,7 @@ import gc
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 import orjson
 
@@ -94,7 +94,11 @@ class RawPlaylist:
     - ``first_position``: 1-based position of ``items[0]`` (page ``offset`` + 1; 1 for lists);
     - ``total``: the paging object's ``total`` where given (may exceed ``len(items)``
       when the page had ``next`` set);
-    - ``extracted_at``: the top-level ``"extracted_at"`` written by our extractor, else None.
+    - ``extracted_at``: the top-level ``"extracted_at"`` written by our extractor, else None;
+    - ``looked_up_albums``, ``looked_up_artists``: the full objects of the playlist
+      object's ``lookups`` record (``spotify.lookups``) by id; empty without look-ups.
+      Elements that are not objects with a string ``id`` are passed over (the look-ups
+      only add columns; they never make a raw object unreadable).
     """
 
     source_key: str
@@ -105,6 +109,8 @@ class RawPlaylist:
     first_position: int
     total: int | None
     extracted_at: str | None
+    looked_up_albums: dict[str, dict] = field(default_factory=dict)
+    looked_up_artists: dict[str, dict] = field(default_factory=dict)
 
 
 def parse_raw_object(body: bytes | str, key: str, *, all_fields: bool = True) -> RawPlaylist:
@@ -304,7 +310,7 @@ def _from_playlist(playlist: dict, key: str) -> RawPlaylist:
             f"(keys {_keys(page)}; a simplified playlist without its items?)",
         )
     playlist_id = _non_empty_str(playlist.get("id")) or _id_from_href(page.get("href")) or _id_from_key(key)
-    return _raw_playlist(
+    raw = _raw_playlist(
         key,
         playlist_id,
         _non_empty_str(playlist.get("name")),
@@ -313,6 +319,17 @@ def _from_playlist(playlist: dict, key: str) -> RawPlaylist:
         page,
         playlist.get("extracted_at"),
     )
+    lookups = playlist.get("lookups")
+    if not isinstance(lookups, dict):
+        return raw
+    return replace(raw, looked_up_albums=_objects_by_id(lookups.get("albums")), looked_up_artists=_objects_by_id(lookups.get("artists")))
+
+
+def _objects_by_id(objects: object) -> dict[str, dict]:
+    """``{id: object}`` of a look-up list; anything but an object with a non-empty string id is passed over."""
+    if not isinstance(objects, list):
+        return {}
+    return {o["id"]: o for o in objects if isinstance(o, dict) and isinstance(o.get("id"), str) and o["id"]}
 
 
 def _from_page(page: dict, key: str) -> RawPlaylist:

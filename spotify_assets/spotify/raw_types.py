@@ -108,6 +108,32 @@ class Item(TypedDict, total=False):
     track: Optional[Track]
 
 
+class Followers(TypedDict, total=False):
+    total: Json
+
+
+class LookedUpAlbum(TypedDict, total=False):
+    """A full album object of the ``lookups`` record (``spotify.lookups``)."""
+
+    id: Json
+    label: Json
+
+
+class LookedUpArtist(TypedDict, total=False):
+    """A full artist object of the ``lookups`` record (``spotify.lookups``)."""
+
+    id: Json
+    genres: Json
+    popularity: Json
+    followers: Optional[Followers]
+    images: Optional[list[Image]]
+
+
+class Lookups(TypedDict, total=False):
+    albums: Optional[list[Optional[LookedUpAlbum]]]
+    artists: Optional[list[Optional[LookedUpArtist]]]
+
+
 class Page(TypedDict, total=False):
     """A paging object of playlist items."""
 
@@ -131,6 +157,7 @@ class Document(TypedDict, total=False):
     total: Json
     items: Union[list[Item], Page, None]
     tracks: Optional[Page]
+    lookups: Optional[Lookups]
 
 
 class ListElement(Item, Document, total=False):

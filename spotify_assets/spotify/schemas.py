@@ -57,17 +57,24 @@ ALBUMS_SCHEMA = pa.schema(
         _field("album_url", pa.string(), "external_urls.spotify of the album"),
         _field("artist_ids", _STRING_LIST, "ids of the artists credited on the album, in credit order"),
         _field("image_url", pa.string(), "URL of the album's largest cover image"),
-        _field("label", pa.string(), "record label; null where the API omits it (2026 development mode)"),
+        _field("label", pa.string(), "record label; null where the API omits it (2026 development mode); also filled by album look-ups (SPOTIFY_LOOKUPS)"),
     ]
 )
 
-# One row per artist id credited on a song or on an album of the day.
+# One row per artist id credited on a song or on an album of the day; the last four
+# columns come from artist look-ups (spotify.lookups), when made.
 ARTISTS_SCHEMA = pa.schema(
     [
         _field("artist_id", pa.string(), "Spotify artist id (base-62); unique in the table", nullable=False),
         _field("artist_name", pa.string(), "artist name"),
         _field("artist_url", pa.string(), "external_urls.spotify of the artist"),
         _field("artist_uri", pa.string(), "Spotify URI, spotify:artist:<id>"),
+        # From the full artist object (GET /artists/{id}); null unless SPOTIFY_LOOKUPS
+        # includes artists, and where the API omits the field (2026 development mode).
+        _field("genres", _STRING_LIST, "the artist's genres (artist look-ups only; omitted in 2026 development mode)"),
+        _field("followers", pa.int64(), "followers.total (artist look-ups only; omitted in 2026 development mode)"),
+        _field("popularity", pa.int32(), "0-100 (artist look-ups only; omitted in 2026 development mode)"),
+        _field("image_url", pa.string(), "URL of the artist's largest image (artist look-ups only)"),
     ]
 )
 

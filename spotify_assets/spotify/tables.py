@@ -32,7 +32,8 @@ class PlaylistTables:
 
     - ``songs``: ``SONGS_SCHEMA``, one row per track id (first occurrence wins);
     - ``albums``: ``ALBUMS_SCHEMA``, one row per album id of those songs;
-    - ``artists``: ``ARTISTS_SCHEMA``, one row per artist id credited on a song or album;
+    - ``artists``: ``ARTISTS_SCHEMA``, one row per artist id credited on a song or album
+      (``genres``, ``followers``, ``popularity``, ``image_url`` from artist look-ups);
     - ``playlist_entries``: ``PLAYLIST_ENTRIES_SCHEMA``, one row per song item, in playlist order;
     - ``skipped_items``: reason -> number of items that gave no song, every reason of
       ``SKIP_REASONS`` present (0 when none).
@@ -60,7 +61,9 @@ def build_tables(playlists: Iterable[RawPlaylist]) -> PlaylistTables:
     Songs, albums and artists are de-duplicated by id across all playlists (first
     occurrence wins); ``playlist_entries`` gets one row per song item, with ``position``
     = ``first_position`` + index (skipped items still count). Items that are no song are
-    counted in ``skipped_items`` (see ``raw_objects.classify_item``).
+    counted in ``skipped_items`` (see ``raw_objects.classify_item``). Look-ups
+    (``RawPlaylist.looked_up_albums``/``looked_up_artists``, any playlist of the day) fill
+    ``albums.label`` where the track's album has none, and the artists' look-up columns.
 
     Raises ``RawObjectError`` for a broken item (same checks as ``parse_raw_document``,
     for RawPlaylists not made by it).
@@ -201,9 +204,13 @@ class _TableBuilder:
         self.seen_songs: set[str] = set()
         self.seen_albums: set[str] = set()
         self.seen_artists: set[str] = set()
+        self.looked_up_albums: dict[str, dict] = {}
+        self.looked_up_artists: dict[str, dict] = {}
 
     def add_playlist(self, playlist: RawPlaylist) -> None:
         """Walk the playlist's items once: one entry per song item, new songs/albums/artists."""
+        self.looked_up_albums.update(playlist.looked_up_albums)
+        self.looked_up_artists.update(playlist.looked_up_artists)
         add_entry = self.entry_rows.append
         skipped, seen_songs, key = self.skipped, self.seen_songs, playlist.source_key
         playlist_id, name, snapshot_id = playlist.playlist_id, playlist.playlist_name, playlist.snapshot_id
@@ -296,14 +303,42 @@ class _TableBuilder:
             add_row((artist_id, artist.get("name"), _spotify_url(artist), artist.get("uri")))
 
     def finish(self) -> PlaylistTables:
-        """Build the four tables, one ``pa.array`` per column."""
+        """Build the four tables, one ``pa.array`` per column (look-ups joined in here, so
+        that a look-up in any playlist of the day serves a row made from another)."""
+        albums, artists = self.looked_up_albums, self.looked_up_artists
+        album_rows = self.album_rows
+        if albums:
+            album_rows = [row if row[-1] is not None else (*row[:-1], _label(albums.get(row[0]))) for row in album_rows]
+        artist_rows = [row + _artist_details(artists.get(row[0])) for row in self.artist_rows]
         return PlaylistTables(
             songs=_table(self.song_rows, SONGS_SCHEMA),
-            albums=_table(self.album_rows, ALBUMS_SCHEMA),
-            artists=_table(self.artist_rows, ARTISTS_SCHEMA),
+            albums=_table(album_rows, ALBUMS_SCHEMA),
+            artists=_table(artist_rows, ARTISTS_SCHEMA),
             playlist_entries=_table(self.entry_rows, PLAYLIST_ENTRIES_SCHEMA),
             skipped_items=dict(self.skipped),
         )
+
+
+def _label(album: dict | None) -> object:
+    """``label`` of a looked-up album (None without one)."""
+    return album.get("label") if album is not None else None
+
+
+_NO_ARTIST_DETAILS = (None, None, None, None)
+
+
+def _artist_details(artist: dict | None) -> tuple:
+    """The look-up columns of an artists row (``genres``, ``followers``, ``popularity``,
+    ``image_url``) from a full artist object; all None without one."""
+    if artist is None:
+        return _NO_ARTIST_DETAILS
+    followers = artist.get("followers")
+    return (
+        artist.get("genres"),
+        followers.get("total") if isinstance(followers, dict) else None,
+        artist.get("popularity"),
+        _largest_image_url(artist.get("images")),
+    )
 
 
 def _table(rows: list[tuple], schema: pa.Schema) -> pa.Table:

@@ -2,12 +2,10 @@
 local Spotify API test server serving a real 317-item recording.
 
 A playlist of n items takes exactly 1 + ceil(n / 50) requests: GET /playlists/{id}
-(metadata) and one GET /playlists/{id}/items page of 50 per 50 items. No album, artist
-or track look-ups are made: songs, albums and artists are built from the simplified
-album and artist objects inside each playlist item's track, which already hold every
-column of the tables. (Full-object look-ups would add nothing since the 2026
-development mode strips genres, popularity, followers and label from them, and the
-batch endpoints answer 403.)
+(metadata) and one GET /playlists/{id}/items page of 50 per 50 items. By default no
+album, artist or track look-ups are made: songs, albums and artists are built from the
+simplified album and artist objects inside each playlist item's track. (Look-ups are
+opt-in, SPOTIFY_LOOKUPS; their request counts are tested in ``test_spotify/test_lookups``.)
 """
 
 import math
