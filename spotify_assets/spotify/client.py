@@ -290,7 +290,7 @@ class SpotifyClient:
         """Full album or artist objects by id; ``kind`` is ``"albums"`` or ``"artists"``.
 
         Asks ``GET /albums?ids=`` (20 ids a request) or ``GET /artists?ids=`` (50) until the
-        batch endpoint answers 403, as it does for development-mode apps since 2026; from
+        batch endpoint answers 403 (or 404), as it does for development-mode apps since 2026; from
         then on (for the rest of this client's life) ``GET /albums/{id}`` or
         ``GET /artists/{id}``, one request per id. Each id is asked once per call (the
         caller, ``LookupCache``, makes that once per run).
@@ -310,11 +310,11 @@ class SpotifyClient:
         while pending and kind not in self._batch_refused:
             chunk = pending[:size]
             try:
-                answer = self._call(f"GET /{kind}?ids= ({len(chunk)} ids)", "", batch, chunk, refused=(403,))
-            except _Refused:
+                answer = self._call(f"GET /{kind}?ids= ({len(chunk)} ids)", "", batch, chunk, refused=(403, 404))
+            except _Refused as refusal:
                 self._batch_refused.add(kind)
                 self.log.info(
-                    f"GET /{kind}?ids= answered 403 (closed to development-mode apps since 2026); "
+                    f"GET /{kind}?ids= answered {refusal.status} (closed to development-mode apps since 2026); "
                     f"looking up each {noun} with GET /{kind}/{{id}} instead"
                 )
                 break
