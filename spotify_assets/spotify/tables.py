@@ -308,7 +308,7 @@ class _TableBuilder:
         albums, artists = self.looked_up_albums, self.looked_up_artists
         album_rows = self.album_rows
         if albums:
-            album_rows = [row if row[-1] is not None else (*row[:-1], _label(albums.get(row[0]))) for row in album_rows]
+            album_rows = [row if row[_LABEL] is not None else _with_label(row, albums.get(row[0])) for row in album_rows]
         artist_rows = [row + _artist_details(artists.get(row[0])) for row in self.artist_rows]
         return PlaylistTables(
             songs=_table(self.song_rows, SONGS_SCHEMA),
@@ -319,9 +319,14 @@ class _TableBuilder:
         )
 
 
-def _label(album: dict | None) -> object:
-    """``label`` of a looked-up album (None without one)."""
-    return album.get("label") if album is not None else None
+_LABEL = ALBUMS_SCHEMA.get_field_index("label")
+
+
+def _with_label(row: tuple, album: dict | None) -> tuple:
+    """An albums row with ``label`` from a looked-up album (unchanged without one)."""
+    if album is None:
+        return row
+    return (*row[:_LABEL], album.get("label"), *row[_LABEL + 1 :])
 
 
 _NO_ARTIST_DETAILS = (None, None, None, None)
