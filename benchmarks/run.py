@@ -251,8 +251,8 @@ def misses(results: dict) -> list[str]:
             f"work, reading, parsing, building and writing {r['files_written']:,} files, is ~11 %, importing the "
             "definitions ~6 %. The metadata of each event is kept small and of fixed size. "
             f"`DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS=1` (Dagster's switch) writes one planned event per asset "
-            f"instead of one per day: {r['range_planned_subset_wall_s']:.0f} s. Not the project's default: with it, the "
-            "days of a failed run are not marked as failed in the UI."
+            f"instead of one per day: {r['range_planned_subset_wall_s']:.0f} s. Not the project's default: with it, the UI "
+            "shows the days of a running range run neither as in progress nor, if it fails, as failed."
         )
     r = results.get("sensor")
     default = r and next((r[k] for k in r if k.isdigit() and r[k]["sweep_keys"]), None)
