@@ -5,6 +5,7 @@ the README's queries against answers computed from the raw JSON, and an S3 lake 
 import logging
 
 import duckdb
+import pyarrow as pa
 import pytest
 
 from spotify_assets.catalog.duckdb_catalog import DT_SQL_TYPE, connect, refresh_catalog, run_sql
@@ -12,6 +13,7 @@ from spotify_assets.lake.lake import Lake
 from spotify_assets.catalog.tables import CATALOG_SCHEMAS
 from spotify_assets.catalog.tables import CATALOG_TABLE_NAMES as TABLE_NAMES
 from spotify_assets.lake.layout import table_key
+from spotify_assets.lake.parquet import parquet_bytes
 from spotify_assets.spotify.schemas import TABLE_SCHEMAS
 from spotify_assets_tests.test_catalog import (
     ALL_DTS,
@@ -269,3 +271,21 @@ def test_trend_tables_are_in_the_catalog(top50):
     assert [r[0] for r in new.rows] == sorted(after - before)
     assert [r[0] for r in left.rows] == sorted(before - after)
     assert shares.rows[0][0] > 0
+
+
+def test_artists_written_before_the_lookup_columns_read_as_null_beside_newer_days(tmp_path):
+    # Partitions written before `genres`, `followers`, `popularity`, `image_url` were added
+    # to `artists` (4 columns) and after (8 columns) are one view; the old days read null.
+    lake = Lake(str(tmp_path / "lake"))
+    old_schema = pa.schema(TABLE_SCHEMAS["artists"].field(name) for name in ("artist_id", "artist_name", "artist_url", "artist_uri"))
+    lake.write_bytes(table_key("artists", "2026-01-01"), parquet_bytes(pa.table({"artist_id": ["a1"], "artist_name": ["Old"], "artist_url": [None], "artist_uri": [None]}, schema=old_schema)))
+    new_row = {"artist_id": ["a2"], "artist_name": ["New"], "artist_url": [None], "artist_uri": [None], "genres": [["pop"]], "followers": [12425030], "popularity": [85], "image_url": ["https://i.scdn.co/x"]}
+    lake.write_bytes(table_key("artists", "2026-01-02"), parquet_bytes(pa.table(new_row, schema=TABLE_SCHEMAS["artists"])))
+
+    duckdb_path = str(tmp_path / "catalog.duckdb")
+    summary = refresh_catalog(lake.root_url, duckdb_path)
+    assert summary.table("artists").rows_by_partition == {"2026-01-01": 1, "2026-01-02": 1}
+    con = duckdb.connect(duckdb_path, read_only=True)
+    rows = con.execute("SELECT dt, artist_name, genres, followers, popularity, image_url FROM artists ORDER BY dt").fetchall()
+    con.close()
+    assert rows == [("2026-01-01", "Old", None, None, None, None), ("2026-01-02", "New", ["pop"], 12425030, 85, "https://i.scdn.co/x")]
