@@ -68,6 +68,8 @@ REAUTHORISE_HINT = (
 MAX_QUOTED_CHARS = 200
 # Most ids one batch look-up takes (GET /albums?ids=, GET /artists?ids=).
 LOOKUP_BATCH_SIZE = {"albums": 20, "artists": 50}
+# Single look-ups (one request per id) log their progress every this many ids.
+LOOKUP_PROGRESS_EVERY = 50
 
 
 class _Refused(Exception):
@@ -325,7 +327,9 @@ class SpotifyClient:
             found.update((i, by_id.get(i)) for i in chunk)
             pending = pending[size:]
         single = self.sp.album if kind == "albums" else self.sp.artist
-        for object_id in pending:
+        for done, object_id in enumerate(pending):
+            if done and done % LOOKUP_PROGRESS_EVERY == 0:
+                self.log.info(f"{kind}: {done}/{len(pending)} looked up one by one")
             try:
                 found[object_id] = self._call(f"GET /{kind}/{object_id}", "", single, object_id, refused=(403, 404))
             except _Refused as refusal:

@@ -159,6 +159,8 @@ def test_2026_batch_403_falls_back_to_one_single_lookup_per_id_and_per_run(caplo
         expected = list(dict.fromkeys(lookup_ids(big)[kind] + lookup_ids(small)[kind]))
         assert singles == expected
     assert sum("GET /albums?ids= answered 403" in r.getMessage() for r in caplog.records) == 1
+    # 94 albums of the first playlist one by one: progress after 50 (then the second's few).
+    assert "albums: 50/94 looked up one by one" in caplog.text
     # Development mode strips label, popularity, followers and genres from the full objects:
     # the look-ups still add the artist's images.
     area11 = small_doc["lookups"]["albums"][0]
