@@ -11,16 +11,15 @@ before them are read straight from the lake, where missing days are simply absen
 
 # No `from __future__ import annotations`: Dagster reads the context annotation at runtime.
 
-import io
 from concurrent.futures import ThreadPoolExecutor
 
 import dagster as dg
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
 from spotify_assets.lake.lake import Lake
 from spotify_assets.lake.layout import TABLE_FILE_NAME, dt_from_key
+from spotify_assets.lake.parquet import read_parquet_bytes
 from spotify_assets.partitions import daily_partitions
 from spotify_assets.resources.lake_resource import LakeResource
 from spotify_assets.spotify.schemas import PLAYLIST_ENTRIES_SCHEMA
@@ -103,7 +102,7 @@ def read_table_before(lake: Lake, table: str, before_dt: str, columns: pa.Schema
     ]
 
     def read(key: str) -> pa.Table:
-        part = pq.read_table(io.BytesIO(lake.read_bytes(key)), columns=columns.names).cast(columns)
+        part = read_parquet_bytes(lake.read_bytes(key), columns=columns.names).cast(columns)
         return part.append_column(DT, pa.array([dt_from_key(key)] * part.num_rows, pa.string()))
 
     # Threads: on S3 each read is a round trip, and there is one file per day.

@@ -11,7 +11,7 @@ import pyarrow.parquet as pq
 
 from spotify_assets.lake.lake import Lake
 from spotify_assets.lake.layout import table_key
-from spotify_assets.lake.parquet import DT, parquet_bytes, split_by_partition
+from spotify_assets.lake.parquet import DT, parquet_bytes, read_parquet_bytes, split_by_partition
 from spotify_assets.metadata import table_metadata
 
 
@@ -81,7 +81,7 @@ class ParquetLakeIOManager(dg.ConfigurableIOManager):
                 data = lake.read_bytes(path)
             except FileNotFoundError:
                 raise FileNotFoundError(f"{table_name} partition {key} has not been materialised: {lake.url(path)} is absent") from None
-            part = pq.read_table(io.BytesIO(data))
+            part = read_parquet_bytes(data)
             tables.append(part.append_column(DT, pa.array([key] * part.num_rows, pa.string())))
         if not tables:
             raise FileNotFoundError(f"{table_name}: no partitions requested")

@@ -49,3 +49,22 @@ def parquet_bytes(table: pa.Table) -> bytes:
     sink = io.BytesIO()
     pq.write_table(table, sink, compression="snappy")
     return sink.getvalue()
+
+
+def read_parquet_bytes(data: bytes, columns: list[str] | None = None) -> pa.Table:
+    """The table of a Parquet file held in memory (``columns``: only those, in that order).
+
+    Read with ``pq.ParquetFile(...).read()``, not ``pq.read_table(buffer)``: with pyarrow
+    26, a process that read a buffer or a Python file through ``read_table``'s thread pool
+    aborts at exit ("terminate called without an active exception") most of the time, or
+    hangs (apache/arrow#50482). Raises ``pyarrow.ArrowInvalid`` for bytes that are no
+    Parquet file, and for a column of ``columns`` the file lacks (``ParquetFile.read``
+    would leave it out silently).
+    """
+    parquet_file = pq.ParquetFile(pa.BufferReader(data))
+    if columns is not None:
+        names = parquet_file.schema_arrow.names
+        missing = [name for name in columns if name not in names]
+        if missing:
+            raise pa.ArrowInvalid(f"the Parquet file has no column {', '.join(missing)} (it has {', '.join(names)})")
+    return parquet_file.read(columns=columns)

@@ -6,13 +6,12 @@
 from __future__ import annotations
 
 import argparse
-import io
 from datetime import datetime, timezone
 
-import pyarrow.parquet as pq
 
 from spotify_assets.lake.lake import Lake
 from spotify_assets.lake.layout import RAW_PREFIX, TABLE_NAMES, raw_partition_prefix, table_key
+from spotify_assets.lake.parquet import read_parquet_bytes
 from spotify_assets.metadata import markdown_preview
 from spotify_assets.settings import env
 
@@ -31,7 +30,7 @@ def describe_day(lake: Lake, dt: str, rows: int = 5) -> str:
         key = table_key(name, dt)
         lines.append("")
         try:
-            table = pq.read_table(io.BytesIO(lake.read_bytes(key)))
+            table = read_parquet_bytes(lake.read_bytes(key))
         except FileNotFoundError:
             lines.append(f"{name}: {lake.url(key)} is absent")
             continue
