@@ -74,22 +74,17 @@ def build_partition_tables(objects: Iterable[RawObject], partition_keys: list[st
     playlists: dict[int, tuple[str, str, int]] = {}
     for index, obj in pending:
         # Read first, as before: an unreadable object is reported, a readable one is out of range.
-        try:
-            playlist = parse_raw_object(obj.body, obj.key, all_fields=False)
-        except RawObjectError as error:
-            bad[index] = (obj.key, error.reason)
-            continue
-        raise ValueError(f"raw object {playlist.source_key} belongs to {obj.dt}, outside the partitions {partition_keys[0]}...{partition_keys[-1]}")
+        playlist = _parse(index, obj, bad)
+        if playlist is not None:
+            raise ValueError(f"raw object {playlist.source_key} belongs to {obj.dt}, outside the partitions {partition_keys[0]}...{partition_keys[-1]}")
     parts: dict[str, list[pa.Table]] = {name: [] for name in TABLE_SCHEMAS}
     skipped: Counter = Counter({reason: 0 for reason in SKIP_REASONS})
     objects_by_dt: dict[str, int] = {}
     for dt, day_objects in by_dt.items():
         day: list[RawPlaylist] = []
         for index, obj in day_objects:
-            try:
-                playlist = parse_raw_object(obj.body, obj.key, all_fields=False)
-            except RawObjectError as error:
-                bad[index] = (obj.key, error.reason)
+            playlist = _parse(index, obj, bad)
+            if playlist is None:
                 continue
             day.append(playlist)
             playlists[index] = (dt, playlist.playlist_id, len(playlist.items))
@@ -109,6 +104,16 @@ def build_partition_tables(objects: Iterable[RawObject], partition_keys: list[st
         objects_by_dt=objects_by_dt,
         playlists=[playlists[index] for index in sorted(playlists)],
     )
+
+
+def _parse(index: int, obj: RawObject, bad: dict[int, tuple[str, str]]) -> RawPlaylist | None:
+    """The object read for building tables, or None after recording it in ``bad`` as
+    ``{input index: (key, reason)}``."""
+    try:
+        return parse_raw_object(obj.body, obj.key, all_fields=False)
+    except RawObjectError as error:
+        bad[index] = (obj.key, error.reason)
+        return None
 
 
 def _concat(tables: list[pa.Table], schema: pa.Schema) -> pa.Table:

@@ -15,9 +15,9 @@ from spotify_assets.checks.table_checks import (
     row_count_drop,
     row_counts_by_partition,
 )
-from spotify_assets.io_managers.parquet_io_manager import stored_row_count
 from spotify_assets.lake.lake import Lake
 from spotify_assets.lake.layout import TABLE_NAMES, RawObject
+from spotify_assets.lake.parquet import stored_row_count
 from spotify_assets.partitions import daily_partitions
 from spotify_assets.resources.lake_resource import LakeResource
 from spotify_assets.transform import build_partition_tables

@@ -3,11 +3,8 @@ atomically, read back as one Arrow table over any partition range."""
 
 from __future__ import annotations
 
-import io
-
 import dagster as dg
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from spotify_assets.lake.lake import Lake
 from spotify_assets.lake.layout import table_key
@@ -86,16 +83,6 @@ class ParquetLakeIOManager(dg.ConfigurableIOManager):
         if not tables:
             raise FileNotFoundError(f"{table_name}: no partitions requested")
         return pa.concat_tables(tables, promote_options="default") if len(tables) > 1 else tables[0]
-
-
-def stored_row_count(lake: Lake, table_name: str, key: str) -> int | None:
-    """Rows of partition ``key`` of ``table_name`` as stored in the lake (its Parquet
-    footer); None when the partition file is absent."""
-    try:
-        data = lake.read_bytes(table_key(table_name, key))
-    except FileNotFoundError:
-        return None
-    return pq.read_metadata(io.BytesIO(data)).num_rows
 
 
 def _add_partition_metadata(context: dg.OutputContext, by_partition: dict[str, dict]) -> None:

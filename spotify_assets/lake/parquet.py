@@ -9,6 +9,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from spotify_assets.lake.lake import Lake
+from spotify_assets.lake.layout import table_key
+
 DT = "dt"
 
 
@@ -68,3 +71,13 @@ def read_parquet_bytes(data: bytes, columns: list[str] | None = None) -> pa.Tabl
         if missing:
             raise pa.ArrowInvalid(f"the Parquet file has no column {', '.join(missing)} (it has {', '.join(names)})")
     return parquet_file.read(columns=columns)
+
+
+def stored_row_count(lake: Lake, table_name: str, key: str) -> int | None:
+    """Rows of partition ``key`` of ``table_name`` as stored in the lake (its Parquet
+    footer); None when the partition file is absent."""
+    try:
+        data = lake.read_bytes(table_key(table_name, key))
+    except FileNotFoundError:
+        return None
+    return pq.ParquetFile(pa.BufferReader(data)).metadata.num_rows

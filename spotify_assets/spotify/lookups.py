@@ -96,7 +96,8 @@ class LookupCache:
 
     def __init__(self, client: LookupClient, kinds: Iterable[str], log: logging.Logger | None = None) -> None:
         self.client = client
-        self.kinds = tuple(kind for kind in LOOKUP_KINDS if kind in set(kinds))
+        wanted = set(kinds)
+        self.kinds = tuple(kind for kind in LOOKUP_KINDS if kind in wanted)
         self.log = log or logging.getLogger(__name__)
         self._objects: dict[str, dict[str, dict | None]] = {kind: {} for kind in self.kinds}
 

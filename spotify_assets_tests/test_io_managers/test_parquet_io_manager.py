@@ -6,7 +6,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from spotify_assets.io_managers.parquet_io_manager import ParquetLakeIOManager, stored_row_count
+from spotify_assets.io_managers.parquet_io_manager import ParquetLakeIOManager
+from spotify_assets.lake.parquet import stored_row_count
 from spotify_assets.lake.lake import Lake
 from spotify_assets.lake.parquet import split_by_partition
 
