@@ -13,6 +13,8 @@ setup(
         "dagster>=1.13,<1.14",
         "dagster-aws>=0.29",
         "dagster-webserver>=1.13,<1.14",
+        # The deployment's instance storage (deploy/dagster.yaml); installs psycopg2.
+        "dagster-postgres>=0.29,<0.30",
         "spotipy>=2.25",
         "pandas>=2.2",
         "pyarrow>=17",
