@@ -12,7 +12,11 @@ fresh DAGSTER_HOME (the default local instance: SQLite storage) and a local lake
 - per partition: the same command with ``--partition DAY`` for ``samples`` days spread
   over the range, each a separate process, what every run of a per-partition backfill
   costs at least (a daemon-launched run adds the launcher's own start-up); the total is
-  extrapolated to all days.
+  extrapolated to all days;
+- the deployment's instance: the range and per-partition CLI runs again with
+  ``deploy/dagster.yaml`` (PostgreSQL storage, dagster-postgres) against a real local
+  PostgreSQL server (fsync on), with ``DAGSTER_EVENT_BATCH_SIZE`` set as the README says,
+  each range run on a fresh database. Skipped, with the reason, without PostgreSQL.
 
 CPU seconds are the children's user+sys time (``RUSAGE_CHILDREN``: the CLI and the step
 process it starts).
@@ -36,8 +40,11 @@ from benchmarks.data import days as day_range
 from benchmarks.data import land_daily_snapshots
 from spotify_assets.lake.lake import Lake
 from spotify_assets.lake.layout import TABLE_NAMES, table_key
+from spotify_assets_tests.postgres_server import PostgresServer, postgres_bin_dir, postgres_server, unavailable_reason
 
 REPO = Path(__file__).resolve().parents[1]
+DEPLOY_YAML = REPO / "deploy" / "dagster.yaml"
+EVENT_BATCH_SIZE = "100"  # the README's recommendation for deployments
 SELECTION = ",".join(TABLE_NAMES)
 FIRST_DAY = "2025-01-01"
 
@@ -65,6 +72,31 @@ def _env(home: Path, lake: Path) -> dict[str, str]:
     home.mkdir(parents=True)
     (home / "dagster.yaml").write_text("")  # the default local instance, without the "no dagster.yaml" notice
     return {**os.environ, "DAGSTER_HOME": str(home), "SPOTIFY_LAKE_URL": str(lake), "SPOTIFY_DUCKDB_PATH": str(lake.parent / "catalog.duckdb")}
+
+
+def _postgres_env(home: Path, lake: Path, server: PostgresServer, database: str) -> dict[str, str]:
+    """A fresh DAGSTER_HOME with the deployment's instance, on a fresh ``database``."""
+    env = _env(home, lake)
+    (home / "dagster.yaml").write_text(DEPLOY_YAML.read_text())
+    return {**env, **server.dagster_env(server.create_database(database)), "DAGSTER_EVENT_BATCH_SIZE": EVENT_BATCH_SIZE}
+
+
+def _checked_range(env: dict[str, str], home: Path, log: Path, lake_path: Path, keys: list[str]) -> tuple[float, float]:
+    """One CLI range run over ``keys``, after deleting every table file an earlier run
+    wrote; checks that it was one run and that it wrote every file."""
+    for table in TABLE_NAMES:
+        for k in keys:
+            (lake_path / table_key(table, k)).unlink(missing_ok=True)
+    measured = _materialize(env, log, "--partition-range", f"{keys[0]}...{keys[-1]}")
+    runs = _runs(home, env)
+    if len(runs) != 1 or runs[0].tags.get("dagster/asset_partition_range_end") != keys[-1]:
+        raise RuntimeError(f"expected one run over {keys[0]}...{keys[-1]}, found {[(r.run_id, r.tags) for r in runs]}")
+    if "Exception while storing event batch" in log.read_text():
+        raise RuntimeError(f"Dagster fell back to one write per event (see {log})")
+    missing = [table_key(t, k) for t in TABLE_NAMES for k in keys if not (lake_path / table_key(t, k)).is_file()]
+    if missing:
+        raise RuntimeError(f"the range run did not write {len(missing)} files, e.g. {missing[:3]}")
+    return measured
 
 
 def _range_in_process(lake: Path, first: str, last: str) -> dict:
@@ -99,9 +131,16 @@ def _in_process_worker(lake: str, first: str, last: str) -> None:
     print(json.dumps({"success": result.success, "materializations": len(partitions), "wall_s": wall, "cpu_s": cpu, "peak_rss_mib": peak_rss_mib()}))
 
 
-def _runs(home: Path) -> list[dg.DagsterRun]:
-    with dg.DagsterInstance.from_config(str(home)) as instance:
-        return list(instance.get_runs())
+def _runs(home: Path, env: dict[str, str] | None = None) -> list[dg.DagsterRun]:
+    """The runs of the instance in ``home``; ``env`` supplies what its dagster.yaml reads."""
+    saved = dict(os.environ)
+    os.environ.update(env or {})
+    try:
+        with dg.DagsterInstance.from_config(str(home)) as instance:
+            return list(instance.get_runs())
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
 
 
 PLANNED_SUBSET_ENV = "DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS"
@@ -112,7 +151,9 @@ def measure_backfill(days: int, playlists: int = 3, items: int = 50, samples: in
 
     The CLI range run is made ``range_repeats`` times (median reported, every wall time
     kept). Checks what it measures: each range run is exactly one run with the range
-    tags and wrote every table file of every day. Returns seconds (wall and CPU) and counts.
+    tags and wrote every table file of every day. Then the same on the deployment's
+    instance (``postgres``: PostgreSQL, batched event writes; ``{"skipped": reason}``
+    without a server). Returns seconds (wall and CPU) and counts.
     """
     keys = day_range(FIRST_DAY, days)
     with tempfile.TemporaryDirectory(prefix="spotify-backfill-bench-") as tmp:
@@ -125,16 +166,7 @@ def measure_backfill(days: int, playlists: int = 3, items: int = 50, samples: in
         range_measures = []
         for repeat in range(range_repeats):
             range_home = root / f"home-range-{repeat}"
-            range_measures.append(_materialize(_env(range_home, lake_path), root / f"range-{repeat}.log", "--partition-range", f"{keys[0]}...{keys[-1]}"))
-            runs = _runs(range_home)
-            if len(runs) != 1 or runs[0].tags.get("dagster/asset_partition_range_end") != keys[-1]:
-                raise RuntimeError(f"expected one run over {keys[0]}...{keys[-1]}, found {[(r.run_id, r.tags) for r in runs]}")
-            missing = [table_key(t, k) for t in TABLE_NAMES for k in keys if not (lake_path / table_key(t, k)).is_file()]
-            if missing:
-                raise RuntimeError(f"the range run did not write {len(missing)} files, e.g. {missing[:3]}")
-            for table in TABLE_NAMES:  # the next repeat must write them again
-                for k in keys:
-                    (lake_path / table_key(table, k)).unlink()
+            range_measures.append(_checked_range(_env(range_home, lake_path), range_home, root / f"range-{repeat}.log", lake_path, keys))
         range_walls = [w for w, _ in range_measures]
         range_wall = statistics.median(range_walls)
         range_cpu = statistics.median(c for _, c in range_measures)
@@ -143,9 +175,7 @@ def measure_backfill(days: int, playlists: int = 3, items: int = 50, samples: in
         # one per day (not our default: a failed run then leaves its days unmarked as failed).
         subset_home = root / "home-range-subset"
         subset_env = {**_env(subset_home, lake_path), PLANNED_SUBSET_ENV: "1"}
-        subset_wall, subset_cpu = _materialize(subset_env, root / "range-subset.log", "--partition-range", f"{keys[0]}...{keys[-1]}")
-        if len(_runs(subset_home)) != 1:
-            raise RuntimeError(f"{PLANNED_SUBSET_ENV}=1: expected one run over {keys[0]}...{keys[-1]}")
+        subset_wall, subset_cpu = _checked_range(subset_env, subset_home, root / "range-subset.log", lake_path, keys)
 
         in_process = _range_in_process(lake_path, keys[0], keys[-1])
         if not in_process["success"] or in_process["materializations"] != len(keys) * len(TABLE_NAMES):
@@ -158,6 +188,8 @@ def measure_backfill(days: int, playlists: int = 3, items: int = 50, samples: in
         singles = [_materialize(single_env, root / f"single-{k}.log", "--partition", k) for k in picked]
         if len(_runs(single_home)) != len(picked):
             raise RuntimeError("expected one run per single-partition materialization")
+
+        postgres = _measure_postgres(root, lake_path, keys, picked, range_repeats)
 
     single_walls = [w for w, _ in singles]
     per_partition_wall = sum(single_walls) * days / len(picked)
@@ -182,6 +214,43 @@ def measure_backfill(days: int, playlists: int = 3, items: int = 50, samples: in
         "extrapolation_factor": days / len(picked),
         "speedup": per_partition_wall / range_wall,
         "in_process_speedup": per_partition_wall / in_process["wall_s"],
+        "postgres": postgres,
+    }
+
+
+def _measure_postgres(root: Path, lake_path: Path, keys: list[str], picked: list[str], range_repeats: int) -> dict:
+    """The range runs and single-day runs again on the deployment's instance (PostgreSQL,
+    batched event writes); ``{"skipped": reason}`` where no server can be started."""
+    reason = unavailable_reason()
+    if reason:
+        return {"skipped": reason}
+    with postgres_server() as server:
+        measures = []
+        for repeat in range(range_repeats):
+            home = root / f"home-pg-range-{repeat}"
+            env = _postgres_env(home, lake_path, server, f"bench_range_{repeat}")
+            measures.append(_checked_range(env, home, root / f"pg-range-{repeat}.log", lake_path, keys))
+        home = root / "home-pg-single"
+        env = _postgres_env(home, lake_path, server, "bench_single")
+        singles = [_materialize(env, root / f"pg-single-{k}.log", "--partition", k) for k in picked]
+        if len(_runs(home, env)) != len(picked):
+            raise RuntimeError("PostgreSQL: expected one run per single-partition materialization")
+    walls = [w for w, _ in measures]
+    single_walls = [w for w, _ in singles]
+    per_partition = sum(single_walls) * len(keys) / len(picked)
+    # "postgres (PostgreSQL) 15.18 (Debian 15.18-0+deb12u1)" -> "PostgreSQL 15.18"
+    version = subprocess.run([str(postgres_bin_dir() / "postgres"), "--version"], capture_output=True, text=True).stdout.split()
+    version = " ".join(version[1:3]).strip("()").replace(")", "") if len(version) >= 3 else "PostgreSQL"
+    return {
+        "server": version,
+        "event_batch_size": int(EVENT_BATCH_SIZE),
+        "range_wall_s": statistics.median(walls),
+        "range_walls_s": walls,
+        "range_cpu_s": statistics.median(c for _, c in measures),
+        "single_wall_s": single_walls,
+        "single_median_wall_s": statistics.median(single_walls),
+        "per_partition_wall_s": per_partition,
+        "speedup": per_partition / statistics.median(walls),
     }
 
 
