@@ -33,6 +33,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from unittest.mock import patch
 
 import dagster as dg
 
@@ -133,14 +134,8 @@ def _in_process_worker(lake: str, first: str, last: str) -> None:
 
 def _runs(home: Path, env: dict[str, str] | None = None) -> list[dg.DagsterRun]:
     """The runs of the instance in ``home``; ``env`` supplies what its dagster.yaml reads."""
-    saved = dict(os.environ)
-    os.environ.update(env or {})
-    try:
-        with dg.DagsterInstance.from_config(str(home)) as instance:
-            return list(instance.get_runs())
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
+    with patch.dict(os.environ, env or {}), dg.DagsterInstance.from_config(str(home)) as instance:
+        return list(instance.get_runs())
 
 
 PLANNED_SUBSET_ENV = "DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS"

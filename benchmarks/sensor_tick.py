@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import logging
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -31,14 +30,10 @@ from pathlib import Path
 
 import orjson
 
+from spotify_assets_tests.ports import free_port
+
 BUCKET = "spotify-bench-lake"
 REGION = "us-east-1"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @contextmanager
@@ -46,7 +41,7 @@ def moto_server():
     """A ``moto_server`` process on a free port; yields its endpoint URL and stops it."""
     import requests
 
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen(
         [str(Path(sys.executable).parent / "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,

@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+
+from spotify_assets_tests.ports import free_port
 
 SERVER_USER = "postgres"  # the package's system user, used when we are root
 ROLE = "dagster"  # the database role the instance connects as (a superuser of this server)
@@ -51,12 +52,6 @@ def _uid(user: str) -> int | None:
         return pwd.getpwnam(user).pw_uid
     except KeyError:
         return None
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @dataclass(frozen=True)
@@ -109,7 +104,7 @@ def postgres_server(fsync: bool = True) -> Iterator[PostgresServer]:
     root = Path(tempfile.mkdtemp(prefix="spotify-assets-pg-"))
     if as_root:
         os.chown(root, _uid(SERVER_USER), -1)
-    data, log, port = root / "data", root / "server.log", _free_port()
+    data, log, port = root / "data", root / "server.log", free_port()
     options = f"-p {port} -k {root} -c listen_addresses=127.0.0.1" + ("" if fsync else " -c fsync=off -c synchronous_commit=off")
     try:
         init = subprocess.run([*prefix, str(bin_dir / "initdb"), "-D", str(data), "-A", "trust", "-U", ROLE, "--no-sync"],

@@ -22,6 +22,8 @@ import logging
 from collections.abc import Iterable, Sequence
 from typing import Protocol
 
+from spotify_assets.spotify.raw_objects import RawObjectError, classify_item, item_track
+
 LOOKUP_KINDS = ("albums", "artists")
 # Dropped from stored album objects: the album's own track list (up to 50 full tracks)
 # and the market list, which the tables do not use and which would multiply the size.
@@ -53,12 +55,12 @@ def parse_lookup_kinds(text: str) -> frozenset[str]:
 
 
 def lookup_ids(items: Iterable[object]) -> dict[str, list[str]]:
-    """The album ids and artist ids of a playlist's tracks, each once, in first-seen order:
+    """The album ids and artist ids of a playlist's songs, each once, in first-seen order:
     ``{"albums": [...], "artists": [...]}`` (artists credited on the track or its album).
 
-    Reads raw items as the API answers them (track under ``item`` or ``track``); items that
-    are no track (null, episodes, local files) and ids that are not non-empty strings are
-    passed over, so a malformed item never stops the look-ups.
+    A song is what the tables count as one (``raw_objects.classify_item``): null items,
+    episodes and local files are passed over. So is a malformed item, and any id that is
+    not a non-empty string: a broken item never stops the look-ups (the tables report it).
     """
     albums: dict[str, None] = {}
     artists: dict[str, None] = {}
@@ -69,12 +71,13 @@ def lookup_ids(items: Iterable[object]) -> dict[str, list[str]]:
             if isinstance(artist_id, str) and artist_id:
                 artists[artist_id] = None
 
-    for item in items:
-        if not isinstance(item, dict) or item.get("is_local"):
+    for position, item in enumerate(items, start=1):
+        try:
+            if classify_item(item, position, "") is not None:
+                continue
+        except RawObjectError:
             continue
-        track = item.get("item") if isinstance(item.get("item"), dict) else item.get("track")
-        if not isinstance(track, dict) or track.get("type", "track") != "track" or track.get("is_local"):
-            continue
+        track = item_track(item)
         add_artists(track.get("artists"))
         album = track.get("album")
         if isinstance(album, dict):

@@ -3,7 +3,6 @@ assets with their daily partitions."""
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -13,6 +12,7 @@ import pytest
 import requests
 
 from spotify_assets.assets.raw import utc_today
+from spotify_assets_tests.ports import free_port
 
 REPO = Path(__file__).resolve().parents[2]
 ASSETS = {"raw_playlist", "songs", "albums", "artists", "playlist_entries"}
@@ -23,15 +23,9 @@ QUERY = """
 """
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def webserver(tmp_path, lake_dir):
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "DAGSTER_HOME": str(tmp_path / "dagster_home"), "SPOTIFY_PARTITIONS_START": "2026-11-01"}
     os.makedirs(env["DAGSTER_HOME"])
     bin_dir = Path(sys.executable).parent

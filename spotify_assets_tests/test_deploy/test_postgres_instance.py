@@ -5,6 +5,7 @@ through the CLI on it with Dagster's batched event writes (``DAGSTER_EVENT_BATCH
 Skipped, with the reason, where no PostgreSQL server binaries are installed.
 """
 
+import json
 import os
 import shutil
 import subprocess
@@ -19,7 +20,7 @@ import yaml
 
 from spotify_assets.lake.lake import Lake
 from spotify_assets.lake.layout import TABLE_NAMES, raw_key, table_key
-from spotify_assets.spotify.offline_sample import SAMPLE_FILE, load_sample_playlist
+from spotify_assets.spotify.offline_sample import load_sample_playlist
 from spotify_assets_tests.fixtures.lake import PROJECT_ENV_VARS
 from spotify_assets_tests.postgres_server import PostgresServer, postgres_server, unavailable_reason
 
@@ -79,14 +80,14 @@ def test_deploy_instance_stores_runs_and_events_in_postgres(server, tmp_path, mo
         assert instance.get_runs() == []
 
 
-def _land(lake_path: Path) -> str:
-    """The synthetic sample as each day's raw object, but for ``EMPTY_DAY``; its playlist id."""
+def _land(lake_path: Path) -> None:
+    """The synthetic sample as each day's raw object, but for ``EMPTY_DAY``."""
     playlist = load_sample_playlist()
+    body = json.dumps(playlist).encode()
     lake = Lake(str(lake_path))
     for day in DAYS:
         if day != EMPTY_DAY:
-            lake.write_bytes(raw_key(day, playlist["id"]), (REPO / "spotify_assets" / "sample_data" / SAMPLE_FILE).read_bytes())
-    return playlist["id"]
+            lake.write_bytes(raw_key(day, playlist["id"]), body)
 
 
 def _range_run(server: PostgresServer, database: str, home: Path, lake_path: Path, batch_size: int) -> subprocess.CompletedProcess:

@@ -4,7 +4,6 @@ interfere, and a run during an S3 outage fails clearly and succeeds once S3 is b
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -23,6 +22,7 @@ from spotify_assets.lake.lake import Lake
 from spotify_assets.lake.layout import TABLE_NAMES, read_raw_objects, table_key
 from spotify_assets.settings import Settings
 from spotify_assets.transform import build_partition_tables
+from spotify_assets_tests.ports import free_port
 from spotify_assets_tests.samples import sample_path
 
 TOP50_ID = "37i9dQZEVXbMDoHDwVN2tF"
@@ -136,18 +136,12 @@ def test_concurrent_runs_on_different_days_do_not_interfere(lake_dir):
     assert not [p for p in lake_dir.rglob(".*")]
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def test_s3_down_during_a_run_fails_clearly_and_a_retry_succeeds(monkeypatch):
     """A moto server of its own (not the session one), stopped after raw_playlist and
     restarted on the same port before the retry."""
     from moto.server import ThreadedMotoServer
 
-    port = _free_port()
+    port = free_port()
     endpoint = f"http://127.0.0.1:{port}"
     for name, value in {
         "AWS_ENDPOINT_URL": endpoint, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
