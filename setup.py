@@ -22,6 +22,8 @@ setup(
         "fsspec>=2024.6.0",
         "boto3>=1.34",
         "duckdb>=1.1",
+        # Athena answers every cell as text; PyAthena's converter types them (catalog/athena.py).
+        "pyathena>=3.9",
         "matplotlib>=3.8",
         "orjson>=3.10",
         "msgspec>=0.19",

@@ -15,8 +15,9 @@ class QueryResult:
     """The answer to one SQL statement.
 
     ``columns``: column names in result order. ``rows``: the first rows fetched, each a
-    tuple of Python values (DuckDB: its native types; Athena: int/float/bool/Decimal for
-    numeric and boolean columns, ``str`` otherwise; ``None`` is SQL NULL). ``total_rows``:
+    tuple of Python values, of the same types on both engines for the same SQL:
+    ``str``, ``int``, ``float``, ``bool``, ``datetime.date``, ``datetime.datetime`` (aware,
+    UTC), ``list``; ``None`` is SQL NULL (Athena's text cells are typed by PyAthena). ``total_rows``:
     how many rows the statement returned in all (``>= len(rows)``; more when the caller
     capped the rows fetched).
     """

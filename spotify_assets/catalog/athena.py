@@ -4,6 +4,13 @@ AWS Athena APIs used: ``StartQueryExecution`` (query, database, workgroup, resul
 location), ``GetQueryExecution`` (polled until SUCCEEDED / FAILED / CANCELLED),
 ``StopQueryExecution`` (on timeout) and ``GetQueryResults`` (paginated, 1,000 rows a page).
 Durations are in seconds.
+
+GetQueryResults answers every cell as text; PyAthena's converter (the library's own, not
+ours) turns each into the Python value of its column's Athena type, so the same SQL
+answers the same types on Athena as on DuckDB: ``date`` → ``datetime.date``,
+``timestamp`` → ``datetime.datetime`` (made aware UTC, see :func:`_convert`),
+``bigint``/``integer`` → ``int``, ``double`` → ``float``, ``decimal`` → ``Decimal``,
+``boolean`` → ``bool``, ``array`` → ``list`` of ``str``, ``varchar`` → ``str``.
 """
 
 from __future__ import annotations
@@ -11,11 +18,12 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
-from decimal import Decimal
+from datetime import datetime, timezone
 from typing import Any
 
 import boto3
 from botocore.exceptions import ClientError
+from pyathena.converter import DefaultTypeConverter
 
 from spotify_assets.catalog import QueryResult
 
@@ -24,8 +32,7 @@ __all__ = ["AthenaQueryError", "AthenaQueryResult", "run_athena_query", "wait_fo
 _LOG = logging.getLogger(__name__)
 
 _TERMINAL_STATES = ("SUCCEEDED", "FAILED", "CANCELLED")
-_INT_TYPES = {"tinyint", "smallint", "integer", "int", "bigint"}
-_FLOAT_TYPES = {"double", "float", "real"}
+_CONVERTER = DefaultTypeConverter()
 
 
 class AthenaQueryError(RuntimeError):
@@ -44,19 +51,20 @@ class AthenaQueryResult(QueryResult):
 
 
 def _convert(value: str | None, athena_type: str) -> Any:
-    """Athena returns every cell as a string; numbers and booleans become Python values."""
-    if value is None:
-        return None
-    kind = athena_type.lower()
-    if kind in _INT_TYPES:
-        return int(value)
-    if kind in _FLOAT_TYPES:
-        return float(value)
-    if kind == "decimal":
-        return Decimal(value)
-    if kind == "boolean":
-        return value.lower() == "true"
-    return value
+    """One GetQueryResults cell (text, None for SQL NULL) as the Python value of its
+    column's Athena type (``ColumnInfo.Type``), by PyAthena's ``DefaultTypeConverter``.
+
+    A ``timestamp`` is made aware UTC: the lake stores UTC instants (``added_at`` is
+    Parquet ``timestamp[ms, UTC]``), which Athena reads as a zone-less ``timestamp`` of the
+    UTC wall clock and DuckDB as ``TIMESTAMP WITH TIME ZONE``; marked UTC, both engines
+    answer the same instant. Athena gives an ``array`` column no element type, so its
+    elements stay strings (every array column of the tables is an array of ids or genres).
+    Raises ``ValueError`` (or PyAthena's ``DataError``) for text that is not of its type.
+    """
+    converted = _CONVERTER.convert(athena_type.lower(), value)
+    if isinstance(converted, datetime) and converted.tzinfo is None:
+        return converted.replace(tzinfo=timezone.utc)
+    return converted
 
 
 def wait_for_query(
