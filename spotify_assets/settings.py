@@ -28,6 +28,7 @@ ENV_VARS: dict[str, tuple[str, str]] = {
     "SPOTIFY_SENSOR_SWEEP_KEYS": ("1000", "keys of the raw zone each sensor tick lists besides the last 3 days' folders (a rolling sweep: a zone of up to this many keys is listed whole every tick); 0 = the whole zone every tick"),
     "SPOTIFY_SCHEDULE_CRON": ("0 6 * * *", "daily extraction schedule (cron, UTC)"),
     "AWS_ENDPOINT_URL": ("", "S3/Glue endpoint for MinIO, moto or LocalStack"),
+    "GLUE_CATALOG_MODE": ("register", "on `aws`: `register` (tables created in Glue from their schemas, each run's days added with BatchCreatePartition: API calls, no crawl) or `crawler` (a Glue crawl per run, for schema discovery)"),
     "GLUE_CRAWLER_NAME": ("spotify_assets_crawler", "Glue crawler name"),
     "GLUE_DATABASE": ("spotify_assets", "Glue database"),
     "GLUE_CRAWLER_ROLE_ARN": ("", "IAM role the crawler assumes"),

@@ -1,5 +1,5 @@
 """``catalog``: the lake's tables made queryable by name – DuckDB views locally, the
-Glue crawler (for Athena) on AWS. The work is the ``catalog`` resource's; see
+Glue Data Catalog (for Athena) on AWS: tables and partitions registered, or a crawl. The work is the ``catalog`` resource's; see
 :mod:`spotify_assets.resources.catalog_resources`."""
 
 import dagster as dg
@@ -17,8 +17,9 @@ _DESCRIPTIONS = {
         "Arrow datasets registered at query time instead. Query with `spotify-assets query \"SQL\"`."
     ),
     "aws": (
-        "The Glue crawler GLUE_CRAWLER_NAME catalogs the table prefixes of the lake into the Glue database "
-        "GLUE_DATABASE (dt as a string partition key), so Athena can query them: `spotify-assets query \"SQL\"`."
+        "The lake's tables in the Glue database GLUE_DATABASE (dt as a string partition key), so Athena can query "
+        "them: `spotify-assets query \"SQL\"`. GLUE_CATALOG_MODE=register (default) creates each table from its "
+        "schema and adds the run's days as partitions; crawler runs the Glue crawler GLUE_CRAWLER_NAME instead."
     ),
 }
 
@@ -28,7 +29,7 @@ def build_catalog_asset(deployment: str) -> dg.AssetsDefinition:
     description differ). Daily-partitioned like the tables and downstream of all of them; it
     reads the lake itself (no IO manager input) and stores nothing through an IO manager.
     A backfill runs it once for the whole range: the catalog covers every partition anyway,
-    and on AWS each run is a crawl. Raises ``ValueError`` for another deployment."""
+    and on AWS each run is one registration (or one crawl). Raises ``ValueError`` for another deployment."""
     if deployment not in CATALOG_KINDS:
         raise ValueError(f"catalog asset: unknown deployment {deployment!r}; expected 'local' or 'aws'")
 

@@ -2,9 +2,14 @@
 with one small interface, :meth:`CatalogResource.refresh`:
 
 - ``local``: :class:`DuckDBCatalogResource` – DuckDB views over the lake's Parquet;
-- ``aws``: :class:`GlueCatalogResource` – the Glue crawler (through
-  :class:`~spotify_assets.resources.glue_crawler_resource.GlueCrawlerResource`), after
-  which Athena can query the tables.
+- ``aws``, ``GLUE_CATALOG_MODE=register`` (default): :class:`GluePartitionsCatalogResource`
+  – each table created in the Glue Data Catalog from its schema and the run's days added
+  as partitions (API calls, no crawl);
+- ``aws``, ``GLUE_CATALOG_MODE=crawler``: :class:`GlueCatalogResource` – the Glue crawler
+  (through :class:`~spotify_assets.resources.glue_crawler_resource.GlueCrawlerResource`),
+  for schema discovery.
+
+Either way Athena can then query the tables.
 
 :func:`build_catalog_resource` picks and configures one from :class:`Settings`.
 """
@@ -13,11 +18,15 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
+import boto3
 import dagster as dg
 from pydantic import Field
 
 from spotify_assets.catalog.duckdb_catalog import DT_SQL_TYPE, CatalogSummary, refresh_catalog
-from spotify_assets.catalog.tables import CATALOG_TABLE_NAMES
+from spotify_assets.catalog.glue_partitions import register_tables
+from spotify_assets.catalog.tables import CATALOG_SCHEMAS, CATALOG_TABLE_NAMES
+from spotify_assets.lake.lake import Lake
+from spotify_assets.lake.layout import dt_from_key, table_key
 from spotify_assets.resources.glue_crawler_resource import GlueCrawlerResource
 from spotify_assets.settings import Settings, env
 
@@ -107,6 +116,46 @@ class GlueCatalogResource(CatalogResource):
         return metadata
 
 
+class GluePartitionsCatalogResource(CatalogResource):
+    """The AWS catalog without a crawl: every lake table created (or updated) in the Glue
+    database ``database`` from its explicit Arrow schema, and each day of the run that has
+    a file in the lake added as a partition (see :mod:`spotify_assets.catalog.glue_partitions`)."""
+
+    lake_url: str = Field(description="SPOTIFY_LAKE_URL: s3://bucket/prefix")
+    database: str = Field(description="GLUE_DATABASE: the Glue database Athena queries")
+
+    def refresh(self, log: logging.Logger, partition_keys: Sequence[str]) -> dict[str, Any]:
+        """Register the tables and the run's days (Glue GetTable/CreateTable/UpdateTable,
+        BatchCreatePartition). A day without a file for a table (not written) is left out
+        with a warning. Returns ``glue_database``, ``glue_tables_created``/``_updated``,
+        ``glue_partitions_added``/``_already_registered`` (counts) and ``glue_api_calls``.
+        Raises ``GlueRegistrationError`` or ``botocore`` errors as Glue answers."""
+        lake = Lake(self.lake_url)
+        wanted = set(partition_keys)
+        days_by_table: dict[str, list[str]] = {}
+        for table in CATALOG_TABLE_NAMES:
+            # One listing per table: which of the run's days have a file to point a partition at.
+            written = {dt for o in lake.list_objects(f"{table}/") if (dt := dt_from_key(o.key)) and o.key == table_key(table, dt)}
+            days_by_table[table] = sorted(wanted & written)
+            missing = sorted(wanted - written)
+            if missing:
+                log.warning(f"catalog: {table} has no file for {', '.join(missing)}; those days are not registered")
+        glue = boto3.session.Session().client("glue")
+        done = register_tables(glue, self.database, lake.location, CATALOG_SCHEMAS, days_by_table, log)
+        return {
+            "glue_database": self.database,
+            "glue_tables_created": dg.MetadataValue.json(done.tables_created),
+            "glue_tables_updated": dg.MetadataValue.json(done.tables_updated),
+            "glue_partitions_added": sum(map(len, done.partitions_created.values())),
+            "glue_partitions_already_registered": sum(map(len, done.partitions_existing.values())),
+            "glue_api_calls": done.api_calls,
+            "run_partitions": dg.MetadataValue.json(list(partition_keys)),
+        }
+
+
+GLUE_CATALOG_MODES = ("register", "crawler")
+
+
 def glue_s3_targets(lake_url: str) -> list[str]:
     """One crawler S3 target per table prefix: ``s3://bucket/prefix/<table>/``.
 
@@ -124,17 +173,26 @@ def build_catalog_resource(settings: Settings) -> CatalogResource:
     """The ``catalog`` resource of ``settings.deployment``.
 
     ``local``: :class:`DuckDBCatalogResource` on ``SPOTIFY_LAKE_URL`` and
-    ``SPOTIFY_DUCKDB_PATH``. ``aws``: :class:`GlueCatalogResource` with the crawler from
-    ``GLUE_CRAWLER_NAME``, ``GLUE_DATABASE``, ``GLUE_CRAWLER_ROLE_ARN`` and one S3 target
-    per table (raises ``ValueError`` when the lake is not on S3).
+    ``SPOTIFY_DUCKDB_PATH``. ``aws``: by ``GLUE_CATALOG_MODE``,
+    :class:`GluePartitionsCatalogResource` on ``GLUE_DATABASE`` (``register``) or
+    :class:`GlueCatalogResource` with the crawler from ``GLUE_CRAWLER_NAME``,
+    ``GLUE_DATABASE``, ``GLUE_CRAWLER_ROLE_ARN`` and one S3 target per table
+    (``crawler``). Raises ``ValueError`` when the lake is not on S3 or the mode is unknown,
+    naming the variable.
     """
     if settings.deployment == "aws":
+        targets = glue_s3_targets(settings.lake_url)  # refuses a lake that is not on S3
+        mode = env("GLUE_CATALOG_MODE").lower()
+        if mode not in GLUE_CATALOG_MODES:
+            raise ValueError(f"GLUE_CATALOG_MODE={mode!r}: expected one of {', '.join(GLUE_CATALOG_MODES)}")
+        if mode == "register":
+            return GluePartitionsCatalogResource(lake_url=settings.lake_url, database=env("GLUE_DATABASE"))
         return GlueCatalogResource(
             crawler=GlueCrawlerResource(
                 crawler_name=env("GLUE_CRAWLER_NAME"),
                 database=env("GLUE_DATABASE"),
                 role_arn=env("GLUE_CRAWLER_ROLE_ARN"),
-                s3_targets=glue_s3_targets(settings.lake_url),
+                s3_targets=targets,
             )
         )
     return DuckDBCatalogResource(lake_url=settings.lake_url, duckdb_path=settings.duckdb_path)

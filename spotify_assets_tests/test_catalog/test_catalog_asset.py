@@ -120,6 +120,7 @@ def test_catalog_asset_local_mode_on_s3_lake_reports_counts_without_a_duckdb_fil
 
 def test_catalog_asset_aws_creates_and_runs_the_glue_crawler(s3_lake, aws_env, monkeypatch):
     monkeypatch.setenv("SPOTIFY_ASSETS_ENV", "aws")
+    monkeypatch.setenv("GLUE_CATALOG_MODE", "crawler")
     monkeypatch.setenv("GLUE_CRAWLER_NAME", "spotify-test-crawler")
     monkeypatch.setenv("GLUE_DATABASE", "spotify_test")
     monkeypatch.setenv("GLUE_CRAWLER_ROLE_ARN", "arn:aws:iam::123456789012:role/spotify-glue-crawler")

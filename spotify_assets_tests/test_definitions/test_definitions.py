@@ -6,7 +6,7 @@ import dagster as dg
 import pytest
 
 from spotify_assets.definitions import build_definitions
-from spotify_assets.resources.catalog_resources import DuckDBCatalogResource, GlueCatalogResource
+from spotify_assets.resources.catalog_resources import DuckDBCatalogResource, GlueCatalogResource, GluePartitionsCatalogResource
 from spotify_assets.settings import Settings
 
 ASSETS = ["raw_playlist", "songs", "albums", "artists", "playlist_entries", "playlist_trends", "artist_daily_share", "catalog"]
@@ -41,7 +41,9 @@ def test_aws_definitions_on_an_s3_lake(monkeypatch):
     monkeypatch.setenv("SPOTIFY_LAKE_URL", "s3://my-bucket/lake")
     monkeypatch.setenv("GLUE_CRAWLER_ROLE_ARN", "arn:aws:iam::123456789012:role/crawler")
     defs = build_definitions(Settings.from_env())
-    assert isinstance(defs.resources["catalog"], GlueCatalogResource)
+    assert isinstance(defs.resources["catalog"], GluePartitionsCatalogResource)  # GLUE_CATALOG_MODE's default
+    monkeypatch.setenv("GLUE_CATALOG_MODE", "crawler")
+    assert isinstance(build_definitions(Settings.from_env()).resources["catalog"], GlueCatalogResource)
     nodes = _specs(defs)
     assert nodes["catalog"].kinds == {"glue", "athena"}
     assert nodes["raw_playlist"].kinds == {"spotify", "json", "s3"}

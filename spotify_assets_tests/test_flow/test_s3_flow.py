@@ -1,6 +1,6 @@
 """The whole event-driven flow on S3 (moto's server over HTTP), with the project's own
 definitions in `aws` mode: an object lands, the sensor fires, the requested run builds the
-tables on S3 and the catalog asset runs the Glue crawler."""
+tables on S3 and the catalog asset registers their partitions in Glue (no crawl)."""
 
 import io
 import json
@@ -12,20 +12,18 @@ import pyarrow.parquet as pq
 from spotify_assets.definitions import build_definitions
 from spotify_assets.settings import Settings
 from spotify_assets_tests.expected import expected_entries
-from spotify_assets_tests.fixtures.moto import LAKE_BUCKET, REGION, set_glue_crawl_transition_immediate
+from spotify_assets_tests.fixtures.moto import LAKE_BUCKET, REGION
 from spotify_assets_tests.samples import sample_path
 
 LANDING_BUCKET = "spotify-landing-flow"
 SEED_KEY = "raw_data/to_processed/spotify_raw_2023-10-27 08:15:00.000000.json"  # the seed Lambda's naming
 
 
-def test_landed_object_to_tables_on_s3_and_a_glue_crawl(s3_lake, aws_env, monkeypatch):
+def test_landed_object_to_tables_on_s3_and_the_glue_catalog(s3_lake, aws_env, monkeypatch):
     s3 = boto3.session.Session(region_name=REGION).client("s3")
     s3.create_bucket(Bucket=LANDING_BUCKET)
     monkeypatch.setenv("SPOTIFY_ASSETS_ENV", "aws")
     monkeypatch.setenv("SPOTIFY_LANDING_URL", f"s3://{LANDING_BUCKET}/raw_data/to_processed/")
-    monkeypatch.setenv("GLUE_CRAWLER_ROLE_ARN", "arn:aws:iam::123456789012:role/spotify-assets-crawler")
-    set_glue_crawl_transition_immediate(aws_env)
     body = sample_path("rahmah95/spotify_data.json").read_bytes()
     s3.put_object(Bucket=LANDING_BUCKET, Key=SEED_KEY, Body=body)
 
@@ -56,10 +54,12 @@ def test_landed_object_to_tables_on_s3_and_a_glue_crawl(s3_lake, aws_env, monkey
     assert s3.get_object(Bucket=LANDING_BUCKET, Key=SEED_KEY)["Body"].read() == body
     assert any(k.startswith("lake/raw_playlist/dt=2023-10-27/") for k in listed)
 
+    # The default catalog mode registered the day's partition of every table: no crawl.
     glue = boto3.session.Session(region_name=REGION).client("glue")
-    crawler = glue.get_crawler(Name="spotify_assets_crawler")["Crawler"]
-    assert crawler["DatabaseName"] == "spotify_assets"
-    assert {t["Path"] for t in crawler["Targets"]["S3Targets"]} >= {f"s3://{LAKE_BUCKET}/lake/{t}/" for t in ("songs", "albums", "artists", "playlist_entries")}
+    for table in ("songs", "albums", "artists", "playlist_entries"):
+        (partition,) = glue.get_partitions(DatabaseName="spotify_assets", TableName=table)["Partitions"]
+        assert partition["Values"] == ["2023-10-27"]
+        assert partition["StorageDescriptor"]["Location"] == f"s3://{LAKE_BUCKET}/lake/{table}/dt=2023-10-27/"
+    assert glue.list_crawlers()["CrawlerNames"] == []
     catalog = result.asset_materializations_for_node("catalog")[0].metadata
-    assert catalog["glue_crawler"].value == "spotify_assets_crawler"
-    assert catalog["glue_crawl_status"].value in ("SUCCEEDED", "COMPLETED")  # moto says COMPLETED
+    assert catalog["glue_partitions_added"].value == 6  # the four tables and the two trend tables
