@@ -18,10 +18,12 @@ from spotify_assets.assets.tables import spotify_tables
 from spotify_assets.assets.trends import artist_daily_share, playlist_trends
 from spotify_assets.io_managers.parquet_io_manager import ParquetLakeIOManager
 from spotify_assets.io_managers.raw_json_io_manager import RawJsonIOManager
+from spotify_assets.resources.alerts_resource import SnsAlertsResource, check_topic_arn
 from spotify_assets.resources.catalog_resources import build_catalog_resource
 from spotify_assets.resources.lake_resource import LakeResource
 from spotify_assets.resources.spotify_resource import SpotifyResource
 from spotify_assets.schedules import build_daily_playlist_schedule, build_daily_playlist_with_tables_schedule
+from spotify_assets.sensors.alerts import run_failure_alert_sensor
 from spotify_assets.sensors.raw_playlist_sensor import DEFAULT_ASSET_SELECTION, build_raw_playlist_sensor
 from spotify_assets.settings import Settings, env
 
@@ -72,16 +74,20 @@ def with_global_attributes(assets: list, settings: Settings) -> list:
 def build_definitions(settings: Settings | None = None) -> dg.Definitions:
     """The ``Definitions`` for ``settings`` (default: read from the environment)."""
     settings = settings or Settings.from_env()
+    sensors = [build_raw_playlist_sensor(DEFAULT_ASSET_SELECTION.downstream())]  # new raw objects → the tables and downstream
+    resources = build_resources(settings)
+    if settings.alerts_topic_arn:
+        resources["alerts"] = SnsAlertsResource(topic_arn=check_topic_arn(settings.alerts_topic_arn))
+        sensors.append(run_failure_alert_sensor)
     assets = [raw_playlist, spotify_tables, playlist_trends, artist_daily_share, build_catalog_asset(settings.deployment)]
     return dg.Definitions(
         assets=with_global_attributes(assets, settings),
-        # New raw objects → the tables and everything downstream of them.
-        sensors=[build_raw_playlist_sensor(DEFAULT_ASSET_SELECTION.downstream())],
+        sensors=sensors,
         schedules=[
             build_daily_playlist_schedule(),
             build_daily_playlist_with_tables_schedule(dg.AssetSelection.assets("raw_playlist").downstream()),
         ],
-        resources=build_resources(settings),
+        resources=resources,
         # Steps here are short and mostly a chain; a process per step would spend seconds
         # importing for each. The run itself is still launched in its own process.
         executor=dg.in_process_executor,

@@ -27,6 +27,7 @@ ENV_VARS: dict[str, tuple[str, str]] = {
     "SPOTIFY_SENSOR_INTERVAL_S": ("30", "raw-object sensor interval, seconds"),
     "SPOTIFY_SENSOR_SWEEP_KEYS": ("1000", "keys of the raw zone each sensor tick lists besides the last 3 days' folders (a rolling sweep: a zone of up to this many keys is listed whole every tick); 0 = the whole zone every tick"),
     "SPOTIFY_SCHEDULE_CRON": ("0 6 * * *", "daily extraction schedule (cron, UTC)"),
+    "SPOTIFY_ALERTS_TOPIC_ARN": ("", "SNS topic ARN: a short message (run, assets, partition, first error line) for every failed run; unset = no alerts"),
     "AWS_ENDPOINT_URL": ("", "S3/Glue endpoint for MinIO, moto or LocalStack"),
     "GLUE_CATALOG_MODE": ("register", "on `aws`: `register` (tables created in Glue from their schemas, each run's days added with BatchCreatePartition: API calls, no crawl) or `crawler` (a Glue crawl per run, for schema discovery)"),
     "GLUE_CRAWLER_NAME": ("spotify_assets_crawler", "Glue crawler name"),
@@ -54,6 +55,7 @@ class Settings:
     partitions_start: str
     duckdb_path: str
     lookups: str = "none"
+    alerts_topic_arn: str = ""
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -69,4 +71,5 @@ class Settings:
             partitions_start=env("SPOTIFY_PARTITIONS_START"),
             duckdb_path=env("SPOTIFY_DUCKDB_PATH"),
             lookups=env("SPOTIFY_LOOKUPS"),
+            alerts_topic_arn=env("SPOTIFY_ALERTS_TOPIC_ARN"),
         )
