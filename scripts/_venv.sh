@@ -1,5 +1,6 @@
 # Sourced by scripts/demo.sh and scripts/test.sh: create ./.venv on first use and
-# (re)install the project whenever setup.py changed, then check the resolver's work.
+# (re)install the locked versions (requirements-dev.lock) and the project whenever the lock,
+# setup.py or pyproject.toml changed, then check the result. scripts/lock.sh updates the lock.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 PYTHON="${PYTHON:-python3}"
@@ -7,12 +8,14 @@ if [ ! -x .venv/bin/python ]; then
   echo "==> creating .venv with $($PYTHON --version)"
   "$PYTHON" -m venv .venv
 fi
-stamp=".venv/.installed-$(cat setup.py pyproject.toml | sha1sum | cut -c1-12)"
+stamp=".venv/.installed-$(cat setup.py pyproject.toml requirements-dev.lock | sha1sum | cut -c1-12)"
 if [ ! -f "$stamp" ]; then
   echo "==> installing spotify_assets and its dependencies into .venv (first run takes a minute or two)"
   .venv/bin/python -m pip install --quiet --upgrade pip
-  .venv/bin/python -m pip install --quiet -e ".[dev]"
-  # An unpinned resolver can fall back to s3fs 0.4.2 without a word: fail loudly instead.
+  # Exactly the versions CI and the container image use, then the project itself.
+  .venv/bin/python -m pip install --quiet -r requirements-dev.lock
+  .venv/bin/python -m pip install --quiet --no-deps -e .
+  # A resolver can fall back to s3fs 0.4.2 without a word (also when the lock is made): fail loudly.
   .venv/bin/python -m pip check
   .venv/bin/python -c "import s3fs, sys; v = tuple(int(p) for p in s3fs.__version__.split('.')[:1]); sys.exit(0 if v[0] >= 2024 else 's3fs ' + s3fs.__version__ + ' is too old')"
   rm -f .venv/.installed-*

@@ -1,0 +1,82 @@
+"""The container image as far as it can be checked without a Docker daemon: the Dockerfile
+passes hadolint, installs the lock and runs as a non-root user; the locks agree with each
+other and with the environment the tests run in; and the image's own default command, run
+as a process on 127.0.0.1, serves the code location over gRPC to a webserver on the
+deployment's workspace (deploy/workspace.yaml)."""
+
+import os
+import re
+import subprocess
+from importlib import metadata
+from pathlib import Path
+
+import pytest
+from dockerfile_parse import DockerfileParser
+
+from spotify_assets_tests.ports import free_port
+from spotify_assets_tests.servers import BIN, asset_nodes, server_process, wait_until, webserver
+
+REPO = Path(__file__).resolve().parents[2]
+DOCKERFILE = REPO / "deploy" / "Dockerfile"
+ASSETS = {"raw_playlist", "songs", "albums", "artists", "playlist_entries", "playlist_trends", "artist_daily_share", "catalog"}
+_PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==([^\s;]+)", re.MULTILINE)
+
+
+def _instructions() -> list[tuple[str, str]]:
+    return [(i["instruction"], i["value"]) for i in DockerfileParser(path=str(DOCKERFILE)).structure]
+
+
+def _pins(lock: str) -> dict[str, str]:
+    return {name.lower().replace("_", "-"): version for name, version in _PIN.findall((REPO / lock).read_text())}
+
+
+def test_the_dockerfile_passes_hadolint():
+    done = subprocess.run([str(BIN / "hadolint"), "--no-color", str(DOCKERFILE)], capture_output=True, text=True, timeout=60)
+    assert (done.returncode, done.stdout, done.stderr) == (0, "", "")
+
+
+def test_the_image_installs_the_lock_and_runs_the_code_server_as_a_user():
+    instructions = _instructions()
+    runs = [value for kind, value in instructions if kind == "RUN"]
+    assert any("pip install --no-cache-dir -r requirements.lock" in run for run in runs)
+    assert any("pip install --no-cache-dir --no-deps ." in run for run in runs)  # nothing resolved beyond the lock
+    users = [value for kind, value in instructions if kind == "USER"]
+    assert users and users[-1] not in ("root", "0")
+    last_user = max(i for i, (kind, _) in enumerate(instructions) if kind == "USER")
+    cmd = max(i for i, (kind, _) in enumerate(instructions) if kind == "CMD")
+    assert last_user < cmd and instructions[cmd][1].startswith('["dagster", "code-server", "start", "-m", "spotify_assets.definitions"')
+    copied = " ".join(value for kind, value in instructions if kind == "COPY")
+    assert "deploy/dagster.yaml deploy/workspace.yaml /opt/dagster/home/" in copied
+
+
+def test_the_locks_agree_with_each_other_and_with_the_tested_environment():
+    runtime, dev = _pins("requirements.lock"), _pins("requirements-dev.lock")
+    assert len(runtime) > 50 and {"dagster", "dagster-aws", "spotipy", "pyarrow", "pyathena"} <= set(runtime)
+    assert {name: dev.get(name) for name in runtime} == runtime  # the image gets what CI tests
+    installed = {name: metadata.version(name) for name in dev}
+    assert installed == dev
+
+
+def _image_command(host: str, port: int) -> list[str]:
+    """The Dockerfile's CMD with the listening address replaced (0.0.0.0:4000 in the image)."""
+    (cmd,) = [value for kind, value in _instructions() if kind == "CMD"]
+    args = [part.strip().strip('"') for part in cmd.strip("[]").split(",")]
+    args[args.index("-h") + 1], args[args.index("-p") + 1] = host, str(port)
+    return [str(BIN / args[0]), *args[1:]]
+
+
+def test_the_images_command_serves_the_assets_to_a_webserver_on_the_grpc_workspace(tmp_path, lake_dir):
+    port = free_port()
+    env = {**os.environ, "DAGSTER_HOME": str(tmp_path / "home"), "DAGSTER_CODE_SERVER_HOST": "127.0.0.1", "DAGSTER_CODE_SERVER_PORT": str(port)}
+    os.makedirs(env["DAGSTER_HOME"])
+    health = [str(BIN / "dagster"), "api", "grpc-health-check", "-p", str(port), "-h", "127.0.0.1"]
+
+    def serving() -> bool:
+        return subprocess.run(health, env=env, capture_output=True, timeout=30).returncode == 0
+
+    with server_process(_image_command("127.0.0.1", port), env, tmp_path) as code_server:
+        wait_until(serving, code_server, "the image's code server")
+        with webserver(REPO / "deploy" / "workspace.yaml", env, tmp_path, free_port()) as url:
+            nodes = asset_nodes(url, ASSETS)
+    assert set(nodes) == ASSETS
+    assert all(node["groupName"] == "spotify" and node["isPartitioned"] for node in nodes.values())
