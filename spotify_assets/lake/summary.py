@@ -24,8 +24,11 @@ def describe_day(lake: Lake, dt: str, rows: int = 5) -> str:
     A table partition that is absent is reported as such (no exception).
     """
     lines = [f"Lake: {lake.location}", "", f"{RAW_PREFIX} ({dt}):"]
-    raw = lake.list_objects(raw_partition_prefix(dt))
-    lines += [f"  {lake.url(o.key)} ({o.size:,} bytes)" for o in raw] or ["  (none)"]
+    raw = lake.list_objects(raw_partition_prefix(dt), include_unreadable=True)
+    lines += [
+        f"  {lake.shown(o.key)} ({o.size:,} bytes)" if o.unreadable is None else f"  {lake.shown(o.key)}: {o.unreadable}"
+        for o in raw
+    ] or ["  (none)"]
     for name in TABLE_NAMES:
         key = table_key(name, dt)
         lines.append("")

@@ -25,8 +25,8 @@ from datetime import datetime, timedelta, timezone
 
 import dagster as dg
 
-from spotify_assets.lake.lake import Lake, ObjectInfo
-from spotify_assets.lake.layout import RAW_PREFIX, TABLE_NAMES, dt_from_key
+from spotify_assets.lake.lake import Lake, LakeEntryError, ObjectInfo, too_large_reason
+from spotify_assets.lake.layout import RAW_PREFIX, TABLE_NAMES, dt_from_key, raw_max_bytes
 from spotify_assets.partitions import daily_partitions
 from spotify_assets.resources.lake_resource import LakeResource
 from spotify_assets.sensors.raw_objects import (
@@ -38,6 +38,7 @@ from spotify_assets.sensors.raw_objects import (
     advance_zone,
     check_zones_disjoint,
     recent_raw_prefixes,
+    reset_future_zones,
     sweep_start,
     decode_cursor,
     encode_cursor,
@@ -130,7 +131,8 @@ def build_raw_playlist_sensor(
 def _json_objects(listing: list[ObjectInfo], *, any_case: bool = False) -> list[ObjectInfo]:
     # Only JSON objects are raw objects (read_raw_objects reads *.json); markers such as
     # _SUCCESS or .crc files must not trigger runs. A landed .JSON is copied as .json.
-    return [o for o in listing if (o.key.lower() if any_case else o.key).endswith(".json")]
+    # Entries that are never read are kept whatever their names: the tick reports them.
+    return [o for o in listing if o.unreadable or (o.key.lower() if any_case else o.key).endswith(".json")]
 
 
 def evaluate_tick(
@@ -142,9 +144,17 @@ def evaluate_tick(
     partitions_def: dg.TimeWindowPartitionsDefinition = daily_partitions,
     sensor_name: str = SENSOR_NAME,
 ) -> dg.SensorResult:
-    """One tick: list, copy landed objects, request runs, advance the cursor (see module doc)."""
-    previous = decode_cursor(context.cursor)
+    """One tick: list, copy landed objects, request runs, advance the cursor (see module doc).
+
+    Entries that are never read (symbolic links, FIFOs, devices, sockets, keys with
+    ``..``/``//`` or not valid UTF-8; landed objects above ``SPOTIFY_RAW_MAX_BYTES``) are
+    skipped with a warning naming each and its reason, once (they enter the cursor);
+    they never fail the tick. A cursor from the future is reset with a warning
+    (:func:`reset_future_zones`)."""
     now = datetime.now(timezone.utc)
+    previous, warnings = reset_future_zones(decode_cursor(context.cursor), now, lag)
+    for warning in warnings:
+        context.log.warning(warning)
     with dg.partition_loading_context(effective_dt=now):
         first, last = partitions_def.get_first_partition_key(), partitions_def.get_last_partition_key()
     raw_url = lake.url(RAW_PREFIX) + "/"
@@ -152,6 +162,7 @@ def evaluate_tick(
     triggers: dict[str, list[tuple[str, str, str]]] = defaultdict(list)  # dt -> (zone, key, ETag)
     events: list[dg.AssetMaterialization] = []
     skipped: list[str] = []
+    unread: list[str] = []  # "<url>: <reason>" of entries not read
     copied: set[str] = set()
 
     def in_range(dt: str | None, where: str) -> bool:
@@ -165,20 +176,31 @@ def evaluate_tick(
     if landing_url:
         landing = Lake(landing_url)
         check_zones_disjoint(raw_url, landing.root_url)
-        listing = _json_objects(landing.list_objects(), any_case=True)
+        listing = _json_objects(landing.list_objects(include_unreadable=True), any_case=True)
         landing_count = len(listing)
         zone = previous.zone(LANDING_ZONE, landing.root_url)
+        max_bytes = raw_max_bytes()
         for obj in new_objects(listing, zone):
+            if obj.unreadable or obj.size > max_bytes:
+                unread.append(f"{landing.shown(obj.key)}: {obj.unreadable or too_large_reason(obj.size, max_bytes)}")
+                continue
             dt, how = landing_partition_date(obj)
             if not in_range(dt, landing.url(obj.key)):
                 continue
             try:
-                body = landing.read_bytes(obj.key)
+                body = landing.read_bytes(obj.key, max_bytes=max_bytes)
             except FileNotFoundError:  # deleted between listing and reading
                 context.log.warning(f"landed object {landing.url(obj.key)} vanished before it could be copied")
                 continue
+            except LakeEntryError as err:  # swapped for a link, FIFO or larger file since the listing
+                unread.append(f"{landing.shown(obj.key)}: {err.reason}")
+                continue
             dest = landing_copy_key(obj.key, dt)
-            copied_to = _copy_unless_identical(lake, dest, body)
+            try:
+                copied_to = _copy_unless_identical(lake, dest, body)
+            except LakeEntryError as err:  # the copy's key holds a link or a FIFO: left alone
+                unread.append(f"{landing.shown(obj.key)}: not copied, {lake.shown(dest)} is {err.reason}")
+                continue
             copied.add(dest)
             triggers[dt].append((LANDING_ZONE, obj.key, obj.etag))
             events.append(
@@ -203,12 +225,12 @@ def evaluate_tick(
     zone = previous.zone(RAW_ZONE, lake.root_url)
     max_keys = sweep_keys_per_tick()
     after, started = sweep_start(zone, now)
-    swept, next_after = lake.list_page(RAW_PREFIX + "/", start_after=after, max_keys=max_keys)
+    swept, next_after = lake.list_page(RAW_PREFIX + "/", start_after=after, max_keys=max_keys, include_unreadable=True)
     if next_after is not None and dt_from_key(next_after):
         # End the tick's share at a folder boundary: a day's objects split over two ticks
         # would request two runs of that day.
         folder = next_after.rsplit("/", 1)[0] + "/"
-        rest, _ = lake.list_page(folder, start_after=next_after, max_keys=None)
+        rest, _ = lake.list_page(folder, start_after=next_after, max_keys=None, include_unreadable=True)
         swept += rest
         next_after = rest[-1].key if rest else next_after
     by_key = {o.key: o for o in _json_objects(swept)}
@@ -217,7 +239,7 @@ def evaluate_tick(
         # Today's folders and those the copies went to: a copy into an old day must be
         # in the cursor before the sweep lists it.
         prefixes = sorted(set(recent_raw_prefixes(now.date(), RECENT_DAYS)) | {f"{RAW_PREFIX}/dt={dt}/" for dt in triggers})
-        by_key.update((o.key, o) for prefix in prefixes for o in _json_objects(lake.list_objects(prefix)))
+        by_key.update((o.key, o) for prefix in prefixes for o in _json_objects(lake.list_objects(prefix, include_unreadable=True)))
     listing = sorted(by_key.values(), key=lambda o: o.key)
     if whole_zone:
         scope = ""
@@ -231,6 +253,9 @@ def evaluate_tick(
     for obj in new_objects(listing, zone):
         if obj.key in copied:
             continue
+        if obj.unreadable:
+            unread.append(f"{lake.shown(obj.key)}: {obj.unreadable}")
+            continue
         dt = dt_from_key(obj.key)
         if not in_range(dt, lake.url(obj.key)):
             continue
@@ -242,6 +267,8 @@ def evaluate_tick(
     if skipped:
         shown = "; ".join(skipped[:_MAX_KEYS_IN_LOG]) + (f"; and {len(skipped) - _MAX_KEYS_IN_LOG} more" if len(skipped) > _MAX_KEYS_IN_LOG else "")
         context.log.info(f"skipped {len(skipped)} new object(s): {shown}")
+    if unread:
+        context.log.warning(f"not read: {len(unread)} new lake entr{'y' if len(unread) == 1 else 'ies'}: " + "; ".join(unread))
     cursor = encode_cursor(SensorCursor(zones=zones))
     run_requests = [
         dg.RunRequest(partition_key=dt, run_key=run_key_for(dt, found), tags={"spotify_assets/new_raw_objects": str(len(found))})
@@ -256,6 +283,8 @@ def evaluate_tick(
         looked_at += f" and {landing_count} under {landing_url}"
         marks += f", landing {format_utc(zones[LANDING_ZONE].mark)}"
     also = f"; skipped {len(skipped)} new object(s) without a partition (see the log)" if skipped else ""
+    also += f"; not read: {len(unread)} new entr{'y' if len(unread) == 1 else 'ies'} (see the log)" if unread else ""
+    also += "".join(f"; {warning}" for warning in warnings)
     return dg.SensorResult(skip_reason=dg.SkipReason(f"no new raw objects: {looked_at} ({marks}){also}"), cursor=cursor)
 
 
