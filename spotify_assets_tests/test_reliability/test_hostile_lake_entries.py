@@ -11,6 +11,7 @@ with the size limit at 1 MB a followed /dev/zero would stop there, not fill memo
 from __future__ import annotations
 
 import io
+import os
 import threading
 from pathlib import Path
 
@@ -230,3 +231,45 @@ def test_keys_with_dot_dot_and_empty_segments_on_s3(s3_lake, monkeypatch, tmp_pa
     assert [(r.partition_key, r.tags["spotify_assets/new_raw_objects"]) for r in result.run_requests] == [(DT, "2")]
     (warning,) = [m for m in log if m.startswith("not read:")]
     assert warning == "not read: 2 new lake entries: " + "; ".join(f"{s3_lake}/{k}: {reasons[k]}" for k in sorted(reasons) if "7csr" not in k)
+
+
+def test_hostile_landed_objects_are_not_read_or_copied_and_the_good_one_is(tmp_path, monkeypatch):
+    """The sensor reads landed objects to copy them: a FIFO, a link to /dev/zero, one over
+    the size limit and a link at the copy's destination must neither hang nor fill memory
+    nor be replaced, and the good landed object is still copied and its day requested."""
+    require_hostile_entries_supported()
+    root, landing = tmp_path / "lake", tmp_path / "landing"
+    landing.mkdir()
+    (landing / "spotify_raw_2024-05-16 10:00:00.json").write_bytes(b'{"good": 1}')
+    os.mkfifo(landing / "spotify_raw_2024-05-16 11:00:00.json")
+    os.symlink("/dev/zero", landing / "spotify_raw_2024-05-16 12:00:00.json")
+    (landing / "spotify_raw_2024-05-16 13:00:00.json").write_bytes(b"x" * 101)
+    (landing / "spotify_raw_20240517.json").write_bytes(b'{"good": 2}')
+    # Where spotify_raw_20240517.json would be copied, an attacker's link already waits.
+    (root / "raw_playlist" / "dt=2024-05-17").mkdir(parents=True)
+    os.symlink("/etc/hostname", root / "raw_playlist" / "dt=2024-05-17" / "spotify_raw_20240517.json")
+    monkeypatch.setenv("SPOTIFY_LANDING_URL", str(landing))
+    monkeypatch.setenv("SPOTIFY_RAW_MAX_BYTES", "100")
+    before = snapshot(tmp_path)
+
+    outcome: dict = {}
+    thread = threading.Thread(target=lambda: outcome.update(tick=_tick_with_log(str(root))), daemon=True)
+    thread.start()
+    thread.join(BOUND_S)
+    assert not thread.is_alive(), "the sensor tick over hostile landed objects did not end"
+    result, log = outcome["tick"]
+
+    assert [(r.partition_key, r.tags["spotify_assets/new_raw_objects"]) for r in result.run_requests] == [("2024-05-16", "1")]
+    after = snapshot(tmp_path)
+    copied = {k: v for k, v in after.items() if k not in before}
+    assert [v for v in copied.values() if v[0] == "file"] == [("file", b'{"good": 1}')]
+    assert {k: v for k, v in after.items() if k in before} == before  # FIFO, links, landed bytes
+    (warning,) = [m for m in log if m.startswith("not read:")]
+    link_reason = "a symbolic link to '/etc/hostname': not followed (the lake reads only regular files inside its root)"
+    assert warning == "not read: 5 new lake entries: " + "; ".join([
+        f"{landing}/spotify_raw_2024-05-16 11:00:00.json: a FIFO (named pipe), not a regular file: not read",
+        f"{landing}/spotify_raw_2024-05-16 12:00:00.json: a symbolic link to '/dev/zero': not followed (the lake reads only regular files inside its root)",
+        f"{landing}/spotify_raw_2024-05-16 13:00:00.json: {too_large(101, 100)}",
+        f"{landing}/spotify_raw_20240517.json: not copied, {root}/raw_playlist/dt=2024-05-17/spotify_raw_20240517.json is {link_reason}",
+        f"{root}/raw_playlist/dt=2024-05-17/spotify_raw_20240517.json: {link_reason}",  # and the link itself, in the raw zone
+    ])
