@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import os
+import signal
 import threading
 from pathlib import Path
 
@@ -252,12 +253,18 @@ def test_hostile_landed_objects_are_not_read_or_copied_and_the_good_one_is(tmp_p
     monkeypatch.setenv("SPOTIFY_RAW_MAX_BYTES", "100")
     before = snapshot(tmp_path)
 
-    outcome: dict = {}
-    thread = threading.Thread(target=lambda: outcome.update(tick=_tick_with_log(str(root))), daemon=True)
-    thread.start()
-    thread.join(BOUND_S)
-    assert not thread.is_alive(), "the sensor tick over hostile landed objects did not end"
-    result, log = outcome["tick"]
+    # In this thread (the tick's SQLite instance must not cross threads), under an alarm:
+    # a blocking open or read of the FIFO is interrupted and fails the test.
+    def interrupt(_signum, _frame):
+        raise TimeoutError(f"the sensor tick over hostile landed objects did not end within {BOUND_S} s")
+
+    previous = signal.signal(signal.SIGALRM, interrupt)
+    signal.alarm(BOUND_S)
+    try:
+        result, log = _tick_with_log(str(root))
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
 
     assert [(r.partition_key, r.tags["spotify_assets/new_raw_objects"]) for r in result.run_requests] == [("2024-05-16", "1")]
     after = snapshot(tmp_path)
