@@ -166,24 +166,32 @@ class Lake:
         return f"s3://{self.path(key)}" if self.is_s3 else self.path(key)
 
     def write_bytes(self, key: str, data: bytes) -> str:
-        """Write ``data`` at ``key`` atomically, replacing any object there; returns the URL."""
+        """Write ``data`` at ``key`` atomically, replacing any object there; returns the URL.
+
+        Local: the folders below the root are made and entered without following a
+        symbolic link (``LakeEntryError`` naming a folder that is one), so a write never
+        lands outside the root; a link at ``key`` itself is replaced, never written through.
+        """
         path = self.path(key)
         if self.is_s3:
             self.fs.pipe_file(path, data)
-        else:
-            folder, name = os.path.split(path)
-            os.makedirs(folder, exist_ok=True)
-            # Hidden temporary name: DuckDB/pyarrow/Glue globs skip dot-files.
-            tmp = os.path.join(folder, f".{name}.tmp-{uuid.uuid4().hex}")
-            try:
-                with open(tmp, "wb") as f:
-                    f.write(data)
-                    f.flush()
-                    os.fsync(f.fileno())
-                os.replace(tmp, path)
-            finally:
-                if os.path.exists(tmp):
-                    os.remove(tmp)
+            return self.url(key)
+        *folders, name = key.split("/")
+        os.makedirs(self.root, exist_ok=True)
+        dir_fd = self._open_local_folder(folders, make=True)
+        # Hidden temporary name: DuckDB/pyarrow/Glue globs skip dot-files.
+        tmp = f".{name}.tmp-{uuid.uuid4().hex}"
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | _CLOEXEC, 0o666, dir_fd=dir_fd)
+            with open(fd, "wb") as f:
+                f.write(data)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, name, src_dir_fd=dir_fd, dst_dir_fd=dir_fd)
+        finally:
+            if _lstat_at(tmp, dir_fd) is not None:
+                os.remove(tmp, dir_fd=dir_fd)
+            os.close(dir_fd)
         return self.url(key)
 
     def shown(self, key: str) -> str:
@@ -245,14 +253,20 @@ class Lake:
             raise LakeEntryError(key, _kind_reason(opened.st_mode))
         return fd
 
-    def _open_local_folder(self, folders: list[str]) -> int:
-        """fd of the folder ``root/folders...``; each folder below the root is opened
-        without following a symbolic link (``LakeEntryError`` naming it when one is).
-        The root itself may be a link: it is the user's choice of folder."""
+    def _open_local_folder(self, folders: list[str], make: bool = False) -> int:
+        """fd of the folder ``root/folders...``; each folder below the root is opened (and
+        with ``make``, made when absent) without following a symbolic link
+        (``LakeEntryError`` naming it when one is). The root itself may be a link: it is
+        the user's choice of folder."""
         fd = os.open(self.root, _DIR_FLAGS & ~os.O_NOFOLLOW)
         try:
             for depth, folder in enumerate(folders):
                 try:
+                    if make and _lstat_at(folder, fd) is None:
+                        try:
+                            os.mkdir(folder, dir_fd=fd)
+                        except FileExistsError:  # made meanwhile by another writer
+                            pass
                     child = os.open(folder, _DIR_FLAGS, dir_fd=fd)
                 except OSError as err:
                     if err.errno not in (errno.ELOOP, errno.ENOTDIR, errno.EMLINK):

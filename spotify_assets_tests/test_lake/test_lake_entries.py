@@ -193,3 +193,28 @@ def test_s3_keys_that_are_not_plain_paths_are_listed_with_a_reason_never_read(s3
     assert lake.read_bytes(f"{DAY}large.json", max_bytes=101) == b"x" * 101
     for key, body in bodies.items():  # nothing moved or changed
         assert s3.get_object(Bucket=LAKE_BUCKET, Key=key)["Body"].read() == body
+
+
+def test_a_write_never_goes_through_a_linked_folder_and_replaces_a_link_at_its_key(tmp_path):
+    require_hostile_entries_supported()
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    root = tmp_path / "lake"
+    lake = Lake(str(root))
+    (root / "raw_playlist").mkdir(parents=True)
+    os.symlink(elsewhere, root / "raw_playlist" / f"dt={DT}")
+    with pytest.raises(LakeEntryError) as err:
+        lake.write_bytes(f"{DAY}a.json", b"{}")
+    assert (err.value.key, err.value.reason) == (f"raw_playlist/dt={DT}", LINK.format(target=str(elsewhere)))
+    assert os.listdir(elsewhere) == []
+
+    outside = tmp_path / "outside.json"
+    outside.write_bytes(b"outside")
+    (root / "songs" / "dt=2024-05-14").mkdir(parents=True)
+    os.symlink(outside, root / "songs" / "dt=2024-05-14" / "data.parquet")
+    lake.write_bytes("songs/dt=2024-05-14/data.parquet", b"new")
+    assert outside.read_bytes() == b"outside"  # the link was replaced, not written through
+    assert lake.read_bytes("songs/dt=2024-05-14/data.parquet") == b"new"
+    assert sorted(os.listdir(root / "songs" / "dt=2024-05-14")) == ["data.parquet"]
+    lake.write_bytes("new/dt=2024-05-16/deep/x.json", b"{}")  # folders are made as before
+    assert (root / "new" / "dt=2024-05-16" / "deep" / "x.json").read_bytes() == b"{}"
