@@ -23,6 +23,9 @@ rewritten object (new ETag) counts as new. The floor follows the clock, so ``see
 holds only the objects written in the last few minutes: the cursor never grows with the
 lake. An object that appears with a ``LastModified`` already below the floor (e.g. a
 local ``cp -p`` that keeps an old mtime) is not seen: touch it to have it picked up.
+A zone whose floor or sweep lies beyond now plus the lag (a clock that jumped back, a
+cursor copied from another deployment) would hide everything: it is reset with a
+warning (:func:`reset_future_zones`).
 
 Why a sweep may span ticks: listing 10,000 keys takes 10 ListObjectsV2 pages (4 s on
 moto's server), too much for every 30-second tick. A tick lists the last days' ``dt=``
