@@ -218,3 +218,14 @@ def test_a_write_never_goes_through_a_linked_folder_and_replaces_a_link_at_its_k
     assert sorted(os.listdir(root / "songs" / "dt=2024-05-14")) == ["data.parquet"]
     lake.write_bytes("new/dt=2024-05-16/deep/x.json", b"{}")  # folders are made as before
     assert (root / "new" / "dt=2024-05-16" / "deep" / "x.json").read_bytes() == b"{}"
+
+
+def test_the_demo_summary_names_entries_it_does_not_read(hostile_lake, tmp_path):
+    lake, reasons = hostile_lake
+    os.makedirs(tmp_path / "lake" / "songs" / f"dt={DT}")
+    os.mkfifo(tmp_path / "lake" / "songs" / f"dt={DT}" / "data.parquet")
+    text = _bounded(describe_day, lake, DT)
+    assert f"songs: {lake.location}/songs/dt={DT}/data.parquet: a FIFO (named pipe), not a regular file: not read" in text
+    for key, reason in reasons.items():
+        assert f"  {lake.location}/{key}: {reason}" in text.splitlines()
+    assert f"  {lake.location}/{DAY}good.json (11 bytes)" in text.splitlines()
