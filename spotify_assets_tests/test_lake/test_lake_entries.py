@@ -12,7 +12,7 @@ from pathlib import Path
 import boto3
 import pytest
 
-from spotify_assets.lake.lake import Lake, LakeEntryError
+from spotify_assets.lake.lake import Lake, LakeEntryError, key_problem, printable_key
 from spotify_assets.lake.layout import raw_max_bytes, read_raw_objects
 from spotify_assets.lake.summary import describe_day
 from spotify_assets_tests.fixtures.moto import LAKE_BUCKET, REGION
@@ -229,3 +229,24 @@ def test_the_demo_summary_names_entries_it_does_not_read(hostile_lake, tmp_path)
     for key, reason in reasons.items():
         assert f"  {lake.location}/{key}: {reason}" in text.splitlines()
     assert f"  {lake.location}/{DAY}good.json (11 bytes)" in text.splitlines()
+
+
+@pytest.mark.parametrize(
+    ("key", "reason"),
+    [
+        (f"{DAY}a.json", None),
+        (f"{DAY}caf\u00e9 \ufffd.json", None),  # any valid UTF-8 is a plain name
+        (f"{DAY}\udcff\udcfe.json", "the name is not valid UTF-8: not read"),  # as os.walk/scandir give a non-UTF-8 name
+        (f"{DAY}../a.json", DOT_DOT),
+        (f"{DAY}./a.json", "the key has a '.' segment: not read (it names the same object as another key)"),
+        (f"{DAY}/a.json", EMPTY_SEGMENT),
+        ("/raw_playlist/a.json", EMPTY_SEGMENT),
+    ],
+)
+def test_key_problem_names_keys_that_are_not_plain_paths(key, reason):
+    assert key_problem(key) == reason
+    assert printable_key(key).encode("utf-8")  # always printable, e.g. for JSON metadata
+
+
+def test_printable_key_shows_the_bytes_of_a_non_utf8_name():
+    assert printable_key(f"{DAY}\udcff\udcfe.json") == f"{DAY}\\xff\\xfe.json"
