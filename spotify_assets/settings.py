@@ -26,6 +26,7 @@ ENV_VARS: dict[str, tuple[str, str]] = {
     "SPOTIFY_DUCKDB_PATH": ("./data/catalog.duckdb", "local DuckDB catalog file"),
     "SPOTIFY_SENSOR_INTERVAL_S": ("30", "raw-object sensor interval, seconds"),
     "SPOTIFY_SENSOR_SWEEP_KEYS": ("1000", "keys of the raw zone each sensor tick lists besides the last 3 days' folders (a rolling sweep: a zone of up to this many keys is listed whole every tick); 0 = the whole zone every tick"),
+    "SPOTIFY_RAW_MAX_BYTES": ("536870912", "largest raw object read, in bytes (default 512 MiB); a larger one is reported as a bad object of its day instead of being read"),
     "SPOTIFY_SCHEDULE_CRON": ("0 6 * * *", "daily extraction schedule (cron, UTC)"),
     "SPOTIFY_ALERTS_TOPIC_ARN": ("", "SNS topic ARN: a short message (run, assets, partition, first error line) for every failed run; unset = no alerts"),
     "AWS_ENDPOINT_URL": ("", "S3/Glue endpoint for MinIO, moto or LocalStack"),

@@ -48,6 +48,9 @@ def parse_objects(objects: Iterable[RawObject]) -> tuple[list[tuple[str, RawPlay
     good: list[tuple[str, RawPlaylist]] = []
     bad: dict[str, str] = {}
     for obj in objects:
+        if obj.unreadable:  # listed but never read (a link, a FIFO, too large...)
+            bad[obj.key] = obj.unreadable
+            continue
         try:
             good.append((obj.dt, parse_raw_object(obj.body, obj.key, all_fields=False)))
         except RawObjectError as error:
@@ -108,7 +111,11 @@ def build_partition_tables(objects: Iterable[RawObject], partition_keys: list[st
 
 def _parse(index: int, obj: RawObject, bad: dict[int, tuple[str, str]]) -> RawPlaylist | None:
     """The object read for building tables, or None after recording it in ``bad`` as
-    ``{input index: (key, reason)}``."""
+    ``{input index: (key, reason)}``; an object listed but not read (``unreadable``) is
+    recorded with its reason."""
+    if obj.unreadable:
+        bad[index] = (obj.key, obj.unreadable)
+        return None
     try:
         return parse_raw_object(obj.body, obj.key, all_fields=False)
     except RawObjectError as error:

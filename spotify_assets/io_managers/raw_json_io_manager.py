@@ -24,7 +24,10 @@ class RawJsonIOManager(dg.ConfigurableIOManager):
     Input: every raw object of the requested partitions, as ``list[RawObject]`` (date,
     key, exact bytes), sorted by date then key; partitions without objects add nothing.
     Parsing is left to the consumer so that one bad object can be reported by key
-    without blocking the others.
+    without blocking the others. Entries that are not read (symbolic links, FIFOs,
+    devices, sockets, unsafe or non-UTF-8 keys, objects above ``SPOTIFY_RAW_MAX_BYTES``)
+    come as ``RawObject``s with ``unreadable`` set and an empty body, each logged as a
+    warning; the consumer reports them as bad objects.
     """
 
     lake_url: str
@@ -44,4 +47,7 @@ class RawJsonIOManager(dg.ConfigurableIOManager):
         objects: list[RawObject] = []
         for dt in context.asset_partition_keys:
             objects.extend(read_raw_objects(lake, dt))
+        for obj in objects:
+            if obj.unreadable:
+                context.log.warning(f"raw_playlist: {lake.shown(obj.key)} not read: {obj.unreadable}")
         return objects

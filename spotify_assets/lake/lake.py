@@ -4,8 +4,10 @@ operations the project needs, on fsspec (s3fs for S3, the local filesystem other
 
 from __future__ import annotations
 
+import errno
 import os
 import posixpath
+import stat
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -17,6 +19,17 @@ class LakePathError(ValueError):
     """A key that would leave the lake root (``..``, absolute paths, empty parts)."""
 
 
+class LakeEntryError(ValueError):
+    """An entry of the lake that is not read: a symbolic link, a FIFO, a device, a socket
+    or any other non-regular file, a folder on the key's path that is a symbolic link,
+    or an object above the caller's size limit. ``key`` and ``reason`` (words) name it."""
+
+    def __init__(self, key: str, reason: str):
+        super().__init__(f"{key}: {reason}")
+        self.key = key
+        self.reason = reason
+
+
 @dataclass(frozen=True)
 class ObjectInfo:
     """One object found by :meth:`Lake.list_objects`.
@@ -24,12 +37,19 @@ class ObjectInfo:
     ``key`` is relative to the listed root (no leading ``/``); ``etag`` is S3's ETag
     without quotes, or ``<size>-<mtime_ns>`` in hex for local files; ``last_modified``
     is timezone-aware UTC; ``size`` in bytes.
+
+    ``unreadable``: None for an object the lake reads; else the reason (words) why this
+    listed entry is never read: not a regular file (a symbolic link, FIFO, device,
+    socket), or a key that is not a plain path (``..``, ``.``, empty segments) or not
+    valid UTF-8. Such entries are listed only with ``include_unreadable=True``; a key that
+    is not valid UTF-8 is shown with ``\\xNN`` escapes.
     """
 
     key: str
     etag: str
     last_modified: datetime
     size: int
+    unreadable: str | None = None
 
 
 def _check_key(key: str) -> str:
@@ -37,6 +57,30 @@ def _check_key(key: str) -> str:
     if not key or key.startswith("/") or any(p in ("", ".", "..") for p in parts):
         raise LakePathError(f"key {key!r} is not a plain relative path inside the lake root")
     return key
+
+
+def key_problem(key: str) -> str | None:
+    """Why a listed ``key`` is not read (a ``..``, ``.`` or empty segment, a name that is
+    not valid UTF-8), or None for a plain key. Such keys could name something outside
+    the lake root, or another object than the one listed."""
+    try:
+        key.encode("utf-8")
+    except UnicodeEncodeError:  # surrogate escapes: os.walk/scandir of a non-UTF-8 name
+        return "the name is not valid UTF-8: not read"
+    parts = key.split("/")
+    if ".." in parts:
+        return "the key has a '..' segment: not read (it could name an object outside the lake root)"
+    if "." in parts:
+        return "the key has a '.' segment: not read (it names the same object as another key)"
+    if "" in parts:
+        return "the key has an empty segment ('//' or a leading '/'): not read"
+    return None
+
+
+def printable_key(key: str) -> str:
+    """``key`` with the bytes of a non-UTF-8 name as ``\\xNN`` (surrogate escapes otherwise
+    break JSON metadata and logs)."""
+    return key.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
 def make_filesystem(url: str) -> tuple[fsspec.AbstractFileSystem, str]:
@@ -122,67 +166,169 @@ class Lake:
         return f"s3://{self.path(key)}" if self.is_s3 else self.path(key)
 
     def write_bytes(self, key: str, data: bytes) -> str:
-        """Write ``data`` at ``key`` atomically, replacing any object there; returns the URL."""
+        """Write ``data`` at ``key`` atomically, replacing any object there; returns the URL.
+
+        Local: the folders below the root are made and entered without following a
+        symbolic link (``LakeEntryError`` naming a folder that is one), so a write never
+        lands outside the root; a link at ``key`` itself is replaced, never written through.
+        """
         path = self.path(key)
         if self.is_s3:
             self.fs.pipe_file(path, data)
-        else:
-            folder, name = os.path.split(path)
-            os.makedirs(folder, exist_ok=True)
-            # Hidden temporary name: DuckDB/pyarrow/Glue globs skip dot-files.
-            tmp = os.path.join(folder, f".{name}.tmp-{uuid.uuid4().hex}")
-            try:
-                with open(tmp, "wb") as f:
-                    f.write(data)
-                    f.flush()
-                    os.fsync(f.fileno())
-                os.replace(tmp, path)
-            finally:
-                if os.path.exists(tmp):
-                    os.remove(tmp)
+            return self.url(key)
+        *folders, name = key.split("/")
+        os.makedirs(self.root, exist_ok=True)
+        dir_fd = self._open_local_folder(folders, make=True)
+        # Hidden temporary name: DuckDB/pyarrow/Glue globs skip dot-files.
+        tmp = f".{name}.tmp-{uuid.uuid4().hex}"
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | _CLOEXEC, 0o666, dir_fd=dir_fd)
+            with open(fd, "wb") as f:
+                f.write(data)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, name, src_dir_fd=dir_fd, dst_dir_fd=dir_fd)
+        finally:
+            if _lstat_at(tmp, dir_fd) is not None:
+                os.remove(tmp, dir_fd=dir_fd)
+            os.close(dir_fd)
         return self.url(key)
 
-    def read_bytes(self, key: str) -> bytes:
-        """Bytes of the object at ``key``; ``FileNotFoundError`` when absent."""
-        return self.fs.cat_file(self.path(key))
+    def shown(self, key: str) -> str:
+        """``key``'s URL for messages, as listed, without checking it (a key with ``..``
+        or a non-UTF-8 name is shown, never opened)."""
+        return f"{self.location}/{printable_key(key)}"
+
+    def read_bytes(self, key: str, max_bytes: int | None = None) -> bytes:
+        """Bytes of the object at ``key``: ``FileNotFoundError`` when absent,
+        ``LakeEntryError`` (key, reason) when it is not read.
+
+        Local: only a regular file inside the root is read. Every folder on the key's path
+        and the file itself are opened without following a symbolic link, the file
+        without blocking (a FIFO), and ``fstat`` of the open file must say "regular file",
+        so an entry swapped for a link or a FIFO after it was listed is refused too.
+        ``max_bytes``: an object larger than this is refused (local: its ``fstat`` size and
+        the bytes read; S3: a ranged GET of at most ``max_bytes + 1`` bytes).
+        """
+        if self.is_s3:
+            path = self.path(key)
+            if max_bytes is None:
+                return self.fs.cat_file(path)
+            data = self.fs.cat_file(path, start=0, end=max_bytes + 1)
+            if len(data) > max_bytes:
+                raise LakeEntryError(key, too_large_reason(None, max_bytes))
+            return data
+        fd = self._open_local_file(_check_key(key))
+        with open(fd, "rb", closefd=True) as f:
+            size = os.fstat(f.fileno()).st_size
+            if max_bytes is not None and size > max_bytes:
+                raise LakeEntryError(key, too_large_reason(size, max_bytes))
+            data = f.read() if max_bytes is None else f.read(max_bytes + 1)
+        if max_bytes is not None and len(data) > max_bytes:  # it grew after fstat
+            raise LakeEntryError(key, too_large_reason(None, max_bytes))
+        return data
+
+    def _open_local_file(self, key: str) -> int:
+        """A read-only fd of the regular file at ``key``, opened without following links."""
+        *folders, name = key.split("/")
+        dir_fd = self._open_local_folder(folders)
+        try:
+            entry = _lstat_at(name, dir_fd)
+            if entry is None:
+                raise FileNotFoundError(errno.ENOENT, "no such object", self.shown(key))
+            reason = _entry_problem(entry, name, dir_fd)
+            if reason:  # refused before opening: opening a device can have effects
+                raise LakeEntryError(key, reason)
+            try:
+                fd = os.open(name, _FILE_FLAGS, dir_fd=dir_fd)
+            except OSError as err:
+                if err.errno in (errno.ELOOP, errno.EMLINK):  # swapped for a link since the lstat
+                    raise LakeEntryError(key, _entry_problem(_lstat_at(name, dir_fd), name, dir_fd) or "a symbolic link: not followed") from None
+                raise
+        finally:
+            os.close(dir_fd)
+        opened = os.fstat(fd)
+        if not stat.S_ISREG(opened.st_mode):  # swapped for a FIFO or device since the lstat
+            os.close(fd)
+            raise LakeEntryError(key, _kind_reason(opened.st_mode))
+        return fd
+
+    def _open_local_folder(self, folders: list[str], make: bool = False) -> int:
+        """fd of the folder ``root/folders...``; each folder below the root is opened (and
+        with ``make``, made when absent) without following a symbolic link
+        (``LakeEntryError`` naming it when one is). The root itself may be a link: it is
+        the user's choice of folder."""
+        fd = os.open(self.root, _DIR_FLAGS & ~os.O_NOFOLLOW)
+        try:
+            for depth, folder in enumerate(folders):
+                try:
+                    if make and _lstat_at(folder, fd) is None:
+                        try:
+                            os.mkdir(folder, dir_fd=fd)
+                        except FileExistsError:  # made meanwhile by another writer
+                            pass
+                    child = os.open(folder, _DIR_FLAGS, dir_fd=fd)
+                except OSError as err:
+                    if err.errno not in (errno.ELOOP, errno.ENOTDIR, errno.EMLINK):
+                        raise
+                    entry = _lstat_at(folder, fd)
+                    reason = _entry_problem(entry, folder, fd) if entry is not None else None
+                    if reason is None:
+                        raise
+                    raise LakeEntryError("/".join(folders[: depth + 1]), reason) from None
+                os.close(fd)
+                fd = child
+        except BaseException:
+            os.close(fd)
+            raise
+        return fd
 
     def exists(self, key: str) -> bool:
         return self.fs.exists(self.path(key))
 
-    def list_objects(self, prefix: str = "") -> list[ObjectInfo]:
+    def list_objects(self, prefix: str = "", *, include_unreadable: bool = False) -> list[ObjectInfo]:
         """Every object below the folder ``prefix`` (with or without its trailing ``/``; "" for
         the whole lake), or the one object whose key is ``prefix``, sorted by key, keys
         relative to the lake root. Hidden names (``.`` prefix: temporary files) are left
         out. On S3 this pages through ListObjectsV2 (:meth:`list_page`), so listings of
-        more than 1,000 keys are complete."""
+        more than 1,000 keys are complete.
+
+        Entries that are never read (``ObjectInfo.unreadable``: symbolic links, FIFOs,
+        devices, sockets, keys with ``..``/``.``/empty segments or not valid UTF-8) are
+        left out unless ``include_unreadable``; symbolic links to folders are never
+        followed either way."""
         if not prefix:
-            return self.list_page("", max_keys=None)[0]
+            return self.list_page("", max_keys=None, include_unreadable=include_unreadable)[0]
         folder = prefix.rstrip("/")
-        below, _ = self.list_page(folder + "/", max_keys=None)
+        below, _ = self.list_page(folder + "/", max_keys=None, include_unreadable=include_unreadable)
         if below or prefix.endswith("/"):
             return below
-        return [o for o in self.list_page(folder, max_keys=None)[0] if o.key == folder]
+        return [o for o in self.list_page(folder, max_keys=None, include_unreadable=include_unreadable)[0] if o.key == folder]
 
     def list_page(
-        self, prefix: str, start_after: str | None = None, max_keys: int | None = 1000
+        self, prefix: str, start_after: str | None = None, max_keys: int | None = 1000, *, include_unreadable: bool = False
     ) -> tuple[list[ObjectInfo], str | None]:
         """Up to ``max_keys`` (None: all) objects whose keys start with ``prefix`` and sort
         after ``start_after``, in key order, and the key to continue after (``None`` when
         the listing reached the end). Hidden names are left out of the objects but count
-        as listed.
+        as listed; so do entries that are never read, unless ``include_unreadable``.
 
         On S3 this is ListObjectsV2 with ``StartAfter`` (pages of at most 1,000 keys), so
         a caller can walk a prefix of any size a bounded number of keys at a time. A local
-        folder is walked in full and sliced (a walk is cheap next to an S3 listing).
+        folder is walked in full (``lstat`` only, never following a link) and sliced (a
+        walk is cheap next to an S3 listing).
         """
         if max_keys is not None and max_keys < 1:
             raise ValueError(f"max_keys={max_keys}: expected at least 1 or None")
+
+        def shown(info: ObjectInfo) -> bool:
+            return not posixpath.basename(info.key).startswith(".") and (include_unreadable or info.unreadable is None)
+
         if not self.is_s3:
             keys_after = [o for o in self._list_local_all(prefix) if start_after is None or o[0] > start_after]
             page = keys_after[:max_keys]
             more = len(keys_after) > len(page)
-            objects = [info for key, info in page if not posixpath.basename(key).startswith(".")]
-            return objects, (page[-1][0] if more else None)
+            return [info for _key, info in page if shown(info)], (page[-1][0] if more else None)
         bucket, _, root_key = self.root.partition("/")
         base = f"{root_key}/" if root_key else ""
         after = start_after
@@ -198,33 +344,126 @@ class Lake:
             for entry in contents:
                 key = entry["Key"][len(base) :]
                 after = key
-                # Hidden names are temporary files; a key ending in "/" is a folder marker.
-                if not posixpath.basename(key).startswith(".") and not key.endswith("/"):
-                    objects.append(_s3_object(key, entry))
+                # A key ending in "/" is a folder marker.
+                if not key.endswith("/") and shown(info := _s3_object(key, entry)):
+                    objects.append(info)
             if not response.get("IsTruncated") or not contents:
                 return objects, None
         return objects, after
 
     def _list_local_all(self, prefix: str) -> list[tuple[str, ObjectInfo]]:
-        """``(key, ObjectInfo)`` of every local file below ``prefix``, hidden ones included, by key."""
-        base = self.path(prefix.rstrip("/")) if prefix.rstrip("/") else self.root
-        folder = base if prefix.endswith("/") or not prefix else os.path.dirname(base)
-        out = []
-        for dirpath, _dirs, files in os.walk(folder):
-            for name in files:
-                path = os.path.join(dirpath, name)
-                key = os.path.relpath(path, self.root).replace(os.sep, "/")
-                if not key.startswith(prefix):
-                    continue
-                out.append((key, _local_object(key, os.stat(path))))
+        """``(key, ObjectInfo)`` of every local entry below ``prefix``, hidden and unreadable
+        ones included, by key (the key as walked; ``ObjectInfo.key`` is printable)."""
+        folder = prefix.rstrip("/") if prefix.endswith("/") or not prefix else posixpath.dirname(prefix)
+        folders = [part for part in folder.split("/") if part] if folder else []
+        try:
+            fd = self._open_local_folder(folders)
+        except (FileNotFoundError, NotADirectoryError):
+            return []
+        except LakeEntryError as err:  # a folder on the prefix's path is a link: listed, never followed
+            parent = self._open_local_folder(folders[: err.key.count("/")])
+            try:
+                name = folders[err.key.count("/")]
+                return [(err.key, _local_entry(err.key, _lstat_at(name, parent), name, parent))]
+            finally:
+                os.close(parent)
+        out: list[tuple[str, ObjectInfo]] = []
+        try:
+            _walk_local(fd, f"{folder}/" if folder else "", prefix, out)
+        finally:
+            os.close(fd)
         return sorted(out, key=lambda pair: pair[0])
 
 
+_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
+_DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | _CLOEXEC
+# O_NONBLOCK: opening a FIFO swapped in after the lstat must not wait for a writer.
+_FILE_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | _CLOEXEC
+_KINDS = (
+    (stat.S_ISFIFO, "a FIFO (named pipe)"),
+    (stat.S_ISSOCK, "a socket"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISDIR, "a folder"),
+)
+
+
+def too_large_reason(size: int | None, max_bytes: int) -> str:
+    """``"<size> bytes, above the limit of <max_bytes> bytes: not read"`` (size None: unknown, more)."""
+    found = f"{size:,} bytes" if size is not None else f"more than {max_bytes:,} bytes"
+    return f"{found}, above the limit of {max_bytes:,} bytes (SPOTIFY_RAW_MAX_BYTES): not read"
+
+
+def _kind_reason(mode: int) -> str:
+    kind = next((name for test, name in _KINDS if test(mode)), f"a file of type {stat.S_IFMT(mode):#o}")
+    return f"{kind}, not a regular file: not read"
+
+
+def _lstat_at(name: str, dir_fd: int) -> os.stat_result | None:
+    try:
+        return os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
+    except FileNotFoundError:
+        return None
+
+
+def _entry_problem(entry: os.stat_result, name: str, dir_fd: int) -> str | None:
+    """Why a local entry (its ``lstat``) is not read as an object, or None for a regular file."""
+    if stat.S_ISREG(entry.st_mode):
+        return None
+    if stat.S_ISLNK(entry.st_mode):
+        try:
+            target = repr(printable_key(os.readlink(name, dir_fd=dir_fd)))
+        except OSError:
+            target = "(unreadable target)"
+        return f"a symbolic link to {target}: not followed (the lake reads only regular files inside its root)"
+    return _kind_reason(entry.st_mode)
+
+
+def _local_entry(key: str, entry: os.stat_result, name: str, dir_fd: int, problem: str | None = None) -> ObjectInfo:
+    info = _local_object(printable_key(key), entry)
+    reason = problem or _entry_problem(entry, name, dir_fd)
+    return info if reason is None else ObjectInfo(info.key, info.etag, info.last_modified, info.size, reason)
+
+
+def _walk_local(dir_fd: int, rel: str, prefix: str, out: list[tuple[str, ObjectInfo]]) -> None:
+    """Append ``(key, ObjectInfo)`` of the entries below the open folder ``dir_fd`` (at key
+    ``rel``) whose keys start with ``prefix``; sub-folders are entered by fd, never
+    through a link, and nothing but ``lstat`` is done to an entry."""
+    with os.scandir(dir_fd) as entries:
+        names = [e.name for e in entries]
+    for name in names:
+        key = rel + name
+        if not (key.startswith(prefix) or prefix.startswith(key + "/")):
+            continue
+        entry = _lstat_at(name, dir_fd)
+        if entry is None:  # deleted since the scan
+            continue
+        problem = key_problem(key)
+        if stat.S_ISDIR(entry.st_mode) and problem is None:
+            try:
+                child = os.open(name, _DIR_FLAGS, dir_fd=dir_fd)
+            except OSError:  # swapped for a link, or gone, since the lstat
+                entry = _lstat_at(name, dir_fd)
+                if entry is not None and not stat.S_ISDIR(entry.st_mode):
+                    out.append((key, _local_entry(key, entry, name, dir_fd)))
+                continue
+            try:
+                _walk_local(child, key + "/", prefix, out)
+            finally:
+                os.close(child)
+        elif key.startswith(prefix):
+            out.append((key, _local_entry(key, entry, name, dir_fd, problem)))
+
+
 def _s3_object(key: str, entry: dict) -> ObjectInfo:
-    """ObjectInfo of one ``Contents`` entry of ListObjectsV2 (``LastModified`` already a datetime)."""
+    """ObjectInfo of one ``Contents`` entry of ListObjectsV2 (``LastModified`` already a
+    datetime); ``unreadable`` for a key that is not a plain path (:func:`key_problem`)."""
     modified = entry.get("LastModified") or datetime.fromtimestamp(0, timezone.utc)
     etag = str(entry.get("ETag") or "").strip('"')
-    return ObjectInfo(key=key, etag=etag, last_modified=modified.astimezone(timezone.utc), size=int(entry.get("Size") or 0))
+    return ObjectInfo(
+        key=printable_key(key), etag=etag, last_modified=modified.astimezone(timezone.utc),
+        size=int(entry.get("Size") or 0), unreadable=key_problem(key),
+    )
 
 
 def _local_object(key: str, stat: os.stat_result) -> ObjectInfo:

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import datetime
 
-from spotify_assets.lake.lake import Lake
+from spotify_assets.lake.lake import Lake, LakeEntryError, ObjectInfo, too_large_reason
+from spotify_assets.settings import env
 from spotify_assets.spotify.ids import validate_spotify_id
 
 RAW_PREFIX = "raw_playlist"
@@ -47,15 +49,63 @@ def dt_from_key(key: str) -> str | None:
 
 @dataclass(frozen=True)
 class RawObject:
-    """One raw object of a partition as stored: its date, lake key and exact bytes."""
+    """One raw object of a partition as stored: its date, lake key and exact bytes.
+
+    ``last_modified``: the listing's LastModified (UTC; None when not known).
+    ``unreadable``: None for an object that was read; else the reason (words) why this
+    listed entry was not read (a symbolic link, FIFO, device or socket, a key with
+    ``..``/``//`` or not valid UTF-8, above ``SPOTIFY_RAW_MAX_BYTES``); ``body`` is then
+    ``b""`` and the tables step reports it under ``bad_objects`` with that reason.
+    """
 
     dt: str
     key: str
     body: bytes
+    last_modified: datetime | None = None
+    unreadable: str | None = None
 
 
-def read_raw_objects(lake: Lake, dt: str) -> list[RawObject]:
-    """All ``.json`` raw objects under ``raw_playlist/dt=<dt>/``, sorted by key (empty list
-    when the partition has none)."""
-    objects = [o for o in lake.list_objects(raw_partition_prefix(dt)) if o.key.endswith(".json")]
-    return [RawObject(dt=dt, key=o.key, body=lake.read_bytes(o.key)) for o in objects]
+def raw_max_bytes() -> int:
+    """``SPOTIFY_RAW_MAX_BYTES`` (default 512 MiB): the largest raw object read, in bytes.
+    ``ValueError`` naming the setting for anything but a whole number ≥ 1."""
+    text = env("SPOTIFY_RAW_MAX_BYTES")
+    try:
+        limit = int(text)
+    except ValueError:
+        limit = 0
+    if limit < 1:
+        raise ValueError(f"SPOTIFY_RAW_MAX_BYTES={text!r}: expected a whole number of bytes, at least 1")
+    return limit
+
+
+def read_raw_objects(lake: Lake, dt: str, max_bytes: int | None = None) -> list[RawObject]:
+    """All raw objects under ``raw_playlist/dt=<dt>/``, sorted by key (empty list when the
+    partition has none): every ``.json`` object, and every entry that is never read
+    whatever its name (a symbolic link, FIFO, device, socket, a key that is not a plain
+    path or not valid UTF-8) as a ``RawObject`` with ``unreadable`` set.
+
+    ``max_bytes`` (default :func:`raw_max_bytes`): an object whose listed size, ``fstat``
+    size or bytes read exceed it is not read (``unreadable`` says so), so one huge or
+    endless object cannot exhaust memory. An object deleted between listing and reading
+    is reported the same way. Nothing here ever blocks on an entry or follows a link.
+    """
+    limit = raw_max_bytes() if max_bytes is None else max_bytes
+    listed = lake.list_objects(raw_partition_prefix(dt), include_unreadable=True)
+    return [_read_raw_object(lake, dt, o, limit) for o in listed if o.unreadable or o.key.endswith(".json")]
+
+
+def _read_raw_object(lake: Lake, dt: str, listed: ObjectInfo, max_bytes: int) -> RawObject:
+    def unreadable(reason: str) -> RawObject:
+        return RawObject(dt=dt, key=listed.key, body=b"", last_modified=listed.last_modified, unreadable=reason)
+
+    if listed.unreadable:
+        return unreadable(listed.unreadable)
+    if listed.size > max_bytes:
+        return unreadable(too_large_reason(listed.size, max_bytes))
+    try:
+        body = lake.read_bytes(listed.key, max_bytes=max_bytes)
+    except LakeEntryError as err:  # replaced by a link, a FIFO or a larger file since the listing
+        return unreadable(err.reason)
+    except FileNotFoundError:
+        return unreadable("listed, then gone when read (deleted or renamed meanwhile): not read")
+    return RawObject(dt=dt, key=listed.key, body=body, last_modified=listed.last_modified)

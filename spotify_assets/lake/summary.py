@@ -9,7 +9,7 @@ import argparse
 from datetime import datetime, timezone
 
 
-from spotify_assets.lake.lake import Lake
+from spotify_assets.lake.lake import Lake, LakeEntryError
 from spotify_assets.lake.layout import RAW_PREFIX, TABLE_NAMES, raw_partition_prefix, table_key
 from spotify_assets.lake.parquet import read_parquet_bytes
 from spotify_assets.metadata import markdown_preview
@@ -21,11 +21,15 @@ MAX_COLUMNS = 6  # enough to recognise the rows in a terminal
 def describe_day(lake: Lake, dt: str, rows: int = 5) -> str:
     """Text naming the raw objects and table files of ``dt`` with each table's first ``rows`` rows.
 
-    A table partition that is absent is reported as such (no exception).
+    A table partition that is absent, or not a regular file inside the lake (a link, a
+    FIFO), and raw entries that are never read are reported as such (no exception).
     """
     lines = [f"Lake: {lake.location}", "", f"{RAW_PREFIX} ({dt}):"]
-    raw = lake.list_objects(raw_partition_prefix(dt))
-    lines += [f"  {lake.url(o.key)} ({o.size:,} bytes)" for o in raw] or ["  (none)"]
+    raw = lake.list_objects(raw_partition_prefix(dt), include_unreadable=True)
+    lines += [
+        f"  {lake.shown(o.key)} ({o.size:,} bytes)" if o.unreadable is None else f"  {lake.shown(o.key)}: {o.unreadable}"
+        for o in raw
+    ] or ["  (none)"]
     for name in TABLE_NAMES:
         key = table_key(name, dt)
         lines.append("")
@@ -33,6 +37,9 @@ def describe_day(lake: Lake, dt: str, rows: int = 5) -> str:
             table = read_parquet_bytes(lake.read_bytes(key))
         except FileNotFoundError:
             lines.append(f"{name}: {lake.url(key)} is absent")
+            continue
+        except LakeEntryError as err:  # a link or a FIFO where the file should be: not read
+            lines.append(f"{name}: {lake.shown(err.key)}: {err.reason}")
             continue
         lines.append(f"{name}: {table.num_rows} rows at {lake.url(key)}")
         lines.append(markdown_preview(table.select(table.column_names[:MAX_COLUMNS]), rows))

@@ -23,6 +23,9 @@ rewritten object (new ETag) counts as new. The floor follows the clock, so ``see
 holds only the objects written in the last few minutes: the cursor never grows with the
 lake. An object that appears with a ``LastModified`` already below the floor (e.g. a
 local ``cp -p`` that keeps an old mtime) is not seen: touch it to have it picked up.
+A zone whose floor or sweep lies beyond now plus the lag (a clock that jumped back, a
+cursor copied from another deployment) would hide everything: it is reset with a
+warning (:func:`reset_future_zones`).
 
 Why a sweep may span ticks: listing 10,000 keys takes 10 ListObjectsV2 pages (4 s on
 moto's server), too much for every 30-second tick. A tick lists the last days' ``dt=``
@@ -62,6 +65,7 @@ __all__ = [
     "check_zones_disjoint",
     "sweep_start",
     "recent_raw_prefixes",
+    "reset_future_zones",
     "decode_cursor",
     "encode_cursor",
     "format_utc",
@@ -162,6 +166,36 @@ def sweep_start(zone: ZoneCursor, now: datetime) -> tuple[str | None, datetime]:
     if zone.sweep_after is not None and zone.sweep_started is not None:
         return zone.sweep_after, zone.sweep_started
     return None, now
+
+
+def reset_future_zones(cursor: SensorCursor, now: datetime, lag: timedelta = DEFAULT_LAG) -> tuple[SensorCursor, list[str]]:
+    """``(cursor, warnings)``: every zone whose ``floor``, ``sweep_started`` or ``swept`` is
+    later than ``now + lag`` (UTC) replaced by an empty zone, with one warning per zone.
+
+    Such a cursor comes from a clock that jumped back, or was copied from another
+    deployment. Kept, its floor would hide every object written until the clock caught
+    up: the sensor would say "no new raw objects" for hours or years. Reset, the zone is
+    listed as on a first tick; a run already requested for the same objects is not
+    requested again (its run key). ``mark`` may be in the future (an object dated ahead
+    by a skewed clock or ``touch -d``): it is not a reason to reset.
+    """
+    limit = now + lag
+    zones: dict[str, ZoneCursor] = {}
+    warnings: list[str] = []
+    for name, zone in cursor.zones.items():
+        late = [(what, t) for what, t in (("floor", zone.floor), ("sweep_started", zone.sweep_started), ("swept", zone.swept)) if t is not None and t > limit]
+        if not late:
+            zones[name] = zone
+            continue
+        what, when = late[0]
+        zones[name] = ZoneCursor(url=zone.url)
+        warnings.append(
+            f"sensor cursor of the {name} zone ({zone.url}) is from the future: its {what} {format_utc(when)} is later "
+            f"than now {format_utc(now)} plus the lag ({int(lag.total_seconds())} s). A clock that jumped back, or a "
+            "cursor copied from another deployment? It was reset: the zone is looked at as on a first tick, and a run "
+            "already requested for the same objects is not requested again (run keys)"
+        )
+    return SensorCursor(zones=zones), warnings
 
 
 def _minute(moment: datetime) -> int:

@@ -21,12 +21,13 @@ pure logic (what is new, dates, copy names, run keys, cursor) is in ``raw_object
 
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
 import dagster as dg
 
-from spotify_assets.lake.lake import Lake, ObjectInfo
-from spotify_assets.lake.layout import RAW_PREFIX, TABLE_NAMES, dt_from_key
+from spotify_assets.lake.lake import Lake, LakeEntryError, ObjectInfo, too_large_reason
+from spotify_assets.lake.layout import RAW_PREFIX, TABLE_NAMES, dt_from_key, raw_max_bytes
 from spotify_assets.partitions import daily_partitions
 from spotify_assets.resources.lake_resource import LakeResource
 from spotify_assets.sensors.raw_objects import (
@@ -38,6 +39,7 @@ from spotify_assets.sensors.raw_objects import (
     advance_zone,
     check_zones_disjoint,
     recent_raw_prefixes,
+    reset_future_zones,
     sweep_start,
     decode_cursor,
     encode_cursor,
@@ -130,7 +132,31 @@ def build_raw_playlist_sensor(
 def _json_objects(listing: list[ObjectInfo], *, any_case: bool = False) -> list[ObjectInfo]:
     # Only JSON objects are raw objects (read_raw_objects reads *.json); markers such as
     # _SUCCESS or .crc files must not trigger runs. A landed .JSON is copied as .json.
-    return [o for o in listing if (o.key.lower() if any_case else o.key).endswith(".json")]
+    # Entries that are never read are kept whatever their names: the tick reports them.
+    return [o for o in listing if o.unreadable or (o.key.lower() if any_case else o.key).endswith(".json")]
+
+
+@dataclass
+class _Found:
+    """What one tick found: ``triggers`` (dt -> (zone, key, ETag) of new objects), the
+    ``raw_playlist`` ``events`` to record, ``skipped`` (no partition), ``unread`` (entries
+    not read, ``"<url>: <reason>"``) and the raw keys ``copied`` from the landing zone."""
+
+    first: str | None
+    last: str | None
+    triggers: dict[str, list[tuple[str, str, str]]] = field(default_factory=lambda: defaultdict(list))
+    events: list[dg.AssetMaterialization] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    unread: list[str] = field(default_factory=list)
+    copied: set[str] = field(default_factory=set)
+
+    def in_range(self, dt: str | None, where: str) -> bool:
+        """Whether ``dt`` is a partition; else the object is recorded as skipped."""
+        if dt is not None and self.first is not None and self.last is not None and self.first <= dt <= self.last:
+            return True
+        reason = "no dt=YYYY-MM-DD folder" if dt is None else f"date {dt} outside the partitions {self.first}..{self.last}"
+        self.skipped.append(f"{where} ({reason})")
+        return False
 
 
 def evaluate_tick(
@@ -142,121 +168,145 @@ def evaluate_tick(
     partitions_def: dg.TimeWindowPartitionsDefinition = daily_partitions,
     sensor_name: str = SENSOR_NAME,
 ) -> dg.SensorResult:
-    """One tick: list, copy landed objects, request runs, advance the cursor (see module doc)."""
-    previous = decode_cursor(context.cursor)
+    """One tick: list, copy landed objects, request runs, advance the cursor (see module doc).
+
+    Entries that are never read (symbolic links, FIFOs, devices, sockets, keys with
+    ``..``/``//`` or not valid UTF-8; landed objects above ``SPOTIFY_RAW_MAX_BYTES``) are
+    skipped with a warning naming each and its reason, once (they enter the cursor);
+    they never fail the tick. A cursor from the future is reset with a warning
+    (:func:`reset_future_zones`)."""
     now = datetime.now(timezone.utc)
+    previous, warnings = reset_future_zones(decode_cursor(context.cursor), now, lag)
+    for warning in warnings:
+        context.log.warning(warning)
     with dg.partition_loading_context(effective_dt=now):
-        first, last = partitions_def.get_first_partition_key(), partitions_def.get_last_partition_key()
+        found = _Found(partitions_def.get_first_partition_key(), partitions_def.get_last_partition_key())
     raw_url = lake.url(RAW_PREFIX) + "/"
     zones: dict[str, ZoneCursor] = {}
-    triggers: dict[str, list[tuple[str, str, str]]] = defaultdict(list)  # dt -> (zone, key, ETag)
-    events: list[dg.AssetMaterialization] = []
-    skipped: list[str] = []
-    copied: set[str] = set()
-
-    def in_range(dt: str | None, where: str) -> bool:
-        if dt is not None and first is not None and last is not None and first <= dt <= last:
-            return True
-        reason = "no dt=YYYY-MM-DD folder" if dt is None else f"date {dt} outside the partitions {first}..{last}"
-        skipped.append(f"{where} ({reason})")
-        return False
-
     landing_count = 0
     if landing_url:
         landing = Lake(landing_url)
         check_zones_disjoint(raw_url, landing.root_url)
-        listing = _json_objects(landing.list_objects(), any_case=True)
+        listing = _json_objects(landing.list_objects(include_unreadable=True), any_case=True)
         landing_count = len(listing)
         zone = previous.zone(LANDING_ZONE, landing.root_url)
-        for obj in new_objects(listing, zone):
-            dt, how = landing_partition_date(obj)
-            if not in_range(dt, landing.url(obj.key)):
-                continue
-            try:
-                body = landing.read_bytes(obj.key)
-            except FileNotFoundError:  # deleted between listing and reading
-                context.log.warning(f"landed object {landing.url(obj.key)} vanished before it could be copied")
-                continue
-            dest = landing_copy_key(obj.key, dt)
-            copied_to = _copy_unless_identical(lake, dest, body)
-            copied.add(dest)
-            triggers[dt].append((LANDING_ZONE, obj.key, obj.etag))
-            events.append(
-                dg.AssetMaterialization(
-                    asset_key=RAW_PLAYLIST_KEY,
-                    partition=dt,
-                    description=f"landed object copied into the lake by {sensor_name}",
-                    metadata={
-                        "source_key": landing.url(obj.key),
-                        "copied_to": copied_to,
-                        "etag": obj.etag,
-                        "size_bytes": obj.size,
-                        "date_from": how,
-                    },
-                )
-            )
-            context.log.info(f"copied landed object {landing.url(obj.key)} ({how} → {dt}) to {copied_to}")
+        _copy_landed_objects(context, lake, landing, new_objects(listing, zone), found, sensor_name)
         zones[LANDING_ZONE] = advance_zone(landing.root_url, listing, zone, now, lag)
 
     # Listed after the copies, so the copies enter the cursor with their real ETag and
     # LastModified and never trigger a second run on the next tick.
     zone = previous.zone(RAW_ZONE, lake.root_url)
-    max_keys = sweep_keys_per_tick()
-    after, started = sweep_start(zone, now)
-    swept, next_after = lake.list_page(RAW_PREFIX + "/", start_after=after, max_keys=max_keys)
-    if next_after is not None and dt_from_key(next_after):
-        # End the tick's share at a folder boundary: a day's objects split over two ticks
-        # would request two runs of that day.
-        folder = next_after.rsplit("/", 1)[0] + "/"
-        rest, _ = lake.list_page(folder, start_after=next_after, max_keys=None)
-        swept += rest
-        next_after = rest[-1].key if rest else next_after
-    by_key = {o.key: o for o in _json_objects(swept)}
-    whole_zone = after is None and next_after is None
-    if not whole_zone:
-        # Today's folders and those the copies went to: a copy into an old day must be
-        # in the cursor before the sweep lists it.
-        prefixes = sorted(set(recent_raw_prefixes(now.date(), RECENT_DAYS)) | {f"{RAW_PREFIX}/dt={dt}/" for dt in triggers})
-        by_key.update((o.key, o) for prefix in prefixes for o in _json_objects(lake.list_objects(prefix)))
-    listing = sorted(by_key.values(), key=lambda o: o.key)
-    if whole_zone:
-        scope = ""
-    else:
-        progress = f"continues after {next_after}" if next_after else "complete"
-        scope = (
-            f" (the last {RECENT_DAYS + 1} days' folders and {len(swept)} keys of the rolling sweep started "
-            f"{format_utc(started)}, {progress})"
-        )
+    listing, scope, started, next_after = _list_raw_zone(lake, zone, now, set(found.triggers))
     outside: dict[str, list[ObjectInfo]] = defaultdict(list)
     for obj in new_objects(listing, zone):
-        if obj.key in copied:
+        if obj.key in found.copied:
+            continue
+        if obj.unreadable:
+            found.unread.append(f"{lake.shown(obj.key)}: {obj.unreadable}")
             continue
         dt = dt_from_key(obj.key)
-        if not in_range(dt, lake.url(obj.key)):
+        if not found.in_range(dt, lake.url(obj.key)):
             continue
-        triggers[dt].append((RAW_ZONE, obj.key, obj.etag))
+        found.triggers[dt].append((RAW_ZONE, obj.key, obj.etag))
         outside[dt].append(obj)
     zones[RAW_ZONE] = advance_zone(lake.root_url, listing, zone, now, lag, sweep_started=started, sweep_after=next_after)
-    events.extend(_outside_producer_events(context.instance, lake, outside))
-
-    if skipped:
-        shown = "; ".join(skipped[:_MAX_KEYS_IN_LOG]) + (f"; and {len(skipped) - _MAX_KEYS_IN_LOG} more" if len(skipped) > _MAX_KEYS_IN_LOG else "")
-        context.log.info(f"skipped {len(skipped)} new object(s): {shown}")
+    found.events.extend(_outside_producer_events(context.instance, lake, outside))
+    _log_skipped(context, found)
     cursor = encode_cursor(SensorCursor(zones=zones))
     run_requests = [
-        dg.RunRequest(partition_key=dt, run_key=run_key_for(dt, found), tags={"spotify_assets/new_raw_objects": str(len(found))})
-        for dt, found in sorted(triggers.items())
+        dg.RunRequest(partition_key=dt, run_key=run_key_for(dt, objects), tags={"spotify_assets/new_raw_objects": str(len(objects))})
+        for dt, objects in sorted(found.triggers.items())
     ]
     if run_requests:
         context.log.info("requested runs for " + ", ".join(f"{r.partition_key} ({r.run_key})" for r in run_requests))
-        return dg.SensorResult(run_requests=run_requests, asset_events=events, cursor=cursor)
+        return dg.SensorResult(run_requests=run_requests, asset_events=found.events, cursor=cursor)
     looked_at = f"listed {len(listing)} objects{scope} under {raw_url}"
     marks = f"cursor high-water mark {format_utc(zones[RAW_ZONE].mark)}"
     if landing_url:
         looked_at += f" and {landing_count} under {landing_url}"
         marks += f", landing {format_utc(zones[LANDING_ZONE].mark)}"
-    also = f"; skipped {len(skipped)} new object(s) without a partition (see the log)" if skipped else ""
+    also = f"; skipped {len(found.skipped)} new object(s) without a partition (see the log)" if found.skipped else ""
+    also += f"; not read: {len(found.unread)} new entr{'y' if len(found.unread) == 1 else 'ies'} (see the log)" if found.unread else ""
+    also += "".join(f"; {warning}" for warning in warnings)
     return dg.SensorResult(skip_reason=dg.SkipReason(f"no new raw objects: {looked_at} ({marks}){also}"), cursor=cursor)
+
+
+def _log_skipped(context: dg.SensorEvaluationContext, found: _Found) -> None:
+    skipped = found.skipped
+    if skipped:
+        shown = "; ".join(skipped[:_MAX_KEYS_IN_LOG]) + (f"; and {len(skipped) - _MAX_KEYS_IN_LOG} more" if len(skipped) > _MAX_KEYS_IN_LOG else "")
+        context.log.info(f"skipped {len(skipped)} new object(s): {shown}")
+    if found.unread:
+        count = len(found.unread)
+        context.log.warning(f"not read: {count} new lake entr{'y' if count == 1 else 'ies'}: " + "; ".join(found.unread))
+
+
+def _list_raw_zone(
+    lake: Lake, zone: ZoneCursor, now: datetime, copied_days: set[str]
+) -> tuple[list[ObjectInfo], str, datetime, str | None]:
+    """``(listing, scope text, sweep started, sweep_after)`` of this tick's share of the raw
+    zone: the rolling sweep's next keys plus the recent days' folders (and the folders of
+    ``copied_days``), entries that are never read included, by key."""
+    after, started = sweep_start(zone, now)
+    swept, next_after = lake.list_page(RAW_PREFIX + "/", start_after=after, max_keys=sweep_keys_per_tick(), include_unreadable=True)
+    if next_after is not None and dt_from_key(next_after):
+        # End the tick's share at a folder boundary: a day's objects split over two ticks
+        # would request two runs of that day.
+        folder = next_after.rsplit("/", 1)[0] + "/"
+        rest, _ = lake.list_page(folder, start_after=next_after, max_keys=None, include_unreadable=True)
+        swept += rest
+        next_after = rest[-1].key if rest else next_after
+    by_key = {o.key: o for o in _json_objects(swept)}
+    if after is None and next_after is None:  # the whole zone
+        return sorted(by_key.values(), key=lambda o: o.key), "", started, next_after
+    # Today's folders and those the copies went to: a copy into an old day must be
+    # in the cursor before the sweep lists it.
+    prefixes = sorted(set(recent_raw_prefixes(now.date(), RECENT_DAYS)) | {f"{RAW_PREFIX}/dt={dt}/" for dt in copied_days})
+    by_key.update((o.key, o) for prefix in prefixes for o in _json_objects(lake.list_objects(prefix, include_unreadable=True)))
+    progress = f"continues after {next_after}" if next_after else "complete"
+    scope = (
+        f" (the last {RECENT_DAYS + 1} days' folders and {len(swept)} keys of the rolling sweep started "
+        f"{format_utc(started)}, {progress})"
+    )
+    return sorted(by_key.values(), key=lambda o: o.key), scope, started, next_after
+
+
+def _copy_landed_objects(
+    context: dg.SensorEvaluationContext, lake: Lake, landing: Lake, new: list[ObjectInfo], found: _Found, sensor_name: str
+) -> None:
+    """Copy each new landed object into ``raw_playlist/dt=<date>/`` and record it in
+    ``found``; one that is not read (a link, FIFO, device, over ``SPOTIFY_RAW_MAX_BYTES``,
+    or whose copy's key holds a link or FIFO) goes to ``found.unread`` instead."""
+    max_bytes = raw_max_bytes()
+    for obj in new:
+        if obj.unreadable or obj.size > max_bytes:
+            found.unread.append(f"{landing.shown(obj.key)}: {obj.unreadable or too_large_reason(obj.size, max_bytes)}")
+            continue
+        dt, how = landing_partition_date(obj)
+        if not found.in_range(dt, landing.url(obj.key)):
+            continue
+        try:
+            body = landing.read_bytes(obj.key, max_bytes=max_bytes)
+            dest = landing_copy_key(obj.key, dt)
+            copied_to = _copy_unless_identical(lake, dest, body)
+        except FileNotFoundError:  # deleted between listing and reading
+            context.log.warning(f"landed object {landing.url(obj.key)} vanished before it could be copied")
+            continue
+        except LakeEntryError as err:  # swapped for a link, FIFO or larger file; or the copy's key is one
+            where = "" if err.key == obj.key else f"not copied, {lake.shown(err.key)} is "
+            found.unread.append(f"{landing.shown(obj.key)}: {where}{err.reason}")
+            continue
+        found.copied.add(dest)
+        found.triggers[dt].append((LANDING_ZONE, obj.key, obj.etag))
+        found.events.append(
+            dg.AssetMaterialization(
+                asset_key=RAW_PLAYLIST_KEY,
+                partition=dt,
+                description=f"landed object copied into the lake by {sensor_name}",
+                metadata={"source_key": landing.url(obj.key), "copied_to": copied_to, "etag": obj.etag, "size_bytes": obj.size, "date_from": how},
+            )
+        )
+        context.log.info(f"copied landed object {landing.url(obj.key)} ({how} → {dt}) to {copied_to}")
 
 
 def _copy_unless_identical(lake: Lake, key: str, body: bytes) -> str:
