@@ -45,8 +45,8 @@ IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/spotify-assets:test"
 DAY = "2026-11-20"
 COMMANDS = {  # ECS service -> the container's command (one image, three commands)
     "code-server": ["dagster", "code-server", "start", "-m", "spotify_assets.definitions", "-h", "0.0.0.0", "-p", "4000"],
-    "webserver": ["dagster-webserver", "-w", "workspace.yaml", "-h", "0.0.0.0", "-p", "3000"],
-    "daemon": ["dagster-daemon", "run"],
+    "webserver": ["dagster-webserver", "-h", "0.0.0.0", "-p", "3000", "-w", "/opt/dagster/home/workspace.yaml"],
+    "daemon": ["dagster-daemon", "run", "-w", "/opt/dagster/home/workspace.yaml"],
 }
 SPOTIFY_SECRETS = {"SPOTIFY_CLIENT_ID", "SPOTIFY_CLIENT_SECRET", "SPOTIFY_REFRESH_TOKEN"}
 SECRETS = SPOTIFY_SECRETS | {"DAGSTER_PG_PASSWORD"}

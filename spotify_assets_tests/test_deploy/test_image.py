@@ -80,3 +80,25 @@ def test_the_images_command_serves_the_assets_to_a_webserver_on_the_grpc_workspa
             nodes = asset_nodes(url, ASSETS)
     assert set(nodes) == ASSETS
     assert all(node["groupName"] == "spotify" and node["isPartitioned"] for node in nodes.values())
+
+
+def test_the_readme_the_dockerfile_and_the_template_give_the_same_three_commands():
+    from spotify_assets_tests.test_deploy.cloudformation import load_template
+
+    readme = (REPO / "README.md").read_text()
+    table = readme[readme.index("One image, three commands:") :].split("\n\n", 2)[1]
+    documented = dict(re.findall(r"^\| (code server|webserver|daemon)[^|]* \| `([^`]+)` \|$", table, flags=re.MULTILINE))
+    (cmd,) = [value for kind, value in _instructions() if kind == "CMD"]
+    assert documented["code server"].split() == [part.strip().strip('"') for part in cmd.strip("[]").split(",")]
+    containers = {
+        c["Name"]: [str(part) for part in c["Command"]]
+        for resource in load_template()["Resources"].values()
+        if resource["Type"] == "AWS::ECS::TaskDefinition"
+        for c in resource["Properties"]["ContainerDefinitions"]
+        if "Command" in c
+    }
+    assert {name: containers.get(name) for name in ("code-server", "webserver", "daemon")} == {
+        "code-server": documented["code server"].split(),
+        "webserver": documented["webserver"].split(),
+        "daemon": documented["daemon"].split(),
+    }
