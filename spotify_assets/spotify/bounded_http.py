@@ -121,11 +121,11 @@ _current = threading.local()
 
 class _Watchdog:
     """Shuts down the socket of the connection serving the current request when
-    ``seconds`` have passed. Connections attach themselves (see ``_WatchedConnection``)."""
+    ``seconds`` have passed. Connections attach themselves (see ``_WatchedHTTPConnection``)."""
 
     def __init__(self, seconds: float) -> None:
         self.fired = False
-        self._connection = None
+        self._socket = None
         self._lock = threading.Lock()
         self._timer = threading.Timer(max(0.0, seconds), self._fire)
         self._timer.daemon = True
@@ -140,24 +140,26 @@ class _Watchdog:
         _current.watchdog = None
 
     def attach(self, connection) -> None:
+        # The socket itself is kept: http.client drops the connection's reference once the
+        # headers say the connection will close, while the body is still read from it.
+        sock = getattr(connection, "sock", None)
+        if sock is None:
+            return  # not connected yet: connect() attaches again once it is
         with self._lock:
-            self._connection = connection
+            self._socket = sock
             fired = self.fired
         if fired:
-            _shut_down(connection)
+            _shut_down(sock)
 
     def _fire(self) -> None:
         with self._lock:
             self.fired = True
-            connection = self._connection
-        if connection is not None:
-            _shut_down(connection)
+            sock = self._socket
+        if sock is not None:
+            _shut_down(sock)
 
 
-def _shut_down(connection) -> None:
-    sock = getattr(connection, "sock", None)
-    if sock is None:
-        return  # not connected yet: connect() attaches again once it is
+def _shut_down(sock) -> None:
     try:
         # The plain socket's shutdown, also for an SSLSocket: it ends a read blocked in
         # another thread (recv returns or fails at once).
