@@ -113,6 +113,7 @@ class _Retry:
 
     message: str
     wait_s: float
+    reason: str = ""  # the fault in words, for the message when the wait would pass a deadline
     level: int = logging.WARNING
 
 
@@ -245,7 +246,7 @@ class SpotifyClient:
                     return result
                 retry = self._transient(what, "HTTP 200 with a body that is not a JSON object", attempt)
             if retry.wait_s > 0:
-                self.deadlines.check_wait(what, retry.wait_s, self._last_request())
+                self.deadlines.check_wait(what, retry.reason, retry.wait_s, self._last_request())
             self.log.log(retry.level, retry.message)
             time.sleep(retry.wait_s)
 
@@ -282,12 +283,13 @@ class SpotifyClient:
             request,
         ) from error
 
-    def _transient(self, what: str, reason: str, attempt: int) -> _Retry:
-        """A backoff retry, or ``SpotifyTransientError`` once the attempts are used up."""
+    def _transient(self, what: str, reason: str, attempt: int, detail: str | None = None) -> _Retry:
+        """A backoff retry, or ``SpotifyTransientError`` once the attempts are used up.
+        ``detail``: the fault in more words than ``reason`` (e.g. the error body)."""
         if attempt >= self.max_attempts:
             raise SpotifyTransientError(f"{what}: {reason}, after {attempt} attempt(s)", self._last_request())
         delay = self.backoff_s * 2 ** (attempt - 1)
-        return _Retry(f"{what}: {reason}; retrying in {delay:.2f} s (attempt {attempt + 1} of {self.max_attempts})", delay)
+        return _Retry(f"{what}: {reason}; retrying in {delay:.2f} s (attempt {attempt + 1} of {self.max_attempts})", delay, detail or reason)
 
     def _token_fault(self, error: SpotifyOauthError, what: str, attempt: int) -> _Retry:
         status = self._last_token_status
@@ -305,7 +307,7 @@ class SpotifyClient:
             if not self._refreshed:
                 self._refreshed = True
                 self._drop_access_token()
-                return _Retry(f"{what}: access token rejected (401); refreshing it and retrying once", 0.0, logging.INFO)
+                return _Retry(f"{what}: access token rejected (401); refreshing it and retrying once", 0.0, "", logging.INFO)
             raise SpotifyAuthError(
                 f"{what}: Spotify rejected a freshly obtained access token (401: {_quote(message)}). "
                 "Check that the app and the user's authorisation are still valid; if the refresh token was "
@@ -320,7 +322,7 @@ class SpotifyClient:
             raise self._access_error(playlist_id, status, request) from None
         if status >= 500:
             if attempt < self.max_attempts:
-                return self._transient(what, f"HTTP {status}", attempt)
+                return self._transient(what, f"HTTP {status}", attempt, f"Spotify answered HTTP {status}: {_quote(message)}")
             raise SpotifyTransientError(f"{what}: Spotify answered HTTP {status} after {attempt} attempt(s): {_quote(message)}", request) from None
         raise SpotifyRequestError(f"{what}: Spotify answered HTTP {status}: {_quote(message)}; the request is not retried", request) from None
 
@@ -343,7 +345,7 @@ class SpotifyClient:
             ) from None
         if attempt >= self.max_attempts:
             raise SpotifyRateLimitError(f"{what}: still rate limited (429) after {attempt} attempts. Run again later.", request) from None
-        return _Retry(f"{what}: rate limited (429); waiting {retry_after:g} s as Retry-After asks (attempt {attempt + 1} of {self.max_attempts})", retry_after)
+        return _Retry(f"{what}: rate limited (429); waiting {retry_after:g} s as Retry-After asks (attempt {attempt + 1} of {self.max_attempts})", retry_after, "rate limited (429)")
 
     def _access_error(self, playlist_id: str, status: int, request: str | None = None) -> SpotifyPlaylistAccessError:
         if status == 403:

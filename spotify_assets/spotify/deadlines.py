@@ -79,11 +79,12 @@ class Deadlines:
         if outer.remaining_s() <= 0:
             raise outer.error(what, request)
 
-    def check_wait(self, what: str, wait_s: float, request: str | None = None) -> None:
-        """Raise ``SpotifyDeadlineError`` if waiting ``wait_s`` seconds would pass the
-        playlist's or the run's deadline (so a retry sleep never outlives them)."""
+    def check_wait(self, what: str, reason: str, wait_s: float, request: str | None = None) -> None:
+        """Raise ``SpotifyDeadlineError`` (saying ``reason``, the fault that asked for the
+        wait) if waiting ``wait_s`` seconds would pass the playlist's or the run's deadline,
+        so a retry sleep never outlives them."""
         outer = self._outer()
         if outer.remaining_s() <= wait_s:
             raise SpotifyDeadlineError(
-                f"{what}: a retry in {wait_s:g} s would pass {outer.describe()}; not retried", outer.name, request
+                f"{what}: {reason}; a retry in {wait_s:g} s would pass {outer.describe()}; not retried", outer.name, request
             )
