@@ -51,7 +51,7 @@ def _reason(error: BaseException) -> str | None:
         return f"permission denied ({_first_line(error)}); check the credentials' access to the lake"
     if isinstance(error, FileNotFoundError):
         return f"the bucket or folder does not exist ({_first_line(error)})"
-    if isinstance(error, (NotADirectoryError, IsADirectoryError)):
+    if isinstance(error, (NotADirectoryError, IsADirectoryError, FileExistsError)):
         return f"a path of the lake is a file where a folder is needed, or the reverse ({_first_line(error)})"
     if isinstance(error, OSError) and error.errno in _PERMANENT_ERRNOS:
         return _PERMANENT_ERRNOS[error.errno]
