@@ -202,12 +202,23 @@ class _WatchedHTTPSPool(HTTPSConnectionPool):
     ConnectionCls = _WatchedHTTPSConnection
 
 
+_WATCHED_POOLS = {"http": _WatchedHTTPPool, "https": _WatchedHTTPSPool}
+
+
 class _WatchedAdapter(HTTPAdapter):
-    """requests' default adapter (no retries) whose connections attach to the watchdog."""
+    """requests' default adapter (no retries) whose connections attach to the watchdog,
+    directly or through an HTTP(S) proxy (``HTTPS_PROXY``). Through a SOCKS proxy the
+    deadline is still checked between body chunks, and each read is bounded by the timeout."""
 
     def init_poolmanager(self, *args, **kwargs) -> None:
         super().init_poolmanager(*args, **kwargs)
-        self.poolmanager.pool_classes_by_scheme = {"http": _WatchedHTTPPool, "https": _WatchedHTTPSPool}
+        self.poolmanager.pool_classes_by_scheme = _WATCHED_POOLS
+
+    def proxy_manager_for(self, proxy, **proxy_kwargs):
+        manager = super().proxy_manager_for(proxy, **proxy_kwargs)
+        if not proxy.lower().startswith("socks"):
+            manager.pool_classes_by_scheme = _WATCHED_POOLS
+        return manager
 
 
 # -- the session -------------------------------------------------------------------------
