@@ -12,7 +12,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import dagster as dg
@@ -46,7 +45,7 @@ def _items_path(playlist_id: str) -> str:
 
 
 def _materialize(tmp_path: Path, server: SpotifyTestServer, playlist_ids: list[str], deadlines: dict[str, str]):
-    """One CLI run of raw_playlist for today: ``(completed process, seconds, events, lake)``."""
+    """One CLI run of raw_playlist for today: ``(completed process, event log entries, lake folder)``."""
     home, lake = tmp_path / "home", tmp_path / "lake"
     home.mkdir()
     env = {
@@ -62,17 +61,15 @@ def _materialize(tmp_path: Path, server: SpotifyTestServer, playlist_ids: list[s
         **deadlines,
     }
     dagster = str(Path(sys.executable).parent / "dagster")
-    started = time.monotonic()
     run = subprocess.run(
         [dagster, "asset", "materialize", "-m", "spotify_assets.definitions", "--select", "raw_playlist",
          "--partition", utc_today()],
         cwd=REPO, env=env, capture_output=True, text=True, timeout=240,
     )
-    elapsed = time.monotonic() - started
     with dg.DagsterInstance.from_config(str(home)) as instance:
         (record,) = instance.get_run_records()
         events = instance.all_logs(record.dagster_run.run_id)
-    return run, elapsed, events, lake
+    return run, events, lake
 
 
 def _failure(events) -> tuple[str, dict]:
@@ -89,6 +86,13 @@ def _extraction_seconds(events, playlist_id: str) -> float:
     start = next(t for t, m in messages if m == f"extracting playlist {playlist_id}")
     later = [t for t, m in messages if t > start and (m.startswith("extracting playlist ") or "playlists failed" in m)]
     return (min(later) if later else messages[-1][0]) - start
+
+
+def _step_seconds(events) -> float:
+    """Seconds from the first "extracting playlist" to the step's failure."""
+    start = min(e.timestamp for e in events if e.user_message.startswith("extracting playlist "))
+    end = max(e.timestamp for e in events if e.dagster_event and e.dagster_event.event_type == dg.DagsterEventType.STEP_FAILURE)
+    return end - start
 
 
 def _assert_good_stored(lake: Path, items: list[dict], extra: dict[str, int] | None = None) -> None:
@@ -113,11 +117,26 @@ def _assert_no_secret(server: SpotifyTestServer, run, *folders: Path) -> None:
                 assert not any(secret.encode() in data for secret in secrets), path
 
 
-def test_transport_and_shape_faults_fail_only_their_playlist(tmp_path):
-    """Faults that used to end the whole step with a raw exception."""
-    items = _items()
+TRANSIENT_REASONS = {
+    "FaultReset": "the connection broke off in the middle of the answer's body (ChunkedEncodingError)",
+    "FaultCutShort": "the connection broke off in the middle of the answer's body (ChunkedEncodingError)",
+    "FaultGzip": "the answer's body could not be decoded as its Content-Encoding says (ContentDecodingError)",
+    "FaultOopsList": 'Spotify answered HTTP 500: ["oops"]',
+    "FaultErrorString": "Spotify answered HTTP 503: internal",
+    "FaultNotJson": "HTTP 200 with a body that is not a JSON object",
+    "FaultPageList": "HTTP 200 with a body that is not a JSON object",
+}
+SHAPE_AND_PERMANENT_REASONS = {
+    "FaultNextNumber": "items page 1: 'next' is a number, not a URL",
+    "FaultItemsString": "items page 1: 'items' is a string, not a list of items",
+    "FaultBadRequest": "Spotify answered HTTP 400: Invalid limit; the request is not retried",
+}
+
+
+def _transport_and_shape_faults(items: list[dict]) -> dict[str, list[CannedResponse]]:
+    """Playlist id -> the answers its items request gets (each fault for every attempt)."""
     page = json.dumps(_page(items[:3], 3, None)).encode()
-    faults = {
+    return {
         # transient: retried with backoff (1 s, 2 s, ...) while the wait fits in the playlist's
         # deadline; with 1 s here the first wait would already pass it, so each fails at once
         "FaultReset": [CannedResponse(200, page, {"Content-Type": "application/json"}, cut_after=40, reset=True)] * 4,
@@ -134,20 +153,15 @@ def test_transport_and_shape_faults_fail_only_their_playlist(tmp_path):
         # permanent answers
         "FaultBadRequest": [CannedResponse(400, spotify_error(400, "Invalid limit"))],
     }
-    transient = {
-        "FaultReset": "the connection broke off in the middle of the answer's body (ChunkedEncodingError)",
-        "FaultCutShort": "the connection broke off in the middle of the answer's body (ChunkedEncodingError)",
-        "FaultGzip": "the answer's body could not be decoded as its Content-Encoding says (ContentDecodingError)",
-        "FaultOopsList": 'Spotify answered HTTP 500: ["oops"]',
-        "FaultErrorString": "Spotify answered HTTP 503: internal",
-        "FaultNotJson": "HTTP 200 with a body that is not a JSON object",
-        "FaultPageList": "HTTP 200 with a body that is not a JSON object",
-    }
+
+
+def test_transport_and_shape_faults_fail_only_their_playlist(tmp_path):
+    """Faults that used to end the whole step with a raw exception."""
+    items = _items()
+    faults = _transport_and_shape_faults(items)
     reasons = {
-        **{pid: f"items offset 0: {reason}; a retry in" for pid, reason in transient.items()},
-        "FaultNextNumber": "items page 1: 'next' is a number, not a URL",
-        "FaultItemsString": "items page 1: 'items' is a string, not a list of items",
-        "FaultBadRequest": "Spotify answered HTTP 400: Invalid limit; the request is not retried",
+        **{pid: f"items offset 0: {reason}; a retry in" for pid, reason in TRANSIENT_REASONS.items()},
+        **SHAPE_AND_PERMANENT_REASONS,
     }
     odd_items = [1, "x", None, items[0]]  # items that are not objects: stored as sent, with a warning
     with SpotifyTestServer() as server:
@@ -159,7 +173,7 @@ def test_transport_and_shape_faults_fail_only_their_playlist(tmp_path):
             server.inject(_items_path(playlist_id), *answers)
         faulty = list(faults)
         order = ["GoodFirst", *faulty[:5], "GoodMiddle", "OddItems", *faulty[5:], "GoodLast"]
-        run, elapsed, events, lake = _materialize(tmp_path, server, order, {"SPOTIFY_REQUEST_DEADLINE_S": "1", "SPOTIFY_PLAYLIST_DEADLINE_S": "1"})
+        run, events, lake = _materialize(tmp_path, server, order, {"SPOTIFY_REQUEST_DEADLINE_S": "1", "SPOTIFY_PLAYLIST_DEADLINE_S": "1", "SPOTIFY_RUN_DEADLINE_S": "60"})
         assert not server.errors
 
     assert run.returncode != 0, run.stderr[-3000:]
@@ -168,8 +182,8 @@ def test_transport_and_shape_faults_fail_only_their_playlist(tmp_path):
     for playlist_id, reason in reasons.items():
         assert f"{playlist_id}: playlist {playlist_id} " in message and reason in message, playlist_id
         assert f"[request: GET /v1/playlists/{playlist_id}/items]" in message, playlist_id
-    for playlist_id in transient:
-        assert f"{transient[playlist_id]}; a retry in " in message and "s would pass the playlist deadline of 1 s (SPOTIFY_PLAYLIST_DEADLINE_S); not retried" in message
+    for playlist_id in TRANSIENT_REASONS:
+        assert f"{TRANSIENT_REASONS[playlist_id]}; a retry in " in message and "s would pass the playlist deadline of 1 s (SPOTIFY_PLAYLIST_DEADLINE_S); not retried" in message
     assert "AttributeError" not in message and "'str' object" not in message
     assert metadata["failed_playlists"] == sorted(faults)
     assert metadata["stored_playlists"] == sorted([*GOOD, "OddItems"])
@@ -178,6 +192,7 @@ def test_transport_and_shape_faults_fail_only_their_playlist(tmp_path):
     # Each playlist ended within its deadline (1 s), its retries' waits included.
     for playlist_id in order:
         assert _extraction_seconds(events, playlist_id) < 1 + 0.5, playlist_id
+    assert _step_seconds(events) < 60  # the run's deadline
     _assert_good_stored(lake, items, {"OddItems": 4})
     odd = json.loads((lake / "raw_playlist" / f"dt={utc_today()}" / "OddItems.json").read_bytes())
     assert odd["items"]["items"][:3] == [1, "x", None]
@@ -213,8 +228,8 @@ def test_origin_and_deadline_faults_fail_only_their_playlist_and_no_token_leaves
         server.add_playlist("FaultSlowPages", items[:350])  # 7 pages of 0.6 s: past a 1.5 s playlist deadline
         server.slow_down(_items_path("FaultSlowPages"), 0.6)
         order = ["GoodFirst", "FaultForeignNext", "FaultRedirect", "FaultLoop", "GoodMiddle", "FaultEndless", "FaultTrickle", "FaultSlowPages", "GoodLast"]
-        deadlines = {"SPOTIFY_REQUEST_DEADLINE_S": "1", "SPOTIFY_PLAYLIST_DEADLINE_S": "1.5", "SPOTIFY_RUN_DEADLINE_S": "120"}
-        run, elapsed, events, lake = _materialize(tmp_path, server, order, deadlines)
+        deadlines = {"SPOTIFY_REQUEST_DEADLINE_S": "1", "SPOTIFY_PLAYLIST_DEADLINE_S": "1.5", "SPOTIFY_RUN_DEADLINE_S": "60"}
+        run, events, lake = _materialize(tmp_path, server, order, deadlines)
         assert not server.errors
         assert other.requests == []  # not one request, so no token, reached the other origin
         origin = f"http://127.0.0.1:{other.port}"
@@ -238,6 +253,6 @@ def test_origin_and_deadline_faults_fail_only_their_playlist_and_no_token_leaves
     for playlist_id in order:
         assert _extraction_seconds(events, playlist_id) < 1.5 + 0.5, playlist_id
     assert _extraction_seconds(events, "FaultSlowPages") >= 1.5  # it did run until its deadline
-    assert elapsed < 120
+    assert _step_seconds(events) < 60  # the run's deadline
     _assert_good_stored(lake, items)
     _assert_no_secret(server, run, lake, tmp_path / "home")
