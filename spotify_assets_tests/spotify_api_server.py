@@ -271,7 +271,8 @@ class SpotifyTestServer:
     server bugs; empty in a good run), ``max_items_limit`` (largest page ``limit``).
 
     Request handling order: injected answers (``inject``), then the bearer token for
-    ``/v1/`` paths, then ``restrict_playlist``/editorial 404s, then the routes.
+    ``/v1/`` paths, then ``restrict_playlist``/editorial 404s, then the routes, whose
+    answers ``slow_down`` may delay.
     """
 
     def __init__(

@@ -238,3 +238,21 @@ def test_deadline_settings_reach_the_client(monkeypatch):
     monkeypatch.setenv("SPOTIFY_RUN_DEADLINE_S", "90")
     client = build_resources(Settings.from_env())["spotify"].get_reader()
     assert (client.deadlines.request_s, client.deadlines.playlist_s, client.deadlines.run.seconds) == (7.0, 1200.0, 90.0)
+
+
+def test_the_request_deadline_holds_through_an_http_proxy(server, monkeypatch):
+    """HTTP_PROXY set (the test server plays the proxy): the watchdog still cuts the body."""
+    monkeypatch.setenv("HTTP_PROXY", server.base_url)
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    server.inject(rf"/playlists/{GOOD_ID}$", CannedResponse(200, {"id": GOOD_ID, "name": "slow"}, trickle_s=0.2))
+    reader = SpotifyResource(
+        client_id=server.client_id, client_secret=server.client_secret, api_base_url="http://api.spotify.test/v1/",
+        token_url=server.token_url, max_attempts=1, request_deadline_s=0.6,
+    ).get_reader()
+    started = time.monotonic()
+    with pytest.raises(SpotifyTransientError) as raised:
+        reader.playlist_metadata(GOOD_ID)
+    assert time.monotonic() - started < 0.6 + 1.0
+    assert str(raised.value) == f"playlist {GOOD_ID} metadata: the request deadline of 0.6 s (SPOTIFY_REQUEST_DEADLINE_S) was hit, after 1 attempt(s)"
+    assert [(r.path, r.status) for r in server.requests] == [("/api/token", 200), (f"/v1/playlists/{GOOD_ID}", 200)]
