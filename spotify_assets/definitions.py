@@ -33,6 +33,18 @@ def _secret(name: str):
     return dg.EnvVar(name) if os.environ.get(name) else None
 
 
+def _seconds(name: str) -> float:
+    """A positive number of seconds from the setting ``name``; ``ValueError`` naming it otherwise."""
+    text = env(name)
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not value > 0:  # also refuses nan
+        raise ValueError(f"{name}={text!r}: expected a number of seconds greater than 0")
+    return value
+
+
 def build_resources(settings: Settings) -> dict:
     """The resources for ``settings.deployment`` (``local`` or ``aws``)."""
     return {
@@ -48,6 +60,9 @@ def build_resources(settings: Settings) -> dict:
             token_url=env("SPOTIFY_TOKEN_URL"),
             playlist_ids=settings.playlist_ids,
             lookups=settings.lookups,
+            request_deadline_s=_seconds("SPOTIFY_REQUEST_DEADLINE_S"),
+            playlist_deadline_s=_seconds("SPOTIFY_PLAYLIST_DEADLINE_S"),
+            run_deadline_s=_seconds("SPOTIFY_RUN_DEADLINE_S"),
         ),
     }
 

@@ -35,6 +35,8 @@ import hashlib
 import json
 import re
 import secrets
+import socket
+import struct
 import threading
 import time
 import traceback
@@ -106,12 +108,20 @@ class CannedResponse:
     unless ``headers`` sets Content-Type); None sends an empty body. ``headers`` are
     sent as given (e.g. ``{"Retry-After": "2"}``). ``delay_s`` is slept before answering,
     to provoke client timeouts.
+
+    Transport faults (the announced ``Content-Length`` is always the whole body's):
+    ``trickle_s`` sends the body one byte every ``trickle_s`` seconds; ``cut_after`` sends
+    only that many bytes of the body and then closes the connection (a body cut short),
+    with a TCP reset instead of a normal close when ``reset`` is true.
     """
 
     status: int = 200
     body: dict | list | str | bytes | None = None
     headers: dict[str, str] = field(default_factory=dict)
     delay_s: float = 0.0
+    trickle_s: float = 0.0
+    cut_after: int | None = None
+    reset: bool = False
 
 
 @dataclass
@@ -120,6 +130,9 @@ class _Reply:
     body: bytes = b""
     headers: dict[str, str] = field(default_factory=dict)
     delay_s: float = 0.0
+    trickle_s: float = 0.0
+    cut_after: int | None = None
+    reset: bool = False
 
 
 @dataclass
@@ -217,7 +230,19 @@ class _Handler(BaseHTTPRequestHandler):
         for name, value in headers.items():
             self.send_header(name, value)
         self.end_headers()
-        self.wfile.write(reply.body)
+        body = reply.body if reply.cut_after is None else reply.body[: reply.cut_after]
+        if reply.trickle_s:
+            for i in range(len(body)):
+                self.wfile.write(body[i : i + 1])
+                if self.server.owner._stopping.wait(reply.trickle_s):
+                    return
+        else:
+            self.wfile.write(body)
+        if reply.cut_after is not None:
+            self.wfile.flush()
+            if reply.reset:  # SO_LINGER 0: close() sends a TCP reset instead of a FIN
+                self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            self.connection.close()
 
     def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - stdlib signature
         pass  # tests read `server.requests`, not stderr
@@ -246,7 +271,8 @@ class SpotifyTestServer:
     server bugs; empty in a good run), ``max_items_limit`` (largest page ``limit``).
 
     Request handling order: injected answers (``inject``), then the bearer token for
-    ``/v1/`` paths, then ``restrict_playlist``/editorial 404s, then the routes.
+    ``/v1/`` paths, then ``restrict_playlist``/editorial 404s, then the routes, whose
+    answers ``slow_down`` may delay.
     """
 
     def __init__(
@@ -273,6 +299,7 @@ class SpotifyTestServer:
         self._token_expiry: dict[str, float] = {}  # access token -> time.time() it expires
         self._refresh_revoked = False
         self._injections: list[tuple[re.Pattern, deque[CannedResponse]]] = []
+        self._slow: list[tuple[re.Pattern, float]] = []
         self._restricted: dict[str, int] = {}
         self._playlists: dict[str, _Playlist] = {}
         self._objects: dict[str, dict[str, dict]] = {"albums": {}, "artists": {}, "tracks": {}}
@@ -447,6 +474,12 @@ class SpotifyTestServer:
         with self._lock:
             self._injections.append((re.compile(path_regex), deque(responses)))
 
+    def slow_down(self, path_regex: str, delay_s: float) -> None:
+        """Delay every normal answer (not injected ones) to requests whose path matches
+        ``path_regex`` by ``delay_s`` seconds, e.g. to make many slow pages."""
+        with self._lock:
+            self._slow.append((re.compile(path_regex), delay_s))
+
     def expire_access_tokens(self) -> None:
         """Every access token issued so far now answers 401 "The access token expired"."""
         with self._lock:
@@ -477,6 +510,12 @@ class SpotifyTestServer:
         canned = self._take_injection(path)
         if canned is not None:
             return canned
+        reply = self._route_normally(method, path, query, authorization, body)
+        with self._lock:
+            reply.delay_s += sum(delay for pattern, delay in self._slow if pattern.search(path))
+        return reply
+
+    def _route_normally(self, method: str, path: str, query: dict[str, str], authorization: str | None, body: bytes) -> _Reply:
         if path == TOKEN_PATH:
             if method != "POST":
                 return _error_reply(405)
@@ -514,7 +553,7 @@ class SpotifyTestServer:
         else:
             data = body.encode("utf-8") if isinstance(body, str) else bytes(body)
             headers.setdefault("Content-Type", "text/plain; charset=utf-8")
-        return _Reply(canned.status, data, headers, canned.delay_s)
+        return _Reply(canned.status, data, headers, canned.delay_s, canned.trickle_s, canned.cut_after, canned.reset)
 
     # Emulates POST https://accounts.spotify.com/api/token (client credentials and refresh token grants).
     def _token(self, authorization: str | None, form: dict[str, str]) -> _Reply:

@@ -1,25 +1,28 @@
 """``raw_playlist``: what the Spotify API answered for each configured playlist on a day."""
 
 
+import traceback
 from datetime import datetime, timezone
 
 import dagster as dg
 
 from spotify_assets.lake.lake import Lake
 from spotify_assets.lake.layout import read_raw_objects
+from spotify_assets.lake.write_check import LakeSetupError, check_lake_writable, permanent_lake_error_reason
 from spotify_assets.partitions import daily_partitions
 from spotify_assets.resources.lake_resource import LakeResource
 from spotify_assets.resources.spotify_resource import SpotifyResource
-from spotify_assets.spotify.errors import SpotifyExtractionError, SpotifyTransientError
+from spotify_assets.spotify.errors import SpotifyExtractionError, SpotifyTransientError, SpotifyUnexpectedError
 from spotify_assets.spotify.extract import extract_playlist
 from spotify_assets.spotify.lookups import LookupCache
 from spotify_assets.spotify.raw_objects import RawObjectError, parse_raw_document
 from spotify_assets.spotify.tables import count_skipped_items
 from spotify_assets.transform import parse_objects
 
-# Transient faults (5xx, timeouts that outlived the client's own retries) get two more
-# tries of the whole step; everything else (403/404, quota, bad token, bad config, bugs)
-# is raised as Failure(allow_retries=False) and fails at once.
+# Transient faults (5xx, timeouts, transport faults that outlived the client's own
+# retries; S3 briefly unreachable) get two more tries of the whole step; everything else
+# (400/401/403/404, shapes, origins, deadlines, quota, bad token, bad settings, a lake
+# that cannot be written, bugs) is raised as Failure(allow_retries=False) and fails at once.
 RAW_PLAYLIST_RETRY_POLICY = dg.RetryPolicy(max_retries=2, delay=15, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS)
 
 
@@ -49,8 +52,17 @@ def raw_playlist(context: dg.AssetExecutionContext, spotify: SpotifyResource, la
         yield from _materialise(context, spotify, lake)
     except (dg.Failure, SpotifyTransientError):
         raise
+    except LakeSetupError as error:
+        raise dg.Failure(f"raw_playlist {context.partition_key}: {error}", allow_retries=False) from error
     except Exception as error:
+        if permanent_lake_error_reason(error) is None and _is_transient_lake_error(error):
+            raise  # the RetryPolicy retries it (e.g. S3 briefly unreachable while listing)
         raise dg.Failure(f"raw_playlist {context.partition_key}: {type(error).__name__}: {error}", allow_retries=False) from error
+
+
+def _is_transient_lake_error(error: Exception) -> bool:
+    """An OSError or connection error of the lake (not a setting or a bug)."""
+    return isinstance(error, (OSError, ConnectionError)) and not isinstance(error, (PermissionError, FileNotFoundError))
 
 
 def _materialise(context: dg.AssetExecutionContext, spotify: SpotifyResource, lake: LakeResource):
@@ -59,38 +71,11 @@ def _materialise(context: dg.AssetExecutionContext, spotify: SpotifyResource, la
     if dt != today:
         yield from _record_landed_objects(context, lake.get_lake(), dt, today)
         return
-    lookup_kinds = spotify.lookup_kinds()  # a bad SPOTIFY_LOOKUPS fails before any request
-    reader = spotify.get_reader(log=context.log)
-    lookups = None
-    if spotify.is_offline:
-        playlist_ids = [reader.playlist_id]
-        context.log.warning(
-            "No Spotify credentials (SPOTIFY_CLIENT_ID / SPOTIFY_CLIENT_SECRET): reading the SYNTHETIC sample "
-            f"playlist {reader.playlist_id} shipped with spotify_assets instead of the Spotify API."
-        )
-        if lookup_kinds:
-            context.log.warning(f"SPOTIFY_LOOKUPS={spotify.lookups}: look-ups need the Spotify API; none are made for the offline sample.")
-    else:
-        # One cache for the run: an album or artist in several playlists is asked once.
-        lookups = LookupCache(reader, lookup_kinds, context.log) if lookup_kinds else None
-        playlist_ids = spotify.configured_playlist_ids()
-        if not playlist_ids:
-            raise dg.Failure("SPOTIFY_PLAYLIST_IDS is empty: name the playlists to extract (comma-separated ids, URIs or URLs).", allow_retries=False)
-    documents: dict[str, dict] = {}
-    failures: dict[str, SpotifyExtractionError] = {}
-    not_attempted: list[str] = []
-    for index, playlist_id in enumerate(playlist_ids):
-        context.log.info(f"extracting playlist {playlist_id}")
-        try:
-            documents[playlist_id] = extract_playlist(reader, playlist_id, page_size=spotify.page_size, log=context.log, lookups=lookups)
-        except SpotifyExtractionError as error:
-            context.log.error(str(error))
-            failures[playlist_id] = error
-            if error.affects_all_playlists:
-                # Bad credentials, quota or a long rate limit: every further request would
-                # fail the same way (and count against the quota), so stop here.
-                not_attempted = playlist_ids[index + 1 :]
-                break
+    reader, playlist_ids, lookups = _prepare(context, spotify)
+    # Before any request: a lake that cannot be written fails now, not after the
+    # snapshots were read (they could not be stored, and cannot be fetched again).
+    check_lake_writable(lake.get_lake())
+    documents, failures, not_attempted = _extract_all(context, reader, playlist_ids, spotify.page_size, lookups)
     if documents:
         # Stored even when another playlist failed: the good ones are not lost.
         metadata = _extraction_metadata(documents, reader.request_count, reader.source)
@@ -98,25 +83,94 @@ def _materialise(context: dg.AssetExecutionContext, spotify: SpotifyResource, la
             metadata["lookups"] = dg.MetadataValue.json(lookups.counts())
         yield dg.Output(documents, metadata=metadata)
     if failures:
-        raise _extraction_failure(playlist_ids, failures, not_attempted)
+        raise _extraction_failure(playlist_ids, documents, failures, not_attempted)
 
 
-def _extraction_failure(playlist_ids: list[str], failures: dict[str, SpotifyExtractionError], not_attempted: list[str]) -> dg.Failure:
-    """The step's failure naming every playlist not stored and why.
+def _prepare(context: dg.AssetExecutionContext, spotify: SpotifyResource):
+    """``(reader, playlist ids, look-up cache or None)``; a bad setting raises
+    ``dg.Failure(allow_retries=False)`` naming it, before any request."""
+    missing = spotify.missing_credential()
+    if missing:
+        raise dg.Failure(
+            f"{missing} is not set, but {'SPOTIFY_CLIENT_ID' if missing == 'SPOTIFY_CLIENT_SECRET' else 'SPOTIFY_CLIENT_SECRET'} is: "
+            "set both to read the Spotify API, or neither to read the offline sample.",
+            allow_retries=False,
+        )
+    lookup_kinds = spotify.lookup_kinds()  # a bad SPOTIFY_LOOKUPS fails before any request
+    if spotify.is_offline:
+        reader = spotify.get_reader(log=context.log)
+        context.log.warning(
+            "No Spotify credentials (SPOTIFY_CLIENT_ID / SPOTIFY_CLIENT_SECRET): reading the SYNTHETIC sample "
+            f"playlist {reader.playlist_id} shipped with spotify_assets instead of the Spotify API."
+        )
+        if lookup_kinds:
+            context.log.warning(f"SPOTIFY_LOOKUPS={spotify.lookups}: look-ups need the Spotify API; none are made for the offline sample.")
+        return reader, [reader.playlist_id], None
+    playlist_ids = spotify.configured_playlist_ids()
+    if not playlist_ids:
+        raise dg.Failure("SPOTIFY_PLAYLIST_IDS is empty: name the playlists to extract (comma-separated ids, URIs or URLs).", allow_retries=False)
+    reader = spotify.get_reader(log=context.log)  # the run's deadline starts here
+    # One cache for the run: an album or artist in several playlists is asked once.
+    lookups = LookupCache(reader, lookup_kinds, context.log) if lookup_kinds else None
+    return reader, playlist_ids, lookups
 
-    Retried by the RetryPolicy only when every failure is transient (5xx, timeouts);
-    403/404, quota, rate limit and credential errors would fail again the same way.
+
+def _extract_all(context, reader, playlist_ids: list[str], page_size: int, lookups):
+    """Extract each playlist in turn, containing every failure to its playlist:
+    ``(documents, failures, not_attempted)``. Errors that are not extraction errors (a
+    bug, an answer spotipy could not read) become ``SpotifyUnexpectedError``."""
+    documents: dict[str, dict] = {}
+    failures: dict[str, SpotifyExtractionError] = {}
+    for index, playlist_id in enumerate(playlist_ids):
+        context.log.info(f"extracting playlist {playlist_id}")
+        try:
+            documents[playlist_id] = extract_playlist(reader, playlist_id, page_size=page_size, log=context.log, lookups=lookups)
+        except Exception as raised:
+            error = raised if isinstance(raised, SpotifyExtractionError) else _unexpected(playlist_id, raised)
+            context.log.error(_with_request(error))
+            if not isinstance(raised, SpotifyExtractionError):
+                context.log.debug("".join(traceback.format_exception(raised)))
+            failures[playlist_id] = error
+            if error.affects_all_playlists:
+                # Bad credentials, quota, a long rate limit or the run's deadline: every further
+                # request would fail the same way (and count against the quota), so stop here.
+                return documents, failures, playlist_ids[index + 1 :]
+    return documents, failures, []
+
+
+def _unexpected(playlist_id: str, error: Exception) -> SpotifyUnexpectedError:
+    return SpotifyUnexpectedError(
+        f"playlist {playlist_id}: extraction failed on an error it does not know ({type(error).__name__}); "
+        "the traceback is in the step's debug log"
+    )
+
+
+def _with_request(error: SpotifyExtractionError) -> str:
+    """The error's message with its request (method and path only) when it names one."""
+    return f"{error} [request: {error.request}]" if error.request else str(error)
+
+
+def _extraction_failure(
+    playlist_ids: list[str], documents: dict[str, dict], failures: dict[str, SpotifyExtractionError], not_attempted: list[str]
+) -> dg.Failure:
+    """The step's failure naming every playlist stored, every one not stored and why.
+
+    Retried by the RetryPolicy only when every failure is transient (5xx, timeouts,
+    transport faults); 400/401/403/404, wrong shapes, origins, deadlines of a playlist or
+    the run, quota, rate limit and credential errors would fail again the same way.
     """
-    names = "; ".join(f"{pid}: {err}" for pid, err in failures.items())
+    names = "; ".join(f"{pid}: {_with_request(err)}" for pid, err in failures.items())
     description = f"{len(failures)} of {len(playlist_ids)} playlists failed ({names})"
     if not_attempted:
         description += f"; not attempted after that error: {', '.join(not_attempted)}"
+    description += f"; stored: {', '.join(documents) if documents else 'none'}"
     transient = all(err.transient for err in failures.values())
     return dg.Failure(
         description=description,
         metadata={
             "failed_playlists": dg.MetadataValue.json(sorted(failures)),
             "not_attempted_playlists": dg.MetadataValue.json(not_attempted),
+            "stored_playlists": dg.MetadataValue.json(sorted(documents)),
         },
         allow_retries=transient,
     )
@@ -133,9 +187,10 @@ def _extraction_metadata(documents: dict[str, dict], api_requests: int, source: 
         try:
             playlist = parse_raw_document(document, f"{playlist_id}.json")
             skipped = count_skipped_items(playlist)
-        except RawObjectError as error:
-            unreadable[playlist_id] = error.reason
-            rows.append(f"| {playlist_id} | (unreadable: {_md(error.reason)}) | | |")
+        except Exception as error:  # never lose the documents over their metadata
+            reason = error.reason if isinstance(error, RawObjectError) else f"not readable by the tables ({type(error).__name__})"
+            unreadable[playlist_id] = reason
+            rows.append(f"| {playlist_id} | (unreadable: {_md(reason)}) | | |")
             continue
         for reason, count in skipped.items():
             skipped_total[reason] = skipped_total.get(reason, 0) + count
@@ -144,7 +199,7 @@ def _extraction_metadata(documents: dict[str, dict], api_requests: int, source: 
     return {
         "playlists": dg.MetadataValue.md(table),
         "playlist_count": len(documents),
-        "items": sum(len((d.get("items") or {}).get("items") or []) for d in documents.values()),
+        "items": sum(len(d["items"]["items"]) for d in documents.values()),
         "skipped_items": dg.MetadataValue.json(skipped_total),
         "unreadable": dg.MetadataValue.json(unreadable),
         "api_requests": api_requests,

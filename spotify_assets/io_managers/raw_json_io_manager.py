@@ -10,6 +10,7 @@ import orjson
 
 from spotify_assets.lake.lake import Lake
 from spotify_assets.lake.layout import RawObject, raw_key, read_raw_objects
+from spotify_assets.lake.write_check import permanent_lake_error_reason
 
 
 class RawJsonIOManager(dg.ConfigurableIOManager):
@@ -33,14 +34,40 @@ class RawJsonIOManager(dg.ConfigurableIOManager):
     lake_url: str
 
     def handle_output(self, context: dg.OutputContext, obj: Mapping[str, dict]) -> None:
+        """Write each document; one that cannot be written does not stop the others.
+
+        Raises ``dg.Failure`` naming the stored and the unstored playlists when any write
+        failed: ``allow_retries=False`` when the lake cannot be written at all (permission
+        denied, no such bucket, missing AWS credentials or region, read-only or full disk:
+        the step's RetryPolicy would only fail again), retryable otherwise (S3 briefly
+        unreachable).
+        """
         if not context.has_asset_partitions or len(context.asset_partition_keys) != 1:
             raise dg.DagsterInvariantViolationError("raw_playlist is stored one daily partition per run")
         dt = context.asset_partition_key
         lake = Lake(self.lake_url)
+        stored: list[str] = []
+        failed: dict[str, tuple[str, bool]] = {}  # playlist id -> (reason, permanent)
         for playlist_id, document in obj.items():
-            key = raw_key(dt, playlist_id)
-            url = lake.write_bytes(key, orjson.dumps(document))
+            try:
+                url = lake.write_bytes(raw_key(dt, playlist_id), orjson.dumps(document))
+            except Exception as error:  # noqa: BLE001 - each failure is reported below
+                permanent = permanent_lake_error_reason(error)
+                failed[playlist_id] = (permanent or f"{type(error).__name__}: {str(error)[:300]}", permanent is not None)
+                context.log.error(f"raw_playlist: playlist {playlist_id} not stored: {failed[playlist_id][0]}")
+                continue
+            stored.append(playlist_id)
             context.log.info(f"raw_playlist: stored {url}")
+        if failed:
+            reasons = "; ".join(f"{pid}: {reason}" for pid, (reason, _) in failed.items())
+            raise dg.Failure(
+                description=(
+                    f"raw_playlist {dt}: {len(failed)} of {len(obj)} playlists could not be written to the lake at "
+                    f"SPOTIFY_LAKE_URL={lake.location} ({reasons}); stored: {', '.join(stored) or 'none'}"
+                ),
+                metadata={"stored_playlists": dg.MetadataValue.json(stored), "unstored_playlists": dg.MetadataValue.json(sorted(failed))},
+                allow_retries=not any(permanent for _, permanent in failed.values()),
+            )
 
     def load_input(self, context: dg.InputContext) -> list[RawObject]:
         lake = Lake(self.lake_url)

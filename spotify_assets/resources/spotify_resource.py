@@ -7,7 +7,7 @@ import logging
 import dagster as dg
 from pydantic import Field
 
-from spotify_assets.spotify.client import SpotifyClient
+from spotify_assets.spotify.client import DEFAULT_PLAYLIST_DEADLINE_S, DEFAULT_REQUEST_DEADLINE_S, DEFAULT_RUN_DEADLINE_S, SpotifyClient
 from spotify_assets.spotify.extract import PAGE_SIZE, PlaylistReader
 from spotify_assets.spotify.ids import parse_playlist_ids
 from spotify_assets.spotify.lookups import parse_lookup_kinds
@@ -35,12 +35,22 @@ class SpotifyResource(dg.ConfigurableResource):
     max_retry_after_s: float = Field(default=60.0, description="longest 429 Retry-After to wait for, seconds")
     max_attempts: int = Field(default=4, description="attempts per request for 429, 5xx and timeouts")
     backoff_s: float = Field(default=1.0, description="first backoff for 5xx/timeouts, seconds (doubles)")
-    request_timeout_s: float = Field(default=10.0, description="HTTP timeout per request, seconds")
+    request_timeout_s: float = Field(default=10.0, description="longest wait for any one socket read of a request, seconds")
+    request_deadline_s: float = Field(default=DEFAULT_REQUEST_DEADLINE_S, gt=0, description="SPOTIFY_REQUEST_DEADLINE_S: total time of one request, body included, seconds")
+    playlist_deadline_s: float = Field(default=DEFAULT_PLAYLIST_DEADLINE_S, gt=0, description="SPOTIFY_PLAYLIST_DEADLINE_S: total time of one playlist (pages, retries, look-ups), seconds")
+    run_deadline_s: float = Field(default=DEFAULT_RUN_DEADLINE_S, gt=0, description="SPOTIFY_RUN_DEADLINE_S: total time of the extraction of all playlists in a run, seconds")
 
     @property
     def is_offline(self) -> bool:
         """True when no client credentials are configured."""
         return not (self.client_id and self.client_secret)
+
+    def missing_credential(self) -> str | None:
+        """The setting missing when only one of the client id and secret is set (a
+        half-configured app must not fall back to the offline sample), else None."""
+        if bool(self.client_id) == bool(self.client_secret):
+            return None
+        return "SPOTIFY_CLIENT_SECRET" if self.client_id else "SPOTIFY_CLIENT_ID"
 
     def configured_playlist_ids(self) -> list[str]:
         """The validated ids of ``playlist_ids`` (raises ``InvalidSpotifyIdError``)."""
@@ -64,5 +74,8 @@ class SpotifyResource(dg.ConfigurableResource):
             max_attempts=self.max_attempts,
             backoff_s=self.backoff_s,
             request_timeout_s=self.request_timeout_s,
+            request_deadline_s=self.request_deadline_s,
+            playlist_deadline_s=self.playlist_deadline_s,
+            run_deadline_s=self.run_deadline_s,
             log=log,
         )

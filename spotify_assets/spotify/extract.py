@@ -26,6 +26,8 @@ class PlaylistReader(Protocol):
     source: str  # "spotify-web-api" or "synthetic-sample"
     request_count: int  # HTTP requests made so far
 
+    def start_playlist(self, playlist_id: str) -> None: ...  # starts the playlist's deadline
+
     def playlist_metadata(self, playlist_id: str) -> dict: ...
 
     def playlist_item_pages(self, playlist_id: str, page_size: int) -> Iterator[dict]: ...
@@ -43,11 +45,14 @@ def extract_playlist(
 
     Makes one metadata request plus one request per page of ``page_size`` items,
     following ``next`` to the end; with ``lookups``, also the look-ups of album and
-    artist ids that cache has not seen yet. Errors of the reader propagate (see
-    :mod:`spotify_assets.spotify.errors`).
+    artist ids that cache has not seen yet, all within the playlist's deadline. Errors of
+    the reader propagate (see :mod:`spotify_assets.spotify.errors`). Items that are not
+    JSON objects are kept as the API sent them, with a warning naming their positions:
+    the snapshot is stored whole and the tables report them.
     """
     log = log or logging.getLogger(__name__)
     extracted_at = extracted_at or datetime.now(timezone.utc)
+    reader.start_playlist(playlist_id)
     requests_before = reader.request_count
     metadata = reader.playlist_metadata(playlist_id)
     items: list[dict] = []
@@ -58,6 +63,10 @@ def extract_playlist(
         total = page.get("total", total)
         items.extend(page.get("items") or [])
         log.info(f"playlist {playlist_id}: {len(items)}/{total if total is not None else '?'} items read")
+    odd = [position for position, item in enumerate(items, start=1) if not isinstance(item, dict)]
+    if odd:
+        shown = ", ".join(map(str, odd[:10])) + (f" and {len(odd) - 10} more" if len(odd) > 10 else "")
+        log.warning(f"playlist {playlist_id}: {len(odd)} item(s) are not JSON objects (positions {shown}); stored as the API sent them")
     if total is not None and total != len(items):
         # The playlist changed while we paged through it; what we have is still a
         # consistent list of what each page answered.

@@ -35,6 +35,9 @@ class OfflineSampleReader:
         if playlist_id != self.playlist_id:
             raise KeyError(f"the offline sample holds playlist {self.playlist_id} only, not {playlist_id}")
 
+    def start_playlist(self, playlist_id: str) -> None:
+        """Nothing to bound: the sample is read from the package."""
+
     def playlist_metadata(self, playlist_id: str) -> dict:
         self._check(playlist_id)
         self.request_count += 1

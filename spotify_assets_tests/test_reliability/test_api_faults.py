@@ -308,7 +308,11 @@ def test_transient_failures_allow_dagster_retries_permanent_ones_do_not(server, 
     outputs, failure = _invoke_raw_playlist(server, lake_dir, f"{PLAYLIST_ID},{OTHER_ID}")
     assert failure.allow_retries is True
     assert [list(o.value) for o in outputs] == [[PLAYLIST_ID]]  # the good one is still output
-    assert failure.description == f"1 of 2 playlists failed ({OTHER_ID}: playlist {OTHER_ID} metadata: Spotify answered HTTP 503 after 2 attempt(s): Service unavailable)"
+    assert failure.description == (
+        f"1 of 2 playlists failed ({OTHER_ID}: playlist {OTHER_ID} metadata: Spotify answered HTTP 503 after 2 attempt(s): "
+        f"Service unavailable [request: GET /v1/playlists/{OTHER_ID}]); stored: {PLAYLIST_ID}"
+    )
+    assert failure.metadata["stored_playlists"].value == [PLAYLIST_ID]
 
     server.restrict_playlist(OTHER_ID, 404)
     _, failure = _invoke_raw_playlist(server, lake_dir, f"{PLAYLIST_ID},{OTHER_ID}")
@@ -320,7 +324,7 @@ def test_a_credentials_error_stops_extraction_and_names_the_playlists_not_attemp
     outputs, failure = _invoke_raw_playlist(server, lake_dir, f"{PLAYLIST_ID},{OTHER_ID},{EDITORIAL_ID}")
     assert outputs == [] and failure.allow_retries is False
     assert failure.description.startswith(f"1 of 3 playlists failed ({PLAYLIST_ID}: Spotify refused the refresh token (invalid_grant).")
-    assert failure.description.endswith(f"; not attempted after that error: {OTHER_ID}, {EDITORIAL_ID}")
+    assert failure.description.endswith(f"; not attempted after that error: {OTHER_ID}, {EDITORIAL_ID}; stored: none")
     assert failure.metadata["not_attempted_playlists"].value == [OTHER_ID, EDITORIAL_ID]
     assert _token_statuses(server) == [400] and server.api_requests() == []
 
