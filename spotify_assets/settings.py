@@ -15,7 +15,7 @@ ENV_VARS: dict[str, tuple[str, str]] = {
     "SPOTIFY_ASSETS_ENV": ("local", "`local` (DuckDB catalog) or `aws` (Glue crawler + Athena)"),
     "SPOTIFY_LAKE_URL": ("./data/lake", "lake root: a folder or `s3://bucket/prefix`"),
     "SPOTIFY_LANDING_URL": ("", "where other producers land raw objects without `dt=` (folder or `s3://bucket/prefix/`)"),
-    "SPOTIFY_PLAYLIST_IDS": ("", "comma-separated playlist ids, URIs or URLs to extract"),
+    "SPOTIFY_PLAYLIST_IDS": ("", "comma-separated playlist ids, URIs or URLs to extract; `me` = every playlist the authorising user owns or collaborates on"),
     "SPOTIFY_PARTITIONS_START": ("2023-01-01", "first daily partition (UTC date)"),
     "SPOTIFY_CLIENT_ID": ("", "Spotify app client id; unset = offline synthetic sample"),
     "SPOTIFY_CLIENT_SECRET": ("", "Spotify app client secret (secret)"),

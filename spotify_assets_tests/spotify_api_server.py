@@ -65,6 +65,10 @@ EMBEDDED_PAGE_LIMIT = 100
 MAX_BATCH_IDS = {"albums": 20, "artists": 50, "tracks": 50}
 
 TOKEN_PATH = "/api/token"
+# The user the test tokens belong to (GET /v1/me), and the default owner of served playlists.
+CURRENT_USER_ID = "test-user"
+# Largest `limit` GET /v1/me/playlists accepts.
+MAX_MY_PLAYLISTS_LIMIT = 50
 TOKEN_SCOPE = "playlist-read-private playlist-read-collaborative"
 
 _PLAYLIST_PATH = re.compile(r"^/v1/playlists/([^/]+)(?:/(items|tracks))?/?$")
@@ -388,7 +392,7 @@ class SpotifyTestServer:
             digest = hashlib.sha256(json.dumps(raw_items, sort_keys=True).encode()).hexdigest()
             snapshot_id = base64.urlsafe_b64encode(bytes.fromhex(digest)).decode()[:32]
         shaped = [self._shape_item(item) for item in raw_items]
-        owner_id = "test-user"
+        owner_id = CURRENT_USER_ID
         playlist = {
             "collaborative": False,
             "description": "",
@@ -528,6 +532,10 @@ class SpotifyTestServer:
         if method != "GET":
             return _error_reply(405)
 
+        if path.rstrip("/") == "/v1/me":
+            return _json_reply(200, {"id": CURRENT_USER_ID, "display_name": CURRENT_USER_ID, "type": "user", "uri": f"spotify:user:{CURRENT_USER_ID}"})
+        if path.rstrip("/") == "/v1/me/playlists":
+            return self._my_playlists(query)
         if m := _PLAYLIST_PATH.match(path):
             return self._playlist_request(m.group(1), m.group(2), query)
         if m := _OBJECT_PATH.match(path):
@@ -655,6 +663,38 @@ class SpotifyTestServer:
             "previous": url(max(offset - limit, 0)) if offset > 0 else None,
             "total": total,
         }
+
+    # Emulates GET /v1/me/playlists: every served playlist, as if the user owned or followed it
+    # (its `owner` says which), as simplified playlist objects: `tracks` {href, total}, and in
+    # the 2026 dialect `items` {href, total} too (both, as recorded in 2026).
+    def _my_playlists(self, query: dict[str, str]) -> _Reply:
+        try:
+            limit, offset = int(query.get("limit", "20")), int(query.get("offset", "0"))
+        except ValueError:
+            return _error_reply(400, "Invalid limit")
+        if not 0 <= limit <= MAX_MY_PLAYLISTS_LIMIT or offset < 0:
+            return _error_reply(400, "Invalid limit")
+        with self._lock:
+            playlists = list(self._playlists.values())
+        simplified = []
+        for playlist in playlists:
+            obj = {k: v for k, v in playlist.metadata.items() if k not in ("followers", "tracks", "items")}
+            counts = {"href": f"{self.api_base_url}playlists/{obj['id']}/tracks", "total": len(playlist.items)}
+            obj["tracks"] = counts
+            if self.dialect == "2026":
+                obj["items"] = {**counts, "href": f"{self.api_base_url}playlists/{obj['id']}/items"}
+            simplified.append(obj)
+        base = f"{self.api_base_url}me/playlists"
+        has_next = limit > 0 and offset + limit < len(simplified)
+        return _json_reply(200, {
+            "href": f"{base}?{urlencode({'offset': offset, 'limit': limit})}",
+            "items": simplified[offset : offset + limit],
+            "limit": limit,
+            "next": f"{base}?{urlencode({'offset': offset + limit, 'limit': limit})}" if has_next else None,
+            "offset": offset,
+            "previous": None,
+            "total": len(simplified),
+        })
 
     # Emulates GET /v1/albums/{id}, /v1/artists/{id}, /v1/tracks/{id}.
     def _object(self, kind: str, object_id: str) -> _Reply:

@@ -15,6 +15,7 @@ from spotify_assets.resources.spotify_resource import SpotifyResource
 from spotify_assets.spotify.errors import SpotifyExtractionError, SpotifyTransientError, SpotifyUnexpectedError
 from spotify_assets.spotify.extract import extract_playlist
 from spotify_assets.spotify.lookups import LookupCache
+from spotify_assets.spotify.my_playlists import readable_playlists
 from spotify_assets.spotify.raw_objects import RawObjectError, parse_raw_document
 from spotify_assets.spotify.tables import count_skipped_items
 from spotify_assets.transform import parse_objects
@@ -106,13 +107,45 @@ def _prepare(context: dg.AssetExecutionContext, spotify: SpotifyResource):
         if lookup_kinds:
             context.log.warning(f"SPOTIFY_LOOKUPS={spotify.lookups}: look-ups need the Spotify API; none are made for the offline sample.")
         return reader, [reader.playlist_id], None
-    playlist_ids = spotify.configured_playlist_ids()
-    if not playlist_ids:
-        raise dg.Failure("SPOTIFY_PLAYLIST_IDS is empty: name the playlists to extract (comma-separated ids, URIs or URLs).", allow_retries=False)
+    selection = spotify.playlist_selection()
+    if not selection.mine and not selection.ids:
+        raise dg.Failure(
+            "SPOTIFY_PLAYLIST_IDS is empty: name the playlists to extract (comma-separated ids, URIs or URLs, "
+            "or `me` for every playlist the authorising user owns or collaborates on).",
+            allow_retries=False,
+        )
+    if selection.mine and not spotify.refresh_token:
+        raise dg.Failure(
+            "SPOTIFY_PLAYLIST_IDS=me needs SPOTIFY_REFRESH_TOKEN: `me` is the user who authorised the app "
+            "(run `spotify-assets authorize`).",
+            allow_retries=False,
+        )
     reader = spotify.get_reader(log=context.log)  # the run's deadline starts here
+    playlist_ids = selection.ids
+    if selection.mine:  # the user's own and collaborative playlists first, then the explicit ones not among them
+        playlist_ids = list(dict.fromkeys(_my_playlists(context, reader) + selection.ids))
     # One cache for the run: an album or artist in several playlists is asked once.
     lookups = LookupCache(reader, lookup_kinds, context.log) if lookup_kinds else None
     return reader, playlist_ids, lookups
+
+
+def _my_playlists(context: dg.AssetExecutionContext, reader) -> list[str]:
+    """The ids of ``GET /me/playlists`` that the user owns or collaborates on, in the order
+    listed (the others are logged with why they are left out). A failure to list them
+    fails the step: no playlist would be known to extract."""
+    try:
+        user_id = reader.current_user_id()
+        listed = [p for page in reader.my_playlist_pages() for p in page["items"]]
+    except SpotifyExtractionError as error:
+        raise dg.Failure(
+            f"SPOTIFY_PLAYLIST_IDS=me: the user's playlists could not be listed: {_with_request(error)}",
+            allow_retries=error.transient,
+        ) from None
+    mine, left_out = readable_playlists(user_id, listed)
+    for playlist_id, reason in left_out.items():
+        context.log.info(f"SPOTIFY_PLAYLIST_IDS=me: {playlist_id} left out: {reason}")
+    context.log.info(f"SPOTIFY_PLAYLIST_IDS=me: {len(mine)} of the {len(listed)} playlists of user {user_id} are owned or collaborative")
+    return mine
 
 
 def _extract_all(context, reader, playlist_ids: list[str], page_size: int, lookups):

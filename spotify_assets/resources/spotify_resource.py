@@ -9,7 +9,7 @@ from pydantic import Field
 
 from spotify_assets.spotify.client import DEFAULT_PLAYLIST_DEADLINE_S, DEFAULT_REQUEST_DEADLINE_S, DEFAULT_RUN_DEADLINE_S, SpotifyClient
 from spotify_assets.spotify.extract import PAGE_SIZE, PlaylistReader
-from spotify_assets.spotify.ids import parse_playlist_ids
+from spotify_assets.spotify.ids import PlaylistSelection, parse_playlist_ids, parse_playlist_selection
 from spotify_assets.spotify.lookups import parse_lookup_kinds
 from spotify_assets.spotify.offline_sample import OfflineSampleReader
 
@@ -51,6 +51,11 @@ class SpotifyResource(dg.ConfigurableResource):
         if bool(self.client_id) == bool(self.client_secret):
             return None
         return "SPOTIFY_CLIENT_SECRET" if self.client_id else "SPOTIFY_CLIENT_ID"
+
+    def playlist_selection(self) -> PlaylistSelection:
+        """``playlist_ids`` read: ``me`` (the user's own and collaborative playlists) and the
+        explicit ids (raises ``InvalidSpotifyIdError``)."""
+        return parse_playlist_selection(self.playlist_ids)
 
     def configured_playlist_ids(self) -> list[str]:
         """The validated ids of ``playlist_ids`` (raises ``InvalidSpotifyIdError``)."""

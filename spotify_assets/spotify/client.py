@@ -61,7 +61,7 @@ from spotify_assets.spotify.errors import (
     SpotifyTransientError,
     SpotifyUnexpectedError,
 )
-from spotify_assets.spotify.paging import PageGuard
+from spotify_assets.spotify.paging import PageGuard, json_type
 
 # spotipy logs request headers (Authorization) and token request bodies at DEBUG.
 logging.getLogger("spotipy").setLevel(logging.WARNING)
@@ -390,6 +390,41 @@ class SpotifyClient:
             if next_url is None:
                 return
             page = self._call(f"playlist {playlist_id} items offset {guard.next_offset}", playlist_id, self.sp.next, {"next": next_url})
+
+    def current_user_id(self) -> str:
+        """The authorising user's id: ``GET /me`` (needs a user token, i.e. a refresh token).
+        Raises ``SpotifyResponseError`` when the answer has no string ``id``, and the errors
+        of :mod:`spotify_assets.spotify.errors` otherwise."""
+        me = self._my_call("GET /me", self.sp.me)
+        user_id = me.get("id")
+        if not isinstance(user_id, str) or not user_id:
+            raise SpotifyResponseError(f"GET /me: 'id' is {json_type(user_id)}, not the user's id", self._last_request())
+        return user_id
+
+    def my_playlist_pages(self, page_size: int = 50) -> Iterator[dict]:
+        """Paging objects of ``GET /me/playlists`` (simplified playlist objects), following
+        ``next`` to the end with the same page checks as a playlist's items
+        (:class:`~spotify_assets.spotify.paging.PageGuard`)."""
+        guard = PageGuard("of the user", page_size, self.api_base_url, what="GET /me/playlists")
+        page = self._my_call("GET /me/playlists offset 0", self.sp.current_user_playlists, limit=page_size, offset=0)
+        while True:
+            next_url = guard.accept(page, self._api_session.last_url, self._api_session.last_request)
+            yield page
+            if next_url is None:
+                return
+            page = self._my_call(f"GET /me/playlists offset {guard.next_offset}", self.sp.next, {"next": next_url})
+
+    def _my_call(self, what: str, fn, *args, **kwargs) -> dict:
+        """``_call`` for the user's own resources: a 403/404 there is about the token, not a playlist."""
+        try:
+            return self._call(what, "", fn, *args, refused=(403, 404), **kwargs)
+        except _Refused as refusal:
+            raise SpotifyAuthError(
+                f"{what}: Spotify answered {refusal.status}: the token is not a user's (SPOTIFY_PLAYLIST_IDS=me needs "
+                "SPOTIFY_REFRESH_TOKEN from `spotify-assets authorize` with the scopes playlist-read-private and "
+                "playlist-read-collaborative)",
+                self._last_request(),
+            ) from None
 
     def look_up(self, kind: str, ids: Sequence[str]) -> dict[str, dict | None]:
         """Full album or artist objects by id; ``kind`` is ``"albums"`` or ``"artists"``.

@@ -8,9 +8,10 @@ what keeps a configured value such as ``../x`` from writing outside the lake roo
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-__all__ = ["BASE62_ID", "InvalidSpotifyIdError", "validate_spotify_id", "parse_playlist_ids"]
+__all__ = ["BASE62_ID", "MY_PLAYLISTS", "InvalidSpotifyIdError", "PlaylistSelection", "validate_spotify_id", "parse_playlist_ids", "parse_playlist_selection"]
 
 BASE62_ID = re.compile(r"^[0-9A-Za-z]{1,64}$")  # Spotify ids are base-62 (22 chars in practice)
 
@@ -79,3 +80,26 @@ def parse_playlist_ids(value: str) -> list[str]:
             seen.add(candidate)
             ids.append(candidate)
     return ids
+
+
+# The SPOTIFY_PLAYLIST_IDS entry for every playlist the authorising user owns or collaborates on.
+MY_PLAYLISTS = "me"
+
+
+@dataclass(frozen=True)
+class PlaylistSelection:
+    """``SPOTIFY_PLAYLIST_IDS`` read: ``mine`` when it holds the entry ``me`` (every playlist
+    the authorising user owns or collaborates on, from ``GET /me/playlists``), and the
+    explicit playlist ``ids`` beside it, validated, in the given order."""
+
+    mine: bool
+    ids: list[str]
+
+
+def parse_playlist_selection(value: str) -> PlaylistSelection:
+    """``"me, 37i9dQZF1DXcBWIGoYBM5M"`` gives ``PlaylistSelection(mine=True, ids=[...])``;
+    the entry ``me`` is case-insensitive. Raises ``InvalidSpotifyIdError`` as
+    :func:`parse_playlist_ids` does for the other entries."""
+    entries = [entry for entry in _SEPARATORS.split(value or "") if entry]
+    mine = any(entry.lower() == MY_PLAYLISTS for entry in entries)
+    return PlaylistSelection(mine, parse_playlist_ids(" ".join(e for e in entries if e.lower() != MY_PLAYLISTS)))

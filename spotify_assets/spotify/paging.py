@@ -50,8 +50,9 @@ class PageGuard:
     for a ``next`` on another origin; both name the playlist and the page.
     """
 
-    def __init__(self, playlist_id: str, page_size: int, api_base_url: str) -> None:
+    def __init__(self, playlist_id: str, page_size: int, api_base_url: str, what: str | None = None) -> None:
         self.playlist_id = playlist_id
+        self.what = what or f"playlist {playlist_id} items"  # how messages name the listing
         self.page_size = page_size
         self.origin = origin_of(api_base_url)
         self.pages = 0
@@ -63,7 +64,7 @@ class PageGuard:
         """Check ``page`` (fetched from ``url``) and return the ``next`` URL to follow, or
         None when it is the last page."""
         self.pages += 1
-        where = f"playlist {self.playlist_id} items page {self.pages}"
+        where = f"{self.what} page {self.pages}"
         if url:
             self._seen.add(_canonical(url))
         items, total = page.get("items"), page.get("total")
