@@ -48,6 +48,22 @@ def env(name: str) -> str:
     return value or ENV_VARS[name][0]
 
 
+def aws_region() -> str | None:
+    """``AWS_REGION``, else ``AWS_DEFAULT_REGION``, else None. The installed boto3 reads only
+    ``AWS_DEFAULT_REGION`` by itself ("You must specify a region" with ``AWS_REGION`` alone),
+    so every AWS client of the project is given this region explicitly."""
+    for name in ("AWS_REGION", "AWS_DEFAULT_REGION"):
+        value = os.environ.get(name, "").strip()
+        if value:
+            return value
+    return None
+
+
+def aws_endpoint_url() -> str | None:
+    """``AWS_ENDPOINT_URL`` (MinIO, moto, LocalStack), or None for AWS itself."""
+    return env("AWS_ENDPOINT_URL") or None
+
+
 @dataclass(frozen=True)
 class Settings:
     """The environment read once; build with :meth:`from_env`."""

@@ -25,6 +25,8 @@ import boto3
 from botocore.exceptions import ClientError
 from pyathena.converter import DefaultTypeConverter
 
+from spotify_assets.aws import boto3_session
+
 from spotify_assets.catalog import QueryResult
 
 __all__ = ["AthenaQueryError", "AthenaQueryResult", "run_athena_query", "wait_for_query"]
@@ -155,7 +157,7 @@ def run_athena_query(
         raise AthenaQueryError("empty SQL: nothing to run on Athena")
     if not database:
         raise AthenaQueryError("no Glue database given (GLUE_DATABASE): Athena needs one to resolve table names")
-    athena = client or boto3.session.Session().client("athena")
+    athena = client or boto3_session().client("athena")
     request: dict[str, Any] = {
         "QueryString": sql,
         "QueryExecutionContext": {"Database": database},

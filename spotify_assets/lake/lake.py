@@ -86,15 +86,19 @@ def printable_key(key: str) -> str:
 def make_filesystem(url: str) -> tuple[fsspec.AbstractFileSystem, str]:
     """``(filesystem, root path)`` for a folder path, ``file://`` URL or ``s3://`` URL.
 
-    S3 uses ``AWS_ENDPOINT_URL`` when set (MinIO, moto, LocalStack). Listing caches are
+    S3 uses ``AWS_ENDPOINT_URL`` when set (MinIO, moto, LocalStack) and the region of
+    ``AWS_REGION`` or ``AWS_DEFAULT_REGION``. Listing caches are
     off: the sensor must see objects written a moment ago. The S3 client itself is reused
     (fsspec's instance cache, keyed by these arguments): creating one costs up to a second.
     """
     if url.startswith("s3://"):
         import s3fs
 
-        endpoint = os.environ.get("AWS_ENDPOINT_URL") or None
-        fs = s3fs.S3FileSystem(endpoint_url=endpoint, use_listings_cache=False, session=_s3_session())
+        from spotify_assets.settings import aws_endpoint_url, aws_region
+
+        region = aws_region()  # AWS_REGION alone too (botocore reads only AWS_DEFAULT_REGION)
+        client_kwargs = {"region_name": region} if region else {}
+        fs = s3fs.S3FileSystem(endpoint_url=aws_endpoint_url(), use_listings_cache=False, session=_s3_session(), client_kwargs=client_kwargs)
         return fs, url[len("s3://") :].rstrip("/")
     path = url[len("file://") :] if url.startswith("file://") else url
     return fsspec.filesystem("file"), os.path.abspath(os.path.expanduser(path))

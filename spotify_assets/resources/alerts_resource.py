@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import re
 
-import boto3
 import dagster as dg
 from pydantic import Field
+
+from spotify_assets.aws import boto3_session
 
 # arn:aws:sns:<region>:<12-digit account>:<topic name>
 SNS_TOPIC_ARN = re.compile(r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$")
@@ -33,5 +34,5 @@ class SnsAlertsResource(dg.ConfigurableResource):
         """Publish one alert; returns SNS's MessageId. ``subject`` is cut to 100 characters
         (SNS's limit) and kept on one line. Raises ``botocore`` errors as SNS answers."""
         subject = " ".join(subject.split())[:MAX_SUBJECT_CHARS]
-        sns = boto3.session.Session().client("sns")
+        sns = boto3_session().client("sns")
         return sns.publish(TopicArn=check_topic_arn(self.topic_arn), Subject=subject, Message=message)["MessageId"]

@@ -18,10 +18,10 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
-import boto3
 import dagster as dg
 from pydantic import Field
 
+from spotify_assets.aws import boto3_session
 from spotify_assets.catalog.duckdb_catalog import DT_SQL_TYPE, CatalogSummary, refresh_catalog
 from spotify_assets.catalog.glue_partitions import register_tables
 from spotify_assets.catalog.tables import CATALOG_SCHEMAS, CATALOG_TABLE_NAMES
@@ -140,7 +140,7 @@ class GluePartitionsCatalogResource(CatalogResource):
             missing = sorted(wanted - written)
             if missing:
                 log.warning(f"catalog: {table} has no file for {', '.join(missing)}; those days are not registered")
-        glue = boto3.session.Session().client("glue")
+        glue = boto3_session().client("glue")
         done = register_tables(glue, self.database, lake.location, CATALOG_SCHEMAS, days_by_table, log)
         return {
             "glue_database": self.database,

@@ -29,6 +29,8 @@ import dagster as dg
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
+from spotify_assets.settings import aws_region
+
 _LOG = logging.getLogger(__name__)
 
 # LastCrawl.Status values that mean the crawl worked. AWS says SUCCEEDED; moto says COMPLETED.
@@ -108,7 +110,7 @@ class GlueCrawlerResource(dg.ConfigurableResource):
     # The crawler's schema-change policy (Glue SchemaChangePolicy).
     update_behavior: str = "UPDATE_IN_DATABASE"
     delete_behavior: str = "LOG"
-    # None → boto3's own defaults (AWS_REGION/AWS_DEFAULT_REGION, AWS_ENDPOINT_URL, ...).
+    # None → AWS_REGION, else AWS_DEFAULT_REGION (settings.aws_region); the endpoint: AWS_ENDPOINT_URL.
     region_name: str | None = None
     endpoint_url: str | None = None
     poll_interval_s: float = 5.0  # seconds between GetCrawler polls
@@ -118,7 +120,7 @@ class GlueCrawlerResource(dg.ConfigurableResource):
     def _session(self) -> boto3.session.Session:
         # One session per call: boto3 sessions are not thread-safe, and clients made from
         # the same session share its loaded service model (a new session costs ~0.2 s).
-        return boto3.session.Session(region_name=self.region_name)
+        return boto3.session.Session(region_name=self.region_name or aws_region())
 
     def _client(self, session: boto3.session.Session, single_attempt: bool = False) -> Any:
         # single_attempt: for optional calls (GetCrawlerMetrics) – botocore would otherwise
