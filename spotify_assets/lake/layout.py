@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import datetime
 
 from spotify_assets.lake.lake import Lake
 from spotify_assets.spotify.ids import validate_spotify_id
@@ -47,15 +48,18 @@ def dt_from_key(key: str) -> str | None:
 
 @dataclass(frozen=True)
 class RawObject:
-    """One raw object of a partition as stored: its date, lake key and exact bytes."""
+    """One raw object of a partition as stored: its date, lake key and exact bytes;
+    ``last_modified``: the object's time in the lake (UTC; S3 LastModified or the file's
+    mtime), None where unknown."""
 
     dt: str
     key: str
     body: bytes
+    last_modified: datetime | None = None
 
 
 def read_raw_objects(lake: Lake, dt: str) -> list[RawObject]:
     """All ``.json`` raw objects under ``raw_playlist/dt=<dt>/``, sorted by key (empty list
     when the partition has none)."""
     objects = [o for o in lake.list_objects(raw_partition_prefix(dt)) if o.key.endswith(".json")]
-    return [RawObject(dt=dt, key=o.key, body=lake.read_bytes(o.key)) for o in objects]
+    return [RawObject(dt=dt, key=o.key, body=lake.read_bytes(o.key), last_modified=o.last_modified) for o in objects]

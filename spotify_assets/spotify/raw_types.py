@@ -156,7 +156,7 @@ class Document(TypedDict, total=False):
     offset: Json
     total: Json
     items: Union[list[Item], Page, None]
-    tracks: Optional[Page]
+    tracks: Union[list[Item], Page, None]  # a list: a recorder's playlist object with its items inlined
     lookups: Optional[Lookups]
 
 

@@ -9,7 +9,8 @@ import json
 import pyarrow as pa
 import pytest
 
-from spotify_assets.spotify.raw_objects import RawObjectError, RawPlaylist, parse_raw_object
+from spotify_assets.spotify.field_checks import InvalidField
+from spotify_assets.spotify.raw_objects import RawPlaylist, parse_raw_object
 from spotify_assets.spotify.schemas import TABLE_SCHEMAS
 from spotify_assets.spotify.tables import SKIP_REASONS, build_tables, item_track, normalise_release_date
 from spotify_assets_tests.samples import sample_path
@@ -314,11 +315,10 @@ def test_skip_reasons_for_every_kind_of_item():
     assert tables.playlist_entries["position"].to_pylist() == [8]
 
 
-def test_optional_fields_may_be_absent_or_odd():
+def test_optional_fields_may_be_absent_or_null():
     items = [
         {"item": {"id": "0Song00000000000000001", "name": "bare", "duration_ms": 5, "type": "track"}},
-        _item("0Song00000000000000002", added_at="yesterday", popularity="high", album={"id": None}),
-        _item("0Song00000000000000003", added_at=20240101, explicit="yes"),
+        _item("0Song00000000000000002", added_at=None, popularity=None, explicit=None, album={"id": None}),
     ]
     tables = build_tables([_playlist(items)])
     songs = tables.songs.to_pylist()
@@ -327,10 +327,30 @@ def test_optional_fields_may_be_absent_or_odd():
         "artist_id": None, "artist_ids": [], "song_url": None, "song_uri": None, "isrc": None,
         "explicit": None, "popularity": None, "track_number": None, "disc_number": None,
     }
-    assert songs[1]["popularity"] is None  # a string where an integer belongs becomes null
-    assert songs[2]["explicit"] is None
-    assert tables.albums.num_rows == 1  # album without id: no album row
-    assert tables.playlist_entries["added_at"].to_pylist() == [None, None, None]
+    assert (songs[1]["popularity"], songs[1]["explicit"], songs[1]["album_id"]) == (None, None, None)
+    assert tables.albums.num_rows == 0  # album without id: no album row
+    assert tables.playlist_entries["added_at"].to_pylist() == [None, None]
+    assert tables.invalid_items == {}
+
+
+def test_odd_values_leave_their_item_out_instead_of_becoming_null():
+    items = [
+        _item("0Song00000000000000001", added_at="yesterday"),
+        _item("0Song00000000000000002", popularity="high"),
+        _item("0Song00000000000000003", added_at=20240101),
+        _item("0Song00000000000000004", explicit="yes"),
+        _item("0Song00000000000000005"),
+    ]
+    tables = build_tables([_playlist(items)])
+    assert tables.songs["song_id"].to_pylist() == ["0Song00000000000000005"]
+    assert tables.playlist_entries["position"].to_pylist() == [5]
+    assert tables.invalid_items == {"k.json": [
+        (1, "invalid:added_at", "'added_at' is a string 'yesterday', expected an ISO 8601 timestamp"),
+        (2, "invalid:popularity", "'popularity' is a string 'high', expected an integer from 0 to 100"),
+        (3, "invalid:added_at", "'added_at' is a number 20240101, expected an ISO 8601 timestamp string"),
+        (4, "invalid:explicit", "'explicit' is a string 'yes', expected a boolean"),
+    ]}
+    assert tables.skipped_items == {**dict.fromkeys(SKIP_REASONS, 0), "invalid:added_at": 2, "invalid:popularity": 1, "invalid:explicit": 1}
 
 
 def test_added_at_keeps_milliseconds_and_offsets_in_utc():
@@ -348,9 +368,10 @@ def test_added_at_keeps_milliseconds_and_offsets_in_utc():
     ]
 
 
-def test_broken_item_in_a_hand_made_raw_playlist_raises_with_its_position():
-    with pytest.raises(RawObjectError, match=r"^raw object k\.json: item at position 12: track has no 'name'$"):
-        build_tables([_playlist([{"item": {"id": "x", "duration_ms": 1, "type": "track"}}], first_position=12)])
+def test_broken_item_in_a_hand_made_raw_playlist_is_listed_with_its_position():
+    tables = build_tables([_playlist([{"item": {"id": "x", "duration_ms": 1, "type": "track"}}], first_position=12)])
+    assert tables.invalid_items == {"k.json": [(12, "invalid:name", "track has no 'name'")]}
+    assert tables.playlist_entries.num_rows == 0
 
 
 def test_no_playlists_give_empty_tables_in_their_schemas():
@@ -370,13 +391,31 @@ def test_no_playlists_give_empty_tables_in_their_schemas():
         ("2015", None, datetime.date(2015, 1, 1)),
         ("2009-11", None, datetime.date(2009, 11, 1)),
         ("2021-06-18", None, datetime.date(2021, 6, 18)),
-        ("2015", "day", datetime.date(2015, 1, 1)),  # shorter than its precision: read what is there
-        ("0000", "year", None),
-        ("2009-13", "month", None),
-        ("", "day", None),
+        ("0000", "year", None),  # Spotify's unknown year
+        ("0000", None, None),
         (None, None, None),
-        ("soon", None, None),
+        (None, "day", None),
     ],
 )
 def test_normalise_release_date(value, precision, expected):
     assert normalise_release_date(value, precision) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "precision", "reason"),
+    [
+        ("2015", "day", "invalid:album.release_date"),  # not a date of its precision
+        ("2021-02-30", "day", "invalid:album.release_date"),
+        ("2021-02-30", None, "invalid:album.release_date"),
+        ("2009-13", "month", "invalid:album.release_date"),
+        ("2009-1", None, "invalid:album.release_date"),
+        ("", "day", "invalid:album.release_date"),
+        ("soon", None, "invalid:album.release_date"),
+        ("2021", "decade", "invalid:album.release_date_precision"),
+        (2021, "year", "invalid:album.release_date"),
+    ],
+)
+def test_release_date_that_is_not_a_date_of_its_precision_is_refused(value, precision, reason):
+    with pytest.raises(InvalidField) as caught:
+        normalise_release_date(value, precision)
+    assert caught.value.reason == reason
