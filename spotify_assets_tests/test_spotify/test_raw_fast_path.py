@@ -27,6 +27,7 @@ RECORDINGS = [
     "joostlek-python-spotify/playlist_1.json",
     "joostlek-python-spotify/playlist_3.json",
     "joostlek-python-spotify/playlist_items.json",
+    "laymonage-spotify-to-github/5At7uMb57j9ZTF18Bphaig.json",
     "nb_converted/debjyotirshi2303/Spotify_Data_Pipeline_Project.ipynb__cell20_data.json",
     "otinabrayo/playlist_tracks.json",
     "rahmah95/spotify_data.json",

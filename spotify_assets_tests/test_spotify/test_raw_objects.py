@@ -44,6 +44,9 @@ RECORDED_PLAYLISTS = {
     "joostlek-python-spotify/playlist_items.json": ("1Cp6VQCKf2VL4sP09jN9oX", 1, 1, 1, None, lambda d: d["items"]),
     "zmb3-spotify/playlist_items_episodes_and_tracks.json": (
         "23Ay9WfURne0LvtlCvYTkj", 4, 1, 4, None, lambda d: d["items"]),
+    # a playlist object whose "tracks" is a bare list of items (the recorder inlined every page)
+    "laymonage-spotify-to-github/5At7uMb57j9ZTF18Bphaig.json": (
+        "5At7uMb57j9ZTF18Bphaig", 16, 1, None, "Regional at Best", lambda d: d["tracks"]),
     "nb_converted/debjyotirshi2303/Spotify_Data_Pipeline_Project.ipynb__cell20_data.json": (
         "1sBSPdZ7IeXtPudsfyOzDK", 100, 1, 707, None, lambda d: d["items"]),
 }

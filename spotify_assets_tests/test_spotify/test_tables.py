@@ -20,6 +20,7 @@ HUY_HNG = "huy-hng/7csrlizJurpn6y0xenTwzu.json"
 NB_CONVERTED = "nb_converted/debjyotirshi2303/Spotify_Data_Pipeline_Project.ipynb__cell20_data.json"
 ZMB3 = "zmb3-spotify/playlist_items_episodes_and_tracks.json"
 RAHMAH = "rahmah95/spotify_data.json"
+LAYMONAGE = "laymonage-spotify-to-github/5At7uMb57j9ZTF18Bphaig.json"  # playlist object, "tracks" a bare list
 DANIEL = [
     "danielmschaves/bb33bc5c6c/playlist_37i9dQZEVXbMDoHDwVN2tF_20.json",
     "danielmschaves/d94f6aed57/playlist_37i9dQZEVXbMDoHDwVN2tF_20.json",
@@ -36,6 +37,7 @@ ALL_PLAYLIST_FILES = [
     "joostlek-python-spotify/playlist_1.json",
     "joostlek-python-spotify/playlist_3.json",
     "joostlek-python-spotify/playlist_items.json",
+    LAYMONAGE,
     *DANIEL,
 ]
 
@@ -47,7 +49,7 @@ def _load(relative: str) -> tuple[list[dict], RawPlaylist]:
     if isinstance(raw, list) and len(raw) == 1 and "tracks" in raw[0]:
         raw = raw[0]
     if isinstance(raw, dict) and "tracks" in raw:
-        raw = raw["tracks"]
+        raw = raw["tracks"]  # a paging object, or (LAYMONAGE) the list of items itself
     return (raw if isinstance(raw, list) else raw["items"]), parse_raw_object(body, relative)
 
 
@@ -197,6 +199,35 @@ def test_artists_include_album_artists_credited_on_no_track():
 
     assert set(artists) == track_artists | album_artists
     assert album_only <= set(artists)
+
+
+# -- laymonage: a playlist object whose "tracks" is a bare list of items -------------
+
+
+def test_laymonage_bare_list_playlist_object_gives_its_songs_at_their_positions():
+    items, playlist = _load(LAYMONAGE)
+    raw = json.loads(sample_path(LAYMONAGE).read_bytes())
+    assert isinstance(raw["tracks"], list) and len(items) == 16  # the recorded shape under test
+
+    tables = build_tables([playlist])
+
+    songs = [(n + 1, _raw_track(item)["id"]) for n, item in enumerate(items) if _raw_is_song(item)]
+    assert len(songs) == 14
+    entries = tables.playlist_entries.to_pylist()
+    assert [(e["position"], e["song_id"]) for e in entries] == songs
+    assert {(e["playlist_id"], e["playlist_name"], e["snapshot_id"], e["added_by"]) for e in entries} == {
+        ("5At7uMb57j9ZTF18Bphaig", "Regional at Best", raw["snapshot_id"], "laymonage")
+    }
+    assert tables.skipped_items == {"null_item": 0, "local_file": 2, "episode": 0, "not_a_track": 0}
+    assert tables.invalid_items == {}
+    assert tables.songs["song_name"].to_pylist()[:2] == ["Guns For Hands", "Holding On To You"]
+    assert tables.albums.to_pylist() == [{
+        "album_id": "2pvaY5uQvitGuztVNfsRR8", "album_name": "Regional At Best", "album_type": "album",
+        "release_date": datetime.date(2011, 7, 8), "release_date_precision": "day", "total_tracks": 14,
+        "album_url": "https://open.spotify.com/album/2pvaY5uQvitGuztVNfsRR8", "artist_ids": ["3YQKmKGau1PzlVlkL1iodx"],
+        "image_url": "https://i.scdn.co/image/ab67616d0000b2739e09415e1975a4fae4389f1d", "label": None,
+    }]
+    assert tables.artists["artist_id"].to_pylist() == ["3YQKmKGau1PzlVlkL1iodx"]
 
 
 # -- episodes, chart playlists -----------------------------------------------------
