@@ -41,6 +41,7 @@ __all__ = [
     "check_looked_up_album",
     "check_looked_up_artist",
     "check_song",
+    "check_typed_song",
     "parse_release_date",
     "parse_timestamp",
 ]
@@ -259,6 +260,52 @@ def check_song(item: dict, track: dict, cache: dict | None = None) -> None:
 
 
 _MISSING = object()
+
+
+def check_typed_song(item: dict, track: dict, cache: dict | None = None) -> None:
+    """``check_song`` for an item decoded into the strict ``raw_types`` (msgspec's fast
+    path): every JSON type and integer range is already right, so only what types cannot
+    say is checked, in ``check_song``'s order so that the first problem is the same:
+    ``added_at`` a timestamp, ids of Spotify's characters, ``id``/``name``/``duration_ms``
+    present and not null, ``release_date`` a date of its precision.
+    Raises ``InvalidField`` as ``check_song``."""
+    added_at = item.get("added_at")
+    if added_at is not None:
+        try:
+            _fromisoformat(added_at)
+        except ValueError:
+            raise InvalidField("added_at", added_at, "an ISO 8601 timestamp") from None
+    get = track.get
+    song_id = get("id", _MISSING)
+    if song_id is _MISSING or not _is_id(song_id):
+        raise Missing("id") if song_id is _MISSING else InvalidField("id", song_id, _ID)
+    if get("name") is None:
+        raise Missing("name") if "name" not in track else InvalidField("name", None, _STRING)
+    if get("duration_ms") is None:
+        if "duration_ms" not in track:
+            raise Missing("duration_ms")
+        raise InvalidField("duration_ms", None, f"an integer from 0 to {INT64_MAX:,}")
+    artists = get("artists")
+    if artists:
+        for artist in artists:
+            artist_id = artist.get("id")
+            if artist_id is not None and not _is_id(artist_id):
+                raise InvalidField("artists.id", artist_id, _ID)
+    album = get("album")
+    if album is not None:
+        _cached(_check_typed_album, album, "album", cache)
+
+
+def _check_typed_album(album: dict, field: str) -> None:
+    """``_check_album`` for a typed album: id characters, release date, artist ids."""
+    album_id = album.get("id")
+    if album_id is not None and not _is_id(album_id):
+        raise InvalidField("album.id", album_id, _ID)
+    parse_release_date(album.get("release_date"), album.get("release_date_precision"))
+    for artist in album.get("artists") or ():
+        artist_id = artist.get("id")
+        if artist_id is not None and not _is_id(artist_id):
+            raise InvalidField("album.artists.id", artist_id, _ID)
 
 
 def _cached(check, value: object, field: str, cache: dict | None) -> None:

@@ -47,6 +47,7 @@ from .field_checks import (
     check_looked_up_album,
     check_looked_up_artist,
     check_song,
+    check_typed_song,
     describe,
     parse_timestamp,
 )
@@ -148,6 +149,9 @@ class RawPlaylist:
     looked_up_albums: dict[str, dict] = field(default_factory=dict)
     looked_up_artists: dict[str, dict] = field(default_factory=dict)
     invalid_lookups: tuple[InvalidItem, ...] = ()
+    # True when the items were decoded into the strict raw_types (the fast path): their
+    # JSON types and ranges are known to be right (see check_item's ``typed``).
+    types_checked: bool = field(default=False, compare=False)
 
 
 def parse_raw_object(body: bytes | str, key: str, *, all_fields: bool = True) -> RawPlaylist:
@@ -207,7 +211,7 @@ def _parse_fast(body: bytes | bytearray | memoryview, key: str) -> RawPlaylist |
         _decode_albums_and_artists(playlist.items)
     except (ValueError, RecursionError):  # msgspec errors, UnicodeDecodeError and RawObjectError are ValueErrors
         return None
-    return playlist
+    return replace(playlist, types_checked=True)
 
 
 def _is_utf8(body: bytes | bytearray | memoryview) -> bool:
@@ -501,7 +505,7 @@ def classify_item(item: object, position: int = 0, key: str = "") -> str | None:
         return invalid.reason
 
 
-def check_item(item: object, cache: dict | None = None) -> str | None:
+def check_item(item: object, cache: dict | None = None, typed: bool = False) -> str | None:
     """None when the playlist item is a song, else its skip reason (one of ``SKIP_REASONS``).
 
     - no track object (``null`` or absent) -> ``"null_item"``;
@@ -510,7 +514,9 @@ def check_item(item: object, cache: dict | None = None) -> str | None:
       -> ``"episode"``; any other ``type`` but ``"track"`` -> ``"not_a_track"``
       (a track object without ``type``, or with ``type`` null, counts as a track).
 
-    A song's fields are then checked (``field_checks.check_song``; ``cache`` as there).
+    A song's fields are then checked (``field_checks.check_song``; ``cache`` as there;
+    ``typed``: the item was decoded into the strict ``raw_types``, so only what its types
+    cannot say is checked, ``field_checks.check_typed_song``).
     Raises ``InvalidField`` for the element not an object (``item``), the track not an
     object (``track``), ``is_local``/``track.is_local``/``type``/``episode`` of the wrong
     type, and any field of a song the tables read.
@@ -544,7 +550,10 @@ def check_item(item: object, cache: dict | None = None) -> str | None:
             raise InvalidField("episode", episode, "a boolean")
         if episode:  # an episode in track shape (legacy additional_types=track)
             return "episode"
-    check_song(item, track, cache)
+    if typed:
+        check_typed_song(item, track, cache)
+    else:
+        check_song(item, track, cache)
     return None
 
 

@@ -94,9 +94,10 @@ def count_skipped_items(playlist: RawPlaylist) -> dict[str, int]:
     ``build_tables`` would report, without building the tables."""
     skipped = dict.fromkeys(SKIP_REASONS, 0)
     cache: dict = {}
+    typed = playlist.types_checked
     for item in playlist.items:
         try:
-            reason = check_item(item, cache)
+            reason = check_item(item, cache, typed)
         except InvalidField as invalid:
             reason = invalid.reason
         if reason is not None:
@@ -187,13 +188,13 @@ class _TableBuilder:
         if playlist.invalid_lookups:
             self.invalid_lookups[playlist.source_key] = list(playlist.invalid_lookups)
         add_entry = self.entry_rows.append
-        skipped, seen_songs, checked = self.skipped, self.seen_songs, self.checked
+        skipped, seen_songs, checked, typed = self.skipped, self.seen_songs, self.checked, playlist.types_checked
         playlist_id, name, snapshot_id = playlist.playlist_id, playlist.playlist_name, playlist.snapshot_id
         position = playlist.first_position - 1
         for item in playlist.items:
             position += 1
             try:
-                reason = check_item(item, checked)
+                reason = check_item(item, checked, typed)
             except InvalidField as invalid:
                 self._invalid(playlist.source_key, position, invalid)
                 continue

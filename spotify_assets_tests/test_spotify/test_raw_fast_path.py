@@ -105,6 +105,7 @@ def _song(track_id: str = "0Song00000000000000001", **overrides) -> dict:
 def test_fast_and_full_path_give_the_same_playlist_and_tables(name):
     fast, full = _both(_body(name), name)
     assert fast.items is not full.items
+    assert fast.types_checked and not full.types_checked  # msgspec's strict types held: no fallback
     assert (fast.source_key, fast.playlist_id, fast.playlist_name, fast.snapshot_id, fast.first_position, fast.total, fast.extracted_at) == (
         full.source_key, full.playlist_id, full.playlist_name, full.snapshot_id, full.first_position, full.total, full.extracted_at)
     # The fast path was taken (no fallback): every item holds declared fields only, equal to the full item's.
