@@ -117,16 +117,7 @@ def build_partition_tables(objects: Iterable[RawObject], partition_keys: list[st
     invalid_lookups: dict[str, list[InvalidItem]] = {}
     superseded: dict[str, Superseded] = {}
     for dt, day_objects in by_dt.items():
-        read: list[tuple[int, RawObject, RawPlaylist]] = []
-        for index, obj in day_objects:
-            playlist = _parse(index, obj, bad)
-            if playlist is not None:
-                read.append((index, obj, playlist))
-        day = [playlist for _, _, playlist in _one_snapshot_per_playlist(read, superseded)]
-        for index, _, playlist in read:
-            if playlist.source_key not in superseded:
-                playlists[index] = (dt, playlist.playlist_id, len(playlist.items))
-        del read
+        day = _read_day(dt, day_objects, bad, superseded, playlists)
         objects_by_dt[dt] = len(day)
         if not day:
             continue
@@ -151,6 +142,27 @@ def build_partition_tables(objects: Iterable[RawObject], partition_keys: list[st
 
 
 _Read = tuple[int, RawObject, RawPlaylist]  # (input index, object, as read)
+
+
+def _read_day(
+    dt: str,
+    day_objects: list[tuple[int, RawObject]],
+    bad: dict[int, tuple[str, str]],
+    superseded: dict[str, Superseded],
+    playlists: dict[int, tuple[str, str, int]],
+) -> list[RawPlaylist]:
+    """The RawPlaylists of one day to build from: each object read (unreadable ones
+    recorded in ``bad``), one snapshot per playlist kept (the others recorded in
+    ``superseded``), and each kept one recorded in ``playlists`` by input index."""
+    read: list[_Read] = []
+    for index, obj in day_objects:
+        playlist = _parse(index, obj, bad)
+        if playlist is not None:
+            read.append((index, obj, playlist))
+    kept = _one_snapshot_per_playlist(read, superseded)
+    for index, _, playlist in kept:
+        playlists[index] = (dt, playlist.playlist_id, len(playlist.items))
+    return [playlist for _, _, playlist in kept]
 
 
 def _one_snapshot_per_playlist(read: list[_Read], superseded: dict[str, Superseded]) -> list[_Read]:

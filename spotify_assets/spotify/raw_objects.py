@@ -335,13 +335,15 @@ def parse_raw_document(document: object, key: str) -> RawPlaylist:
 
 def _is_playlist_object(obj: dict) -> bool:
     """True for a playlist object: a paging object under ``items`` or ``tracks``, or a
-    bare list of items there (a recorder's shape; a list under ``items`` only when the
-    object says it is a playlist: else it is a page)."""
+    bare list of items there (a recorder's shape), then only when the object says it is a
+    playlist (``type`` or ``snapshot_id``): a list under ``items`` is otherwise a page, and
+    ``{"tracks": [...], "seeds": [...]}`` (recommendations) no playlist."""
     if obj.get("type", "playlist") != "playlist":
         return False
-    if isinstance(obj.get("items"), dict) or isinstance(obj.get("tracks"), (dict, list)):
+    if isinstance(obj.get("items"), dict) or isinstance(obj.get("tracks"), dict):
         return True
-    return isinstance(obj.get("items"), list) and (obj.get("type") == "playlist" or "snapshot_id" in obj)
+    listed = isinstance(obj.get("items"), list) or isinstance(obj.get("tracks"), list)
+    return listed and (obj.get("type") == "playlist" or "snapshot_id" in obj)
 
 
 def _from_playlist(playlist: dict, key: str) -> RawPlaylist:

@@ -186,6 +186,16 @@ def test_bare_list_takes_the_id_from_the_key_file_name():
         "0Bare000000000000000001", 2, 1, None)
 
 
+def test_playlist_object_whose_tracks_or_items_is_a_bare_list():
+    for field, track_field in (("tracks", "track"), ("items", "item")):
+        document = {"id": "0Listed000000000000001", "name": "n", "snapshot_id": "s", "type": "playlist",
+                    field: [{"added_at": "2024-01-01T00:00:00Z", track_field: _song()["item"]}, {"track": None}]}
+        playlist = parse_raw_object(json.dumps(document), "k.json")
+        assert (playlist.playlist_id, playlist.playlist_name, playlist.snapshot_id, len(playlist.items), playlist.first_position, playlist.total) == (
+            "0Listed000000000000001", "n", "s", 2, 1, None)
+        assert build_tables([playlist]).playlist_entries["position"].to_pylist() == [1]
+
+
 def test_empty_list_is_an_empty_playlist():
     playlist = parse_raw_object(b"[]", "0Empty0000000000000001.json")
     assert (playlist.playlist_id, playlist.items) == ("0Empty0000000000000001", [])
@@ -240,6 +250,7 @@ def test_invalid_utf8_names_the_first_bad_byte():
         (b"[1, 2]", "a list of 2 elements, the first a number 1"),
         (b'[{"id": "a", "type": "artist"}]', "a list of 1 element whose items are not playlist items (the first has keys [id, type])"),
         (b'{"type": "album", "tracks": {"items": []}}', "an object of type 'album' with keys [type, tracks]"),
+        (b'{"tracks": [{"id": "a", "is_local": false}], "seeds": []}', "an object with keys [tracks, seeds]"),
     ],
 )
 def test_json_of_the_wrong_shape_says_what_was_found(body, found):
