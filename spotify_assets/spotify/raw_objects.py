@@ -23,9 +23,10 @@ raise ``RawObjectError``: not JSON, the wrong shape, an ``offset``, ``total``, `
 
 Two ways of reading (``parse_raw_object``): by default an orjson parse of everything;
 with ``all_fields=False`` (for building tables) a fast path decodes with msgspec only the
-fields the package reads (``raw_types``), in less memory and time, and hands anything it
-cannot read exactly as the full parse would to the full parse, which gives every error
-message.
+fields the package reads (``raw_types``, with their strict JSON types), in less memory
+and time, and hands anything it cannot read exactly as the full parse would (including
+any item field of the wrong type) to the full parse, which gives every error message and
+every ``invalid:<field>`` reason. ``RawPlaylist.types_checked`` says which path read it.
 """
 
 from __future__ import annotations

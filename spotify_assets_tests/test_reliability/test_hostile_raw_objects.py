@@ -17,12 +17,14 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 import pytest
 
-from spotify_assets.lake.layout import RawObject
+from spotify_assets.lake.lake import Lake
+from spotify_assets.lake.layout import RawObject, read_raw_objects
 from spotify_assets.spotify.raw_objects import RawObjectError, parse_raw_object
 from spotify_assets.spotify.tables import SKIP_REASONS, build_tables
 from spotify_assets.transform import Superseded, build_partition_tables
@@ -643,3 +645,26 @@ def test_every_reason_is_invalid_and_a_field_name():
     assert set(SKIP_REASONS).isdisjoint(reasons)
     assert len(reasons) >= 40  # a distinct reason for (almost) every field the tables read
     assert json.dumps(sorted(reasons))  # JSON-able for the materialization metadata
+
+
+def test_object_time_from_the_lake_decides_between_two_landed_copies(tmp_path):
+    """read_raw_objects fills RawObject.last_modified (here the files' mtimes), which ranks
+    two copies of one playlist that have neither extracted_at nor different snapshot_ids."""
+    lake = Lake(str(tmp_path / "lake"))
+    no_extracted = {k: v for k, v in _playlist().items() if k != "extracted_at"}
+    older, newer = f"raw_playlist/dt={DT}/{PLAYLIST}.json", f"raw_playlist/dt={DT}/{PLAYLIST}-copy.json"
+    lake.write_bytes(older, _body(no_extracted))
+    lake.write_bytes(newer, _body(no_extracted | {"items": {"items": [_item(2)], "offset": 0, "total": 1}}))
+    os.utime(tmp_path / "lake" / older, (1_715_760_000, 1_715_760_000))  # 2024-05-15T08:00:00Z
+    os.utime(tmp_path / "lake" / newer, (1_715_763_600, 1_715_763_600))  # an hour later
+
+    objects = read_raw_objects(lake, DT)
+
+    assert {o.key: o.last_modified for o in objects} == {
+        older: datetime(2024, 5, 15, 8, tzinfo=UTC),
+        newer: datetime(2024, 5, 15, 9, tzinfo=UTC),
+    }
+    result = build_partition_tables(objects, [DT])
+    assert result.superseded == {older: Superseded(newer, "same extracted_at and snapshot_id; stored later (2024-05-15T09:00:00+00:00 after 2024-05-15T08:00:00+00:00)")}
+    assert result.tables["playlist_entries"].select(["position", "song_id"]).to_pylist() == [{"position": 1, "song_id": SONGS[2]}]
+    assert result.playlists == [(DT, PLAYLIST, 1)] and result.objects_by_dt == {DT: 1}
