@@ -283,7 +283,26 @@ def _kinds() -> dict[str, Kind]:
     kinds.update(_shape_kinds(base))
     kinds.update(_snapshot_kinds(base))
     kinds.update(_duplicate_kinds(base))
+    kinds.update(_non_song_kinds(base))
     return kinds
+
+
+def _non_song_kinds(base: dict) -> dict[str, Kind]:
+    """Items that are no song are skipped by their kind; fields only songs need are not checked."""
+    episode = _set(_set(base, _item_path(("item", "type")), "episode"), _item_path(("item", "popularity")), "high")
+    local = _set(_set(base, _item_path(("is_local",)), True), _item_path(("item", "album", "total_tracks")), "none")
+    legacy_episode = _set(base, _item_path(("item", "episode")), True)
+    chapter = _set(base, _item_path(("item", "type")), "chapter")
+    return {
+        "non-song: an episode with an odd popularity is an episode": _one(episode, entries=set(BUT_2), extra=_skipped("episode")),
+        "non-song: a local file with odd fields is a local file": _one(local, entries=set(BUT_2), extra=_skipped("local_file")),
+        "non-song: a track-shaped episode (episode true)": _one(legacy_episode, entries=set(BUT_2), extra=_skipped("episode")),
+        "non-song: a chapter is not a track": _one(chapter, entries=set(BUT_2), extra=_skipped("not_a_track")),
+        "non-song: is_local true beats a track id": _one(_set(base, _item_path(("item", "is_local")), True), entries=set(BUT_2), extra=_skipped("local_file")),
+        "object: total beyond 64 bits": _one(
+            _set(base, ("items", "total"), 10**30), entries=set(), bad={KEY: "page 'total' is a number 1e+30, expected an integer of at least 0"}
+        ),
+    }
 
 
 def _lookups_used(result) -> None:
