@@ -173,3 +173,23 @@ def test_an_item_with_a_missing_field_is_left_out_and_the_rest_of_its_object_bui
     ]
     assert entries.num_rows == 51
     _assert_lake_after(lake_dir, before)
+
+
+def test_two_copies_of_one_playlist_on_one_day_give_one_snapshot(lake_dir, other_partition):
+    """Our object and a landed copy of the same playlist on one day: one snapshot is
+    built, the key check passes (before issue 12 it failed the day)."""
+    copy_key = f"raw_playlist/dt={DT}/top50-landed-copy.json"
+    _land(lake_dir, other_partition, sample_path(OTHER).read_bytes())  # under BAD_KEY: another Top 50 chart
+    Lake(str(lake_dir)).write_bytes(copy_key, sample_path(GOOD).read_bytes())
+    before = _files(lake_dir)
+    with dg.DagsterInstance.ephemeral() as instance:
+        result = _run(lake_dir, DT, instance)
+        assert result.success
+        assert all(c.passed for c in result.get_asset_check_evaluations())
+    entries = pq.read_table(lake_dir / "playlist_entries" / f"dt={DT}" / "data.parquet")
+    assert entries.num_rows == 50 and set(entries["playlist_id"].to_pylist()) == {TOP50_ID}
+    assert entries["position"].to_pylist() == list(range(1, 51))
+    # Neither has extracted_at: the greater snapshot_id is kept (the two copies of GOOD share theirs).
+    snapshots = {json.loads(sample_path(name).read_bytes())[0]["snapshot_id"] for name in (GOOD, OTHER)}
+    assert len(snapshots) == 2 and set(entries["snapshot_id"].to_pylist()) == {max(snapshots)}
+    _assert_lake_after(lake_dir, before)
