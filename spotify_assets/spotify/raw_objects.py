@@ -6,19 +6,27 @@ Accepted shapes (all met in real recordings):
    (GET /playlists/{id}/items, formerly /tracks);
 2. a playlist object ``{"id", "name", "snapshot_id", "items": {<page>}}`` (2026 shape) or
    ``"tracks": {<page>}`` (before 2026); ``items`` wins when both exist. Our extractor
-   writes this shape with all items in the page and a top-level ``"extracted_at"``;
+   writes this shape with all items in the page and a top-level ``"extracted_at"``.
+   Some recorders replace the paging object by a bare list of all items
+   (``"tracks": [...]``): accepted too;
 3. a one-element list holding a playlist object;
 4. a bare list of items (pages concatenated by a recorder).
 
 Items carry their track under ``item`` (2026) or ``track`` (before; some carry both).
-Every item is checked while reading (see ``classify_item``), so that a broken song item
-is reported with its position here, not deep inside table building.
+A problem with one item (a field of the wrong JSON type, a date that is not one, a
+track that is not an object, ...) never makes the object unreadable: ``classify_item``
+gives the item's reason (``invalid:<field>``, see ``field_checks``) and the tables leave
+that item out, keeping every other item at its position. Only object-level problems
+raise ``RawObjectError``: not JSON, the wrong shape, an ``offset``, ``total``, ``id``,
+``name``, ``snapshot_id``, ``extracted_at`` or ``lookups`` of the wrong type, or an
+``offset`` that puts positions beyond 2**31 - 1.
 
 Two ways of reading (``parse_raw_object``): by default an orjson parse of everything;
 with ``all_fields=False`` (for building tables) a fast path decodes with msgspec only the
-fields the package reads (``raw_types``), in less memory and time, and hands anything it
-cannot read exactly as the full parse would to the full parse, which gives every error
-message.
+fields the package reads (``raw_types``, with their strict JSON types), in less memory
+and time, and hands anything it cannot read exactly as the full parse would (including
+any item field of the wrong type) to the full parse, which gives every error message and
+every ``invalid:<field>`` reason. ``RawPlaylist.types_checked`` says which path read it.
 """
 
 from __future__ import annotations
@@ -29,23 +37,40 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
+from typing import NamedTuple
 
 import orjson
 
 from . import raw_types
+from .field_checks import (
+    INT32_MAX,
+    InvalidField,
+    check_looked_up_album,
+    check_looked_up_artist,
+    check_song,
+    check_typed_song,
+    describe,
+    parse_timestamp,
+)
 
 __all__ = [
+    "INVALID_PREFIX",
+    "InvalidField",
+    "InvalidItem",
     "RawObjectError",
     "RawPlaylist",
     "SKIP_REASONS",
+    "check_item",
     "classify_item",
     "item_track",
     "parse_raw_document",
     "parse_raw_object",
 ]
 
-# Why an item gives no song row (keys of PlaylistTables.skipped_items).
+# Why an item gives no song row (keys of PlaylistTables.skipped_items), besides
+# "invalid:<field>" for an item with a field the tables cannot take (field_checks).
 SKIP_REASONS = ("null_item", "local_file", "episode", "not_a_track")
+INVALID_PREFIX = "invalid:"
 
 _EXPECTED = (
     "expected a playlist object, a playlist-items page, a one-element list holding a playlist, "
@@ -59,8 +84,19 @@ _UTF8_BOM = b"\xef\xbb\xbf"
 # copies stayed in the C heap (+17 MiB RSS for 23 MB); 64 KiB steps cost 1 MiB and run faster.
 _UTF8_CHECK_STEP = 1 << 16
 _ABSENT = object()  # a track without an "id" key (an error for a song) vs "id": null (a local file)
-# Required fields of a song's track object, with the Python type they must have.
-_REQUIRED_TRACK_FIELDS = (("id", str, "a string"), ("name", str, "a string"), ("duration_ms", int, "an integer"))
+
+
+class InvalidItem(NamedTuple):
+    """An item (or a look-up object) left out because of an invalid field.
+
+    ``position``: the item's 1-based position in the playlist (for a look-up object,
+    its 1-based index in ``lookups.albums``/``lookups.artists``); ``reason``:
+    ``invalid:<field>``; ``detail``: the field, its value and what was expected.
+    """
+
+    position: int
+    reason: str
+    detail: str
 
 
 class RawObjectError(ValueError):
@@ -97,8 +133,10 @@ class RawPlaylist:
     - ``extracted_at``: the top-level ``"extracted_at"`` written by our extractor, else None;
     - ``looked_up_albums``, ``looked_up_artists``: the full objects of the playlist
       object's ``lookups`` record (``spotify.lookups``) by id; empty without look-ups.
-      Elements that are not objects with a string ``id`` are passed over (the look-ups
-      only add columns; they never make a raw object unreadable).
+      Null elements (ids Spotify did not know) are passed over; an element with a field
+      of the wrong type is left out and listed in ``invalid_lookups`` (the look-ups only
+      add columns; they never make a raw object unreadable).
+    - ``invalid_lookups``: those elements, as ``InvalidItem(index, "invalid:lookups.<kind>.<field>", detail)``.
     """
 
     source_key: str
@@ -111,6 +149,10 @@ class RawPlaylist:
     extracted_at: str | None
     looked_up_albums: dict[str, dict] = field(default_factory=dict)
     looked_up_artists: dict[str, dict] = field(default_factory=dict)
+    invalid_lookups: tuple[InvalidItem, ...] = ()
+    # True when the items were decoded into the strict raw_types (the fast path): their
+    # JSON types and ranges are known to be right (see check_item's ``typed``).
+    types_checked: bool = field(default=False, compare=False)
 
 
 def parse_raw_object(body: bytes | str, key: str, *, all_fields: bool = True) -> RawPlaylist:
@@ -123,8 +165,8 @@ def parse_raw_object(body: bytes | str, key: str, *, all_fields: bool = True) ->
     positions and errors.
 
     Raises ``RawObjectError`` for an empty object, an HTML page, invalid or truncated
-    JSON (with the byte offset), JSON of the wrong shape, and broken items (see
-    ``parse_raw_document``).
+    JSON (with the byte offset), JSON of the wrong shape, and object-level fields of the
+    wrong type (see ``parse_raw_document``). Items are checked when the tables are built.
     """
     if isinstance(body, str):
         body = body.encode("utf-8")
@@ -170,7 +212,7 @@ def _parse_fast(body: bytes | bytearray | memoryview, key: str) -> RawPlaylist |
         _decode_albums_and_artists(playlist.items)
     except (ValueError, RecursionError):  # msgspec errors, UnicodeDecodeError and RawObjectError are ValueErrors
         return None
-    return playlist
+    return replace(playlist, types_checked=True)
 
 
 def _is_utf8(body: bytes | bytearray | memoryview) -> bool:
@@ -274,9 +316,10 @@ def parse_raw_document(document: object, key: str) -> RawPlaylist:
     """Same as ``parse_raw_object`` for an already-parsed JSON document.
 
     Raises ``RawObjectError`` for JSON of the wrong shape (the reason says what was
-    found), an item that is not an object, and a song item whose track lacks ``id``,
-    ``name`` or ``duration_ms`` (or has them of the wrong type), e.g.
-    ``item at position 12: track has no 'duration_ms'``.
+    found) and for object-level fields of the wrong type or range (``offset``,
+    ``total``, ``id``, ``name``, ``snapshot_id``, ``extracted_at``, ``lookups``), e.g.
+    ``page 'offset' is a number 1e+18, expected an integer from 0 to 2,147,483,647 minus
+    the item count``. Items are not checked here (see ``classify_item``).
     """
     if isinstance(document, dict):
         if _is_playlist_object(document):
@@ -292,50 +335,79 @@ def parse_raw_document(document: object, key: str) -> RawPlaylist:
 
 
 def _is_playlist_object(obj: dict) -> bool:
-    """True for a playlist object: a paging object under ``items`` or ``tracks``."""
+    """True for a playlist object: a paging object under ``items`` or ``tracks``, or a
+    bare list of items there (a recorder's shape), then only when the object says it is a
+    playlist (``type`` or ``snapshot_id``): a list under ``items`` is otherwise a page, and
+    ``{"tracks": [...], "seeds": [...]}`` (recommendations) no playlist."""
     if obj.get("type", "playlist") != "playlist":
         return False
-    return isinstance(obj.get("items"), dict) or isinstance(obj.get("tracks"), dict)
+    if isinstance(obj.get("items"), dict) or isinstance(obj.get("tracks"), dict):
+        return True
+    listed = isinstance(obj.get("items"), list) or isinstance(obj.get("tracks"), list)
+    return listed and (obj.get("type") == "playlist" or "snapshot_id" in obj)
 
 
 def _from_playlist(playlist: dict, key: str) -> RawPlaylist:
-    """Shape 2: a playlist object; its page (``items`` preferred over ``tracks``) holds the items."""
-    field = "items" if isinstance(playlist.get("items"), dict) else "tracks"
+    """Shape 2: a playlist object; its page (``items`` preferred over ``tracks``) holds the
+    items, or its ``items``/``tracks`` is the list of items itself."""
+    field = "items" if isinstance(playlist.get("items"), (dict, list)) else "tracks"
     page = playlist[field]
-    items = page.get("items")
-    if not isinstance(items, list):
-        raise RawObjectError(
-            key,
-            f"the playlist's '{field}' paging object has no 'items' list "
-            f"(keys {_keys(page)}; a simplified playlist without its items?)",
-        )
-    playlist_id = _non_empty_str(playlist.get("id")) or _id_from_href(page.get("href")) or _id_from_key(key)
+    if isinstance(page, list):
+        items, page = page, None
+    else:
+        items = page.get("items")
+        if not isinstance(items, list):
+            raise RawObjectError(
+                key,
+                f"the playlist's '{field}' paging object has no 'items' list "
+                f"(keys {_keys(page)}; a simplified playlist without its items?)",
+            )
+    href = page.get("href") if page is not None else None
+    playlist_id = _optional_str(playlist, "id", key) or _id_from_href(href) or _id_from_key(key)
     raw = _raw_playlist(
         key,
         playlist_id,
-        _non_empty_str(playlist.get("name")),
-        _non_empty_str(playlist.get("snapshot_id")),
+        _optional_str(playlist, "name", key),
+        _optional_str(playlist, "snapshot_id", key),
         items,
         page,
-        playlist.get("extracted_at"),
+        _extracted_at(playlist, key),
     )
     lookups = playlist.get("lookups")
-    if not isinstance(lookups, dict):
+    if lookups is None:
         return raw
-    return replace(raw, looked_up_albums=_objects_by_id(lookups.get("albums")), looked_up_artists=_objects_by_id(lookups.get("artists")))
+    if not isinstance(lookups, dict):
+        raise RawObjectError(key, f"the playlist's 'lookups' is {describe(lookups)}, expected an object")
+    albums, invalid = _objects_by_id(lookups.get("albums"), "albums", check_looked_up_album, key)
+    artists, invalid_artists = _objects_by_id(lookups.get("artists"), "artists", check_looked_up_artist, key)
+    return replace(raw, looked_up_albums=albums, looked_up_artists=artists, invalid_lookups=(*invalid, *invalid_artists))
 
 
-def _objects_by_id(objects: object) -> dict[str, dict]:
-    """``{id: object}`` of a look-up list; anything but an object with a non-empty string id is passed over."""
+def _objects_by_id(objects: object, kind: str, check, key: str) -> tuple[dict[str, dict], list[InvalidItem]]:
+    """``({id: object}, [invalid elements])`` of a look-up list; null elements (ids
+    Spotify did not know) are passed over."""
+    if objects is None:
+        return {}, []
     if not isinstance(objects, list):
-        return {}
-    return {o["id"]: o for o in objects if isinstance(o, dict) and isinstance(o.get("id"), str) and o["id"]}
+        raise RawObjectError(key, f"the playlist's 'lookups.{kind}' is {describe(objects)}, expected a list")
+    found: dict[str, dict] = {}
+    invalid: list[InvalidItem] = []
+    for index, obj in enumerate(objects, start=1):
+        if obj is None:
+            continue
+        try:
+            check(obj)
+        except InvalidField as error:
+            invalid.append(InvalidItem(index, error.reason, error.detail))
+            continue
+        found[obj["id"]] = obj
+    return found, invalid
 
 
 def _from_page(page: dict, key: str) -> RawPlaylist:
     """Shape 1: a playlist-items page; the playlist id comes from its ``href``."""
     playlist_id = _id_from_href(page.get("href")) or _id_from_key(key)
-    return _raw_playlist(key, playlist_id, None, None, page["items"], page, page.get("extracted_at"))
+    return _raw_playlist(key, playlist_id, None, None, page["items"], page, _extracted_at(page, key))
 
 
 def _from_item_list(items: list, key: str) -> RawPlaylist:
@@ -350,15 +422,24 @@ def _raw_playlist(
     snapshot_id: str | None,
     items: list,
     page: dict | None,
-    extracted_at: object,
+    extracted_at: str | None,
 ) -> RawPlaylist:
-    """Check the items and assemble the RawPlaylist (offset and total from ``page``)."""
+    """Check the object-level fields and assemble the RawPlaylist (offset and total from ``page``)."""
     _check_looks_like_items(items, page, key)
-    offset = page.get("offset") if page is not None else None
-    first_position = offset + 1 if _is_int(offset) and offset >= 0 else 1
-    total = page.get("total") if page is not None else None
-    for index, item in enumerate(items):
-        classify_item(item, first_position + index, key)
+    first_position = 1
+    total = None
+    if page is not None:
+        offset = page.get("offset")
+        if offset is not None:
+            highest = INT32_MAX - len(items)  # positions are an int32 column
+            if not _is_int(offset) or not 0 <= offset <= highest:
+                raise RawObjectError(
+                    key, f"page 'offset' is {describe(offset)}, expected an integer from 0 to {highest:,} (2**31 - 1 minus the item count)"
+                )
+            first_position = offset + 1
+        total = page.get("total")
+        if total is not None and (not _is_int(total) or total < 0):
+            raise RawObjectError(key, f"page 'total' is {describe(total)}, expected an integer of at least 0")
     return RawPlaylist(
         source_key=key,
         playlist_id=playlist_id,
@@ -366,9 +447,31 @@ def _raw_playlist(
         snapshot_id=snapshot_id,
         items=items,
         first_position=first_position,
-        total=total if _is_int(total) else None,
-        extracted_at=extracted_at if isinstance(extracted_at, str) else None,
+        total=total,
+        extracted_at=extracted_at,
     )
+
+
+def _optional_str(obj: dict, field: str, key: str) -> str | None:
+    """``obj[field]`` when it is a non-empty string; None when absent, null or empty;
+    ``RawObjectError`` for any other JSON type."""
+    value = obj.get(field)
+    if value is None or value == "":
+        return None
+    if type(value) is not str:
+        raise RawObjectError(key, f"the playlist's '{field}' is {describe(value)}, expected a string")
+    return value
+
+
+def _extracted_at(obj: dict, key: str) -> str | None:
+    """The ``extracted_at`` our extractor writes (ISO 8601), None when absent."""
+    value = _optional_str(obj, "extracted_at", key)
+    if value is not None:
+        try:
+            parse_timestamp(value)
+        except ValueError:
+            raise RawObjectError(key, f"'extracted_at' is {describe(value)}, expected an ISO 8601 timestamp") from None
+    return value
 
 
 def _check_looks_like_items(items: list, page: dict | None, key: str) -> None:
@@ -377,7 +480,7 @@ def _check_looks_like_items(items: list, page: dict | None, key: str) -> None:
     if first is None:
         if items and page is None:  # a list of strings, numbers, ...: not items at all
             raise RawObjectError(key, _wrong_shape(items))
-        return  # empty, or a page with a bad item: classify_item names it
+        return  # empty, or a page of items that are not objects: each is an invalid item
     if not any(name in first for name in _ITEM_KEYS):
         found = "a paging object" if page is not None else f"a list of {_count(len(items), 'element')}"
         raise RawObjectError(
@@ -393,53 +496,68 @@ def item_track(item: dict) -> dict | None:
     return track if track is not None else item.get("track")
 
 
-def classify_item(item: object, position: int, key: str) -> str | None:
+def classify_item(item: object, position: int = 0, key: str = "") -> str | None:
+    """None when the playlist item is a song the tables can take, else why it gives no
+    rows: one of ``SKIP_REASONS``, or ``invalid:<field>`` (see ``check_item``).
+
+    ``position`` and ``key`` are not used (kept for callers; ``check_item`` gives the detail).
+    """
+    try:
+        return check_item(item)
+    except InvalidField as invalid:
+        return invalid.reason
+
+
+def check_item(item: object, cache: dict | None = None, typed: bool = False) -> str | None:
     """None when the playlist item is a song, else its skip reason (one of ``SKIP_REASONS``).
 
     - no track object (``null`` or absent) -> ``"null_item"``;
     - ``is_local`` true on the item or the track, or track ``id`` null -> ``"local_file"``;
     - track ``type`` ``"episode"`` (or a legacy track-shaped episode, ``"episode": true``)
       -> ``"episode"``; any other ``type`` but ``"track"`` -> ``"not_a_track"``
-      (a track object without ``type`` counts as a track).
+      (a track object without ``type``, or with ``type`` null, counts as a track).
 
-    Raises ``RawObjectError`` (naming ``position``, 1-based) when the item or its track is
-    not an object, or when a song's track lacks ``id``/``name``/``duration_ms`` or has them
-    of the wrong type.
+    A song's fields are then checked (``field_checks.check_song``; ``cache`` as there;
+    ``typed``: the item was decoded into the strict ``raw_types``, so only what its types
+    cannot say is checked, ``field_checks.check_typed_song``).
+    Raises ``InvalidField`` for the element not an object (``item``), the track not an
+    object (``track``), ``is_local``/``track.is_local``/``type``/``episode`` of the wrong
+    type, and any field of a song the tables read.
     """
     # Hot path (once per item): exact type() checks, fast path first for a valid song.
-    if type(item) is not dict and not isinstance(item, dict):
-        raise RawObjectError(key, f"item at position {position} is not an object (found {_kind(item)})")
+    if type(item) is not dict:
+        raise InvalidField("item", item, "a playlist item object")
+    is_local = item.get("is_local")
+    if is_local is not None and type(is_local) is not bool:
+        raise InvalidField("is_local", is_local, "a boolean")
     track = item.get("item")
     if track is None:
         track = item.get("track")
         if track is None:
             return "null_item"
-    if type(track) is not dict and not isinstance(track, dict):
-        raise RawObjectError(key, f"item at position {position}: track is not an object (found {_kind(track)})")
-    track_id = track.get("id", _ABSENT)
-    if track_id is None or item.get("is_local") or track.get("is_local"):
+    if type(track) is not dict:
+        raise InvalidField("track", track, "a track or episode object")
+    track_local = track.get("is_local")
+    if track_local is not None and type(track_local) is not bool:
+        raise InvalidField("track.is_local", track_local, "a boolean")
+    if is_local or track_local or track.get("id", _ABSENT) is None:
         return "local_file"
-    kind = track.get("type", "track")
-    if kind != "track":
+    kind = track.get("type")
+    if kind is not None and kind != "track":
+        if type(kind) is not str:
+            raise InvalidField("type", kind, "a string")
         return "episode" if kind == "episode" else "not_a_track"
-    if track.get("episode") is True:  # an episode in track shape (legacy additional_types=track)
-        return "episode"
-    if type(track_id) is str and type(track.get("name")) is str and type(track.get("duration_ms")) is int:
-        return None
-    _check_song_track(track, position, key)
+    episode = track.get("episode")
+    if episode is not None:
+        if type(episode) is not bool:
+            raise InvalidField("episode", episode, "a boolean")
+        if episode:  # an episode in track shape (legacy additional_types=track)
+            return "episode"
+    if typed:
+        check_typed_song(item, track, cache)
+    else:
+        check_song(item, track, cache)
     return None
-
-
-def _check_song_track(track: dict, position: int, key: str) -> None:
-    """Raise unless the track has the fields every song row needs, of the right type."""
-    for field, type_, wording in _REQUIRED_TRACK_FIELDS:
-        if field not in track:
-            raise RawObjectError(key, f"item at position {position}: track has no '{field}'")
-        value = track[field]
-        if not isinstance(value, type_) or isinstance(value, bool):
-            raise RawObjectError(
-                key, f"item at position {position}: track '{field}' is {_kind(value)}, expected {wording}"
-            )
 
 
 def _id_from_href(href: object) -> str | None:
@@ -458,11 +576,6 @@ def _id_from_key(key: str) -> str:
     return stem or name
 
 
-def _non_empty_str(value: object) -> str | None:
-    """``value`` when it is a non-empty string, else None."""
-    return value if isinstance(value, str) and value else None
-
-
 def _is_int(value: object) -> bool:
     """True for an int that is not a bool."""
     return isinstance(value, int) and not isinstance(value, bool)
@@ -473,23 +586,6 @@ def _keys(obj: dict, limit: int = 12) -> str:
     keys = list(obj)
     shown = ", ".join(str(k) for k in keys[:limit])
     return f"[{shown}{', ...' if len(keys) > limit else ''}]"
-
-
-def _kind(value: object) -> str:
-    """A short description of a JSON value for messages: ``null``, ``a string '12'``, ..."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return f"a boolean {str(value).lower()}"
-    if isinstance(value, (int, float)):
-        return f"a number {value!r}"
-    if isinstance(value, str):
-        return f"a string {value[:40]!r}"
-    if isinstance(value, list):
-        return f"a list of {_count(len(value), 'element')}"
-    if isinstance(value, dict):
-        return f"an object with keys {_keys(value)}"
-    return type(value).__name__
 
 
 def _count(number: int, noun: str) -> str:
@@ -509,8 +605,8 @@ def _wrong_shape(document: object) -> str:
         typed = f" of type {kind!r}" if isinstance(kind, str) and kind != "playlist" else ""
         found = f"an object{typed} with keys {_keys(document)}"
     elif isinstance(document, list):
-        first = _kind(document[0]) if document else "nothing"
+        first = describe(document[0]) if document else "nothing"
         found = f"a list of {_count(len(document), 'element')}, the first {first}"
     else:
-        found = _kind(document)
+        found = describe(document)
     return f"JSON of the wrong shape: {found}, {_EXPECTED}"

@@ -10,9 +10,16 @@ both paths on every recording.
 
 Types:
 
-- every leaf field is ``Json``: any JSON value, read as orjson reads it. Integers outside
-  int64 fail validation instead (orjson reads those as floats), and so do numbers too
-  large for a float (orjson refuses them); the caller then falls back to the full parse;
+- the leaf fields of items, tracks, albums and artists have the strict JSON type the
+  tables need (``field_checks``): ``Optional[str]``, ``Optional[bool]``, integers with
+  their column's range. A value of another type fails validation and the caller falls
+  back to the full parse, where ``field_checks`` names the item and the field; so after
+  a successful decode only what types cannot say is left to check (dates, id characters,
+  required fields: ``field_checks.check_typed_song``). bool is never taken for int, nor a
+  float for an int (msgspec is strict);
+- other leaf fields (of pages, playlist objects, look-ups) are ``Json``: any JSON value,
+  read as orjson reads it. Integers outside int64 fail validation instead (orjson reads
+  those as floats), and so do numbers too large for a float (orjson refuses them);
 - a nested object is its TypedDict (``total=False``: absent keys stay absent), ``Optional``
   where JSON has null; any other JSON type there fails validation;
 - albums and artists are ``msgspec.Raw`` (their JSON text, not decoded):
@@ -30,26 +37,40 @@ from typing import Annotated, Optional, TypedDict, Union
 
 import msgspec
 
+from .field_checks import INT32_MAX, INT64_MAX
+
 __all__ = ["ALBUM", "ARTIST", "DOCUMENT", "Album", "Artist", "Document", "Item", "Json", "ListElement", "Page", "Track"]
 
 Int64 = Annotated[int, msgspec.Meta(ge=-(2**63), le=2**63 - 1)]
 Json = Union[None, bool, Int64, float, str, list, dict]
+# Strict leaves (ranges as in field_checks).
+Str = Optional[str]
+Bool = Optional[bool]
+Count64 = Optional[Annotated[int, msgspec.Meta(ge=0, le=INT64_MAX)]]
+Count32 = Optional[Annotated[int, msgspec.Meta(ge=0, le=INT32_MAX)]]
+Percent = Optional[Annotated[int, msgspec.Meta(ge=0, le=100)]]
 
 
 class ExternalUrls(TypedDict, total=False):
-    spotify: Json
+    spotify: Str
 
 
 class Artist(TypedDict, total=False):
     """An artist credited on a track or an album (an artists row)."""
 
-    id: Json
-    name: Json
-    uri: Json
+    id: Str
+    name: Str
+    uri: Str
     external_urls: Optional[ExternalUrls]
 
 
 class Image(TypedDict, total=False):
+    url: Str
+    width: Count32
+    height: Count32
+
+
+class LookupImage(TypedDict, total=False):
     url: Json
     width: Json
     height: Json
@@ -58,36 +79,36 @@ class Image(TypedDict, total=False):
 class Album(TypedDict, total=False):
     """A track's simplified album (an albums row); ``artists`` as Raw, shared once decoded."""
 
-    id: Json
-    name: Json
-    album_type: Json
-    release_date: Json
-    release_date_precision: Json
-    total_tracks: Json
-    label: Json
+    id: Str
+    name: Str
+    album_type: Str
+    release_date: Str
+    release_date_precision: Str
+    total_tracks: Count32
+    label: Str
     external_urls: Optional[ExternalUrls]
     images: Optional[list[Image]]
     artists: Optional[list[msgspec.Raw]]
 
 
 class ExternalIds(TypedDict, total=False):
-    isrc: Json
+    isrc: Str
 
 
 class Track(TypedDict, total=False):
     """A track or episode object (``classify_item`` and a songs row)."""
 
-    id: Json
-    name: Json
-    duration_ms: Json
-    type: Json
-    episode: Json
-    is_local: Json
-    uri: Json
-    explicit: Json
-    popularity: Json
-    track_number: Json
-    disc_number: Json
+    id: Str
+    name: Str
+    duration_ms: Count64
+    type: Str
+    episode: Bool
+    is_local: Bool
+    uri: Str
+    explicit: Bool
+    popularity: Percent
+    track_number: Count32
+    disc_number: Count32
     external_urls: Optional[ExternalUrls]
     external_ids: Optional[ExternalIds]
     album: msgspec.Raw  # Optional[Album]
@@ -95,15 +116,15 @@ class Track(TypedDict, total=False):
 
 
 class User(TypedDict, total=False):
-    id: Json
+    id: Str
 
 
 class Item(TypedDict, total=False):
     """A playlist item; the track under ``item`` (2026) or ``track`` (before), or both."""
 
-    added_at: Json
+    added_at: Str
     added_by: Optional[User]
-    is_local: Json
+    is_local: Bool
     item: Optional[Track]
     track: Optional[Track]
 
@@ -126,7 +147,7 @@ class LookedUpArtist(TypedDict, total=False):
     genres: Json
     popularity: Json
     followers: Optional[Followers]
-    images: Optional[list[Image]]
+    images: Optional[list[LookupImage]]
 
 
 class Lookups(TypedDict, total=False):
@@ -156,7 +177,7 @@ class Document(TypedDict, total=False):
     offset: Json
     total: Json
     items: Union[list[Item], Page, None]
-    tracks: Optional[Page]
+    tracks: Union[list[Item], Page, None]  # a list: a recorder's playlist object with its items inlined
     lookups: Optional[Lookups]
 
 

@@ -1,9 +1,11 @@
 """Explicit pyarrow schemas of the four daily tables built from playlist items.
 
 There is no ``dt`` column: the day is the Hive folder (``.../<table>/dt=YYYY-MM-DD/``).
-Key columns, and the track fields checked by ``raw_objects`` (id, name, duration_ms), are
+Key columns, and the track fields every song needs (id, name, duration_ms), are
 non-nullable; every other column is nullable because the Spotify Web API may omit it
 (the February 2026 development mode removed e.g. ``popularity`` and album ``label``).
+A null is always "absent or null in the JSON": a value of the wrong type or out of the
+column's range leaves its item out instead (``field_checks``, ``invalid:<field>``).
 Each field carries a ``description`` in its metadata (usable as a Glue column comment).
 """
 
@@ -50,7 +52,7 @@ ALBUMS_SCHEMA = pa.schema(
         _field(
             "release_date",
             pa.date32(),
-            "release date; year precision gives January 1st, month precision the 1st; null when absent or unparseable",
+            "release date; year precision gives January 1st, month precision the 1st; null when absent or '0000' (unknown year)",
         ),
         _field("release_date_precision", pa.string(), "year, month or day (inferred from release_date when absent)"),
         _field("total_tracks", pa.int32(), "number of tracks on the album"),

@@ -12,18 +12,25 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pyarrow as pa
 
-from .raw_objects import SKIP_REASONS, RawPlaylist, classify_item, item_track
+from .field_checks import InvalidField, parse_release_date, parse_timestamp
+from .raw_objects import SKIP_REASONS, InvalidItem, RawPlaylist, check_item, item_track
 from .schemas import ALBUMS_SCHEMA, ARTISTS_SCHEMA, PLAYLIST_ENTRIES_SCHEMA, SONGS_SCHEMA
 
-__all__ = ["SKIP_REASONS", "PlaylistTables", "build_tables", "count_skipped_items", "item_track", "normalise_release_date"]
+__all__ = [
+    "SKIP_REASONS",
+    "InvalidItem",
+    "PlaylistTables",
+    "build_tables",
+    "count_skipped_items",
+    "item_track",
+    "normalise_release_date",
+]
 
 _ADDED_AT_TYPE = pa.timestamp("ms", tz="UTC")
-# release_date length -> precision, for albums whose release_date_precision is missing.
-_PRECISION_BY_LENGTH = {4: "year", 7: "month", 10: "day"}
 
 
 @dataclass
@@ -36,7 +43,12 @@ class PlaylistTables:
       (``genres``, ``followers``, ``popularity``, ``image_url`` from artist look-ups);
     - ``playlist_entries``: ``PLAYLIST_ENTRIES_SCHEMA``, one row per song item, in playlist order;
     - ``skipped_items``: reason -> number of items that gave no song, every reason of
-      ``SKIP_REASONS`` present (0 when none).
+      ``SKIP_REASONS`` present (0 when none), plus ``invalid:<field>`` for items left
+      out because of an invalid field (present only when counted);
+    - ``invalid_items``: ``{source_key: [InvalidItem(position, reason, detail)]}`` of
+      those items, in playlist order (keys with none are absent);
+    - ``invalid_lookups``: ``{source_key: [InvalidItem(index, reason, detail)]}`` of
+      look-up objects left out (``RawPlaylist.invalid_lookups``).
     """
 
     songs: pa.Table
@@ -44,6 +56,8 @@ class PlaylistTables:
     artists: pa.Table
     playlist_entries: pa.Table
     skipped_items: dict[str, int]
+    invalid_items: dict[str, list[InvalidItem]] = field(default_factory=dict)
+    invalid_lookups: dict[str, list[InvalidItem]] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, pa.Table]:
         """``{"songs": ..., "albums": ..., "artists": ..., "playlist_entries": ...}``."""
@@ -60,13 +74,13 @@ def build_tables(playlists: Iterable[RawPlaylist]) -> PlaylistTables:
 
     Songs, albums and artists are de-duplicated by id across all playlists (first
     occurrence wins); ``playlist_entries`` gets one row per song item, with ``position``
-    = ``first_position`` + index (skipped items still count). Items that are no song are
-    counted in ``skipped_items`` (see ``raw_objects.classify_item``). Look-ups
-    (``RawPlaylist.looked_up_albums``/``looked_up_artists``, any playlist of the day) fill
-    ``albums.label`` where the track's album has none, and the artists' look-up columns.
-
-    Raises ``RawObjectError`` for a broken item (same checks as ``parse_raw_document``,
-    for RawPlaylists not made by it).
+    = ``first_position`` + index (skipped items still count). Items that are no song, and
+    items with a field the tables cannot take (``field_checks``: wrong JSON type, not a
+    date, out of range), give no rows at all; they are counted in ``skipped_items`` and
+    the invalid ones listed in ``invalid_items`` (see ``raw_objects.check_item``).
+    Look-ups (``RawPlaylist.looked_up_albums``/``looked_up_artists``, any playlist of the
+    day) fill ``albums.label`` where the track's album has none, and the artists'
+    look-up columns.
     """
     builder = _TableBuilder()
     for playlist in playlists:
@@ -75,46 +89,32 @@ def build_tables(playlists: Iterable[RawPlaylist]) -> PlaylistTables:
 
 
 def count_skipped_items(playlist: RawPlaylist) -> dict[str, int]:
-    """``{reason: count}`` of the playlist's items that are no song, every ``SKIP_REASONS``
-    present: what ``build_tables`` would report, without building the tables."""
+    """``{reason: count}`` of the playlist's items that give no rows, every
+    ``SKIP_REASONS`` present, plus ``invalid:<field>`` reasons where counted: what
+    ``build_tables`` would report, without building the tables."""
     skipped = dict.fromkeys(SKIP_REASONS, 0)
-    for index, item in enumerate(playlist.items):
-        reason = classify_item(item, playlist.first_position + index, playlist.source_key)
+    cache: dict = {}
+    typed = playlist.types_checked
+    for item in playlist.items:
+        try:
+            reason = check_item(item, cache, typed)
+        except InvalidField as invalid:
+            reason = invalid.reason
         if reason is not None:
-            skipped[reason] += 1
+            skipped[reason] = skipped.get(reason, 0) + 1
     return skipped
 
 
 def normalise_release_date(value: str | None, precision: str | None) -> datetime.date | None:
     """The album ``release_date`` as a date: ``"2015"``/year -> 2015-01-01,
-    ``"2009-11"``/month -> 2009-11-01, ``"2021-06-18"``/day -> that day.
+    ``"2009-11"``/month -> 2009-11-01, ``"2021-06-18"``/day -> that day; a missing
+    ``precision`` is inferred from the length of ``value``. None when ``value`` is absent
+    or ``"0000"`` (Spotify's unknown year).
 
-    A missing ``precision`` is inferred from the length of ``value``; a value shorter than
-    its precision is read at the precision it has. None when ``value`` is absent or not a
-    date (e.g. ``"0000"``, which Spotify gives for some old releases).
+    Raises ``field_checks.InvalidField`` when ``value`` is not a date of its precision
+    (``"2021-02-30"``, ``"2015"`` with ``day``) or of the wrong type.
     """
-    if not value or not isinstance(value, str):
-        return None
-    if precision == "day" or (precision is None and len(value) == 10):
-        try:
-            return datetime.date.fromisoformat(value)  # fast path, the common case
-        except ValueError:
-            pass
-    parts = value.split("-")
-    try:
-        year = int(parts[0])
-        month = int(parts[1]) if precision != "year" and len(parts) > 1 else 1
-        day = int(parts[2]) if precision not in ("year", "month") and len(parts) > 2 else 1
-        return datetime.date(year, month, day)
-    except ValueError:
-        return None
-
-
-def _precision(value: str | None, precision: str | None) -> str | None:
-    """``release_date_precision`` as given, else inferred from the length of ``release_date``."""
-    if precision or not isinstance(value, str):
-        return precision or None
-    return _PRECISION_BY_LENGTH.get(len(value))
+    return parse_release_date(value, precision)[0]
 
 
 def _spotify_url(obj: dict) -> str | None:
@@ -142,49 +142,20 @@ def _artist_ids(artists: object) -> list[str]:
 
 
 def _column(values: Sequence[object], type_: pa.DataType) -> pa.Array:
-    """One column from plain Python values; values of an unexpected type become null.
-
-    The fast path converts the whole list at once; only when that fails (a field of an
-    unexpected JSON type) is the column rebuilt value by value.
-    """
-    try:
-        return pa.array(values, type=type_)
-    except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):
-        return pa.array([_scalar_or_none(value, type_) for value in values], type=type_)
-
-
-def _scalar_or_none(value: object, type_: pa.DataType) -> object:
-    """``value`` when pyarrow converts it to ``type_``, else None."""
-    try:
-        pa.scalar(value, type=type_)
-    except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):
-        return None
-    return value
+    """One column from plain Python values, all of them already checked to fit ``type_``
+    (``field_checks``): a value that does not is a bug, and pyarrow's error propagates."""
+    return pa.array(values, type=type_)
 
 
 def _added_at_column(values: Sequence[object]) -> pa.Array:
-    """ISO 8601 ``added_at`` strings (``2020-07-14T00:18:48Z``) -> timestamp[ms, UTC], in bulk.
-
-    Unparseable values become null (the column is optional).
-    """
+    """ISO 8601 ``added_at`` strings (``2020-07-14T00:18:48Z``, checked by
+    ``field_checks``) -> timestamp[ms, UTC], in bulk; value by value (no offset = UTC,
+    sub-milliseconds truncated) only where Arrow's parser refuses a valid form."""
     strings = _column(values, pa.string())
     try:
         return strings.cast(_ADDED_AT_TYPE)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-        return pa.array([_timestamp_or_none(value) for value in strings.to_pylist()], type=_ADDED_AT_TYPE)
-
-
-def _timestamp_or_none(value: str | None) -> datetime.datetime | None:
-    """One ``added_at`` string as an aware UTC datetime, None when unparseable."""
-    if not value:
-        return None
-    try:
-        parsed = datetime.datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    if parsed.tzinfo is None:  # Spotify always sends UTC ("Z"); a bare value is read as UTC
-        parsed = parsed.replace(tzinfo=datetime.timezone.utc)
-    return parsed
+        return pa.array([None if v is None else parse_timestamp(v) for v in strings.to_pylist()], type=_ADDED_AT_TYPE)
 
 
 class _TableBuilder:
@@ -197,6 +168,9 @@ class _TableBuilder:
 
     def __init__(self) -> None:
         self.skipped = dict.fromkeys(SKIP_REASONS, 0)
+        self.invalid_items: dict[str, list[InvalidItem]] = {}
+        self.invalid_lookups: dict[str, list[InvalidItem]] = {}
+        self.checked: dict = {}  # field_checks cache: albums and artists shared between tracks
         self.song_rows: list[tuple] = []
         self.album_rows: list[tuple] = []
         self.artist_rows: list[tuple] = []
@@ -211,13 +185,19 @@ class _TableBuilder:
         """Walk the playlist's items once: one entry per song item, new songs/albums/artists."""
         self.looked_up_albums.update(playlist.looked_up_albums)
         self.looked_up_artists.update(playlist.looked_up_artists)
+        if playlist.invalid_lookups:
+            self.invalid_lookups[playlist.source_key] = list(playlist.invalid_lookups)
         add_entry = self.entry_rows.append
-        skipped, seen_songs, key = self.skipped, self.seen_songs, playlist.source_key
+        skipped, seen_songs, checked, typed = self.skipped, self.seen_songs, self.checked, playlist.types_checked
         playlist_id, name, snapshot_id = playlist.playlist_id, playlist.playlist_name, playlist.snapshot_id
         position = playlist.first_position - 1
         for item in playlist.items:
             position += 1
-            reason = classify_item(item, position, key)
+            try:
+                reason = check_item(item, checked, typed)
+            except InvalidField as invalid:
+                self._invalid(playlist.source_key, position, invalid)
+                continue
             if reason is not None:
                 skipped[reason] += 1
                 continue
@@ -231,19 +211,23 @@ class _TableBuilder:
                     snapshot_id,
                     position,
                     song_id,
-                    item.get("added_at") or None,
-                    (added_by.get("id") or None) if isinstance(added_by, dict) else None,
+                    item.get("added_at"),
+                    (added_by.get("id") or None) if added_by is not None else None,  # "" (charts): no user
                 )
             )
             if song_id not in seen_songs:
                 seen_songs.add(song_id)
                 self._add_song(track)
 
+    def _invalid(self, key: str, position: int, invalid: InvalidField) -> None:
+        """Count and list an item left out because of ``invalid``."""
+        self.skipped[invalid.reason] = self.skipped.get(invalid.reason, 0) + 1
+        self.invalid_items.setdefault(key, []).append(InvalidItem(position, invalid.reason, invalid.detail))
+
     def _add_song(self, track: dict) -> None:
         """Append one songs row (``SONGS_SCHEMA`` order), then the track's album and artists when new."""
-        album = track.get("album")
-        album = album if isinstance(album, dict) else {}
-        album_id = album.get("id") or None
+        album = track.get("album") or {}
+        album_id = album.get("id")
         artists = track.get("artists")
         artist_ids = _artist_ids(artists)
         external_ids = track.get("external_ids")
@@ -257,7 +241,7 @@ class _TableBuilder:
                 artist_ids,
                 _spotify_url(track),
                 track.get("uri"),
-                external_ids.get("isrc") if isinstance(external_ids, dict) else None,
+                external_ids.get("isrc") if external_ids is not None else None,
                 track.get("explicit"),
                 track.get("popularity"),
                 track.get("track_number"),
@@ -271,15 +255,14 @@ class _TableBuilder:
 
     def _add_album(self, album_id: str, album: dict) -> None:
         """Append one albums row (``ALBUMS_SCHEMA`` order) from a track's simplified album object, and its artists."""
-        release_date = album.get("release_date")
-        precision = _precision(release_date, album.get("release_date_precision"))
+        release_date, precision = parse_release_date(album.get("release_date"), album.get("release_date_precision"))
         artists = album.get("artists")
         self.album_rows.append(
             (
                 album_id,
                 album.get("name"),
                 album.get("album_type"),
-                normalise_release_date(release_date, precision),
+                release_date,
                 precision,
                 album.get("total_tracks"),
                 _spotify_url(album),
@@ -316,6 +299,8 @@ class _TableBuilder:
             artists=_table(artist_rows, ARTISTS_SCHEMA),
             playlist_entries=_table(self.entry_rows, PLAYLIST_ENTRIES_SCHEMA),
             skipped_items=dict(self.skipped),
+            invalid_items=self.invalid_items,
+            invalid_lookups=self.invalid_lookups,
         )
 
 

@@ -343,5 +343,7 @@ def test_an_answer_the_tables_cannot_read_is_still_stored_and_flagged(server, la
         (output,) = list(raw_playlist(context, spotify=resource, lake=LakeResource(lake_url=str(lake_dir))))
     assert sorted(output.value) == sorted([OTHER_ID, PLAYLIST_ID])
     assert "duration_ms" not in output.value[OTHER_ID]["items"]["items"][0]["item"]
-    assert output.metadata["unreadable"].value == {OTHER_ID: "item at position 1: track has no 'duration_ms'"}
+    # An item-level problem leaves the object readable: the item is counted, not the object lost (issue 12).
+    assert output.metadata["unreadable"].value == {}
+    assert output.metadata["skipped_items"].value["invalid:duration_ms"] == 1
     assert output.metadata["playlist_count"].value == 2 and output.metadata["items"].value == 44

@@ -63,8 +63,14 @@ CASES = {
     "html-error-page": (lambda: b"<!DOCTYPE html>\n<html><head><title>502 Bad Gateway</title></head><body>nginx</body></html>", "an HTML page, not JSON"),
     "empty-file": (lambda: b"", "empty object (0 bytes)"),
     "wrong-shape": (lambda: sample_path("joostlek-python-spotify/artist.json").read_bytes(), "JSON of the wrong shape: an object of type 'artist'"),
-    "item-missing-fields": (_missing_field, "item at position 3: track has no 'duration_ms'"),
+    "offset-beyond-int32": (lambda: _with_offset(10**18), "page 'offset' is a number 1000000000000000000, expected an integer from 0 to 2,147,483,643"),
 }
+
+
+def _with_offset(offset: int) -> bytes:
+    page = json.loads(sample_path(PAGE).read_text())
+    page["offset"] = offset
+    return json.dumps(page).encode()
 
 
 def _settings(lake: Path) -> Settings:
@@ -145,4 +151,45 @@ def test_a_very_large_object_is_processed_not_rejected(lake_dir, other_partition
     assert large == list(range(1, LARGE_ITEMS + 1))
     songs = pq.read_table(lake_dir / "songs" / f"dt={DT}" / "data.parquet")
     assert songs.num_rows == 50 + LARGE_ITEMS
+    _assert_lake_after(lake_dir, before)
+
+
+def test_an_item_with_a_missing_field_is_left_out_and_the_rest_of_its_object_built(lake_dir, other_partition):
+    """An item-level problem does not make the object bad (issue 12): the page's other
+    song is built at its position, the item is counted under invalid:duration_ms."""
+    before = _land(lake_dir, other_partition, _missing_field())
+    with dg.DagsterInstance.ephemeral() as instance:
+        result = _run(lake_dir, DT, instance)
+        assert result.success
+        raw_metadata = result.asset_materializations_for_node("raw_playlist")[0].metadata
+        assert raw_metadata["bad_objects"].value == {}
+        entries_metadata = next(m.metadata for m in result.asset_materializations_for_node("spotify_tables") if m.asset_key == dg.AssetKey("playlist_entries"))
+        assert entries_metadata["bad_objects"].value == {}
+        assert entries_metadata["skipped_items"].value == {"null_item": 0, "local_file": 0, "episode": 2, "not_a_track": 0, "invalid:duration_ms": 1}
+    entries = pq.read_table(lake_dir / "playlist_entries" / f"dt={DT}" / "data.parquet")
+    page = json.loads(sample_path(PAGE).read_text())
+    assert [(p, s) for pid, p, s in zip(entries["playlist_id"].to_pylist(), entries["position"].to_pylist(), entries["song_id"].to_pylist()) if pid != TOP50_ID] == [
+        (4, page["items"][3]["track"]["id"])
+    ]
+    assert entries.num_rows == 51
+    _assert_lake_after(lake_dir, before)
+
+
+def test_two_copies_of_one_playlist_on_one_day_give_one_snapshot(lake_dir, other_partition):
+    """Our object and a landed copy of the same playlist on one day: one snapshot is
+    built, the key check passes (before issue 12 it failed the day)."""
+    copy_key = f"raw_playlist/dt={DT}/top50-landed-copy.json"
+    _land(lake_dir, other_partition, sample_path(OTHER).read_bytes())  # under BAD_KEY: another Top 50 chart
+    Lake(str(lake_dir)).write_bytes(copy_key, sample_path(GOOD).read_bytes())
+    before = _files(lake_dir)
+    with dg.DagsterInstance.ephemeral() as instance:
+        result = _run(lake_dir, DT, instance)
+        assert result.success
+        assert all(c.passed for c in result.get_asset_check_evaluations())
+    entries = pq.read_table(lake_dir / "playlist_entries" / f"dt={DT}" / "data.parquet")
+    assert entries.num_rows == 50 and set(entries["playlist_id"].to_pylist()) == {TOP50_ID}
+    assert entries["position"].to_pylist() == list(range(1, 51))
+    # Neither has extracted_at: the greater snapshot_id is kept (the two copies of GOOD share theirs).
+    snapshots = {json.loads(sample_path(name).read_bytes())[0]["snapshot_id"] for name in (GOOD, OTHER)}
+    assert len(snapshots) == 2 and set(entries["snapshot_id"].to_pylist()) == {max(snapshots)}
     _assert_lake_after(lake_dir, before)

@@ -27,6 +27,7 @@ RECORDINGS = [
     "joostlek-python-spotify/playlist_1.json",
     "joostlek-python-spotify/playlist_3.json",
     "joostlek-python-spotify/playlist_items.json",
+    "laymonage-spotify-to-github/5At7uMb57j9ZTF18Bphaig.json",
     "nb_converted/debjyotirshi2303/Spotify_Data_Pipeline_Project.ipynb__cell20_data.json",
     "otinabrayo/playlist_tracks.json",
     "rahmah95/spotify_data.json",
@@ -104,6 +105,7 @@ def _song(track_id: str = "0Song00000000000000001", **overrides) -> dict:
 def test_fast_and_full_path_give_the_same_playlist_and_tables(name):
     fast, full = _both(_body(name), name)
     assert fast.items is not full.items
+    assert fast.types_checked and not full.types_checked  # msgspec's strict types held: no fallback
     assert (fast.source_key, fast.playlist_id, fast.playlist_name, fast.snapshot_id, fast.first_position, fast.total, fast.extracted_at) == (
         full.source_key, full.playlist_id, full.playlist_name, full.snapshot_id, full.first_position, full.total, full.extracted_at)
     # The fast path was taken (no fallback): every item holds declared fields only, equal to the full item's.
@@ -140,11 +142,50 @@ def test_unknown_huge_field_is_skipped():
 
 
 def test_albums_of_other_json_types_read_as_by_the_full_path():
-    # A string album makes msgspec refuse the document: the full path reads it (album treated as absent).
+    # A string album makes msgspec refuse the document: the full path reads it, and the item is invalid.
     body = _page([_song(album="0Album0000000000000001"), _song("0Song00000000000000002", album=None)])
     fast, full = _both(body)
     assert fast == full
-    assert build_tables([fast]).songs.column("album_id").to_pylist() == [None, None]
+    built = build_tables([fast])
+    assert built.songs.column("song_id").to_pylist() == ["0Song00000000000000002"]
+    assert built.songs.column("album_id").to_pylist() == [None]
+    assert built.invalid_items == {fast.source_key: [(1, "invalid:album", "'album' is a string '0Album0000000000000001', expected an object")]}
+
+
+# -- invalid items: the same rows, reasons and details on both paths ------------------
+
+
+@pytest.mark.parametrize(
+    ("items", "reason", "detail"),
+    [
+        ([{"added_at": None, "track": "6b8Be6ljOzmkOmFslEb23P"}], "invalid:track",
+         "'track' is a string '6b8Be6ljOzmkOmFslEb23P', expected a track or episode object"),
+        ([_song(duration_ms="215467")], "invalid:duration_ms", "'duration_ms' is a string '215467', expected an integer from 0 to 9,223,372,036,854,775,807"),
+        ([_song(duration_ms=True)], "invalid:duration_ms", "'duration_ms' is a boolean true, expected an integer from 0 to 9,223,372,036,854,775,807"),
+        ([_song(duration_ms=1.5)], "invalid:duration_ms", "'duration_ms' is a number 1.5, expected an integer from 0 to 9,223,372,036,854,775,807"),
+        # beyond 64 bits: orjson reads a float, msgspec refuses it (the full path reads it)
+        ([_song(duration_ms=2**64)], "invalid:duration_ms", "'duration_ms' is a number 1.8446744073709552e+19, expected an integer from 0 to 9,223,372,036,854,775,807"),
+        ([_song(duration_ms=2**63)], "invalid:duration_ms", "'duration_ms' is a number 9223372036854775808, expected an integer from 0 to 9,223,372,036,854,775,807"),
+        ([_song(id=12345678901234567890123)], "invalid:id", "'id' is a number 1.2345678901234568e+22, expected a Spotify id (base-62 string)"),
+        ([_song(name=None)], "invalid:name", "'name' is null, expected a string"),
+        ([_song(name=["a", "b"])], "invalid:name", "'name' is a list of 2 elements, expected a string"),
+        ([_song(name={"text": "x", "lang": "en"})], "invalid:name", "'name' is an object with keys [text, lang], expected a string"),
+        ([5], "invalid:item", "'item' is a number 5, expected a playlist item object"),
+        ([{"item": {"name": "x", "duration_ms": 1, "type": "track", "href": "h"}}], "invalid:id", "track has no 'id'"),
+        ([_song(explicit="true")], "invalid:explicit", "'explicit' is a string 'true', expected a boolean"),
+        ([{**_song(), "is_local": "false"}], "invalid:is_local", "'is_local' is a string 'false', expected a boolean"),
+    ],
+)
+def test_invalid_item_gives_the_same_result_on_both_paths(items, reason, detail):
+    fast, full = _both(_page([_song("0Song00000000000000009"), *items]))
+    fast_tables, full_tables = build_tables([fast]), build_tables([full])
+    assert fast_tables.invalid_items == full_tables.invalid_items == {fast.source_key: [(2, reason, detail)]}
+    assert fast_tables.skipped_items == full_tables.skipped_items
+    assert fast_tables.skipped_items[reason] == 1
+    assert count_skipped_items(fast) == count_skipped_items(full) == fast_tables.skipped_items
+    assert fast_tables.songs.column("song_id").to_pylist() == ["0Song00000000000000009"]
+    for table, built in fast_tables.as_dict().items():
+        assert built.equals(full_tables.as_dict()[table], check_metadata=True), table
 
 
 # -- bad objects: the same reasons as the full path ---------------------------------
@@ -153,18 +194,15 @@ def test_albums_of_other_json_types_read_as_by_the_full_path():
 @pytest.mark.parametrize(
     ("body", "reason"),
     [
-        (_page([{"added_at": None, "track": "6b8Be6ljOzmkOmFslEb23P"}]),
-         "item at position 1: track is not an object (found a string '6b8Be6ljOzmkOmFslEb23P')"),
-        (_page([_song(duration_ms="215467")]), "item at position 1: track 'duration_ms' is a string '215467', expected an integer"),
-        (_page([_song(duration_ms=True)]), "item at position 1: track 'duration_ms' is a boolean true, expected an integer"),
-        (_page([_song(duration_ms=1.5)]), "item at position 1: track 'duration_ms' is a number 1.5, expected an integer"),
-        # beyond 64 bits: orjson reads a float, msgspec would keep the integer
-        (_page([_song(duration_ms=2**64)]), "item at position 1: track 'duration_ms' is a number 1.8446744073709552e+19, expected an integer"),
-        (_page([_song(id=12345678901234567890123)]), "item at position 1: track 'id' is a number 1.2345678901234568e+22, expected a string"),
-        (_page([_song(name=None)]), "item at position 1: track 'name' is null, expected a string"),
-        (_page([_song(name=["a", "b"])]), "item at position 1: track 'name' is a list of 2 elements, expected a string"),
-        (_page([_song(), 5]), "item at position 2 is not an object (found a number 5)"),
-        (_page([{"item": {"name": "x", "duration_ms": 1, "type": "track", "href": "h"}}]), "item at position 1: track has no 'id'"),
+        (_page([_song()], offset=1e18), "page 'offset' is a number 1e+18, expected an integer from 0 to 2,147,483,646"),
+        (_page([_song()], offset=2**31 - 1), "page 'offset' is a number 2147483647, expected an integer from 0 to 2,147,483,646"),
+        (_page([_song()], offset=-1), "page 'offset' is a number -1, expected an integer from 0"),
+        (_page([_song()], offset="0"), "page 'offset' is a string '0', expected an integer from 0"),
+        (_page([_song()], total=-5), "page 'total' is a number -5, expected an integer of at least 0"),
+        (b'{"id": 5, "type": "playlist", "items": {"items": []}}', "the playlist's 'id' is a number 5, expected a string"),
+        (b'{"id": "x", "snapshot_id": ["s"], "items": {"items": []}}', "the playlist's 'snapshot_id' is a list of 1 element, expected a string"),
+        (b'{"id": "x", "items": {"items": []}, "extracted_at": "yesterday"}', "'extracted_at' is a string 'yesterday', expected an ISO 8601 timestamp"),
+        (b'{"id": "x", "items": {"items": []}, "lookups": []}', "the playlist's 'lookups' is a list of 0 elements, expected an object"),
         (b'{"error": {"status": 401, "message": "The access token expired"}}', "JSON of the wrong shape: a Spotify API error response"),
         (b'{"type": "album", "tracks": {"items": []}, "label": "x"}', "JSON of the wrong shape: an object of type 'album' with keys [type, tracks, label]"),
         (b'[{"id": "a", "type": "artist", "genres": []}]', "JSON of the wrong shape: a list of 1 element whose items are not playlist items (the first has keys [id, type, genres])"),

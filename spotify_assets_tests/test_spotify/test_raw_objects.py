@@ -15,6 +15,7 @@ from spotify_assets.spotify.ids import (
     validate_spotify_id,
 )
 from spotify_assets.spotify.raw_objects import RawObjectError, RawPlaylist, parse_raw_document, parse_raw_object
+from spotify_assets.spotify.tables import build_tables
 from spotify_assets_tests.samples import sample_path
 
 EXPECTED_SHAPES = (
@@ -43,6 +44,9 @@ RECORDED_PLAYLISTS = {
     "joostlek-python-spotify/playlist_items.json": ("1Cp6VQCKf2VL4sP09jN9oX", 1, 1, 1, None, lambda d: d["items"]),
     "zmb3-spotify/playlist_items_episodes_and_tracks.json": (
         "23Ay9WfURne0LvtlCvYTkj", 4, 1, 4, None, lambda d: d["items"]),
+    # a playlist object whose "tracks" is a bare list of items (the recorder inlined every page)
+    "laymonage-spotify-to-github/5At7uMb57j9ZTF18Bphaig.json": (
+        "5At7uMb57j9ZTF18Bphaig", 16, 1, None, "Regional at Best", lambda d: d["tracks"]),
     "nb_converted/debjyotirshi2303/Spotify_Data_Pipeline_Project.ipynb__cell20_data.json": (
         "1sBSPdZ7IeXtPudsfyOzDK", 100, 1, 707, None, lambda d: d["items"]),
 }
@@ -182,6 +186,16 @@ def test_bare_list_takes_the_id_from_the_key_file_name():
         "0Bare000000000000000001", 2, 1, None)
 
 
+def test_playlist_object_whose_tracks_or_items_is_a_bare_list():
+    for field, track_field in (("tracks", "track"), ("items", "item")):
+        document = {"id": "0Listed000000000000001", "name": "n", "snapshot_id": "s", "type": "playlist",
+                    field: [{"added_at": "2024-01-01T00:00:00Z", track_field: _song()["item"]}, {"track": None}]}
+        playlist = parse_raw_object(json.dumps(document), "k.json")
+        assert (playlist.playlist_id, playlist.playlist_name, playlist.snapshot_id, len(playlist.items), playlist.first_position, playlist.total) == (
+            "0Listed000000000000001", "n", "s", 2, 1, None)
+        assert build_tables([playlist]).playlist_entries["position"].to_pylist() == [1]
+
+
 def test_empty_list_is_an_empty_playlist():
     playlist = parse_raw_object(b"[]", "0Empty0000000000000001.json")
     assert (playlist.playlist_id, playlist.items) == ("0Empty0000000000000001", [])
@@ -236,6 +250,7 @@ def test_invalid_utf8_names_the_first_bad_byte():
         (b"[1, 2]", "a list of 2 elements, the first a number 1"),
         (b'[{"id": "a", "type": "artist"}]', "a list of 1 element whose items are not playlist items (the first has keys [id, type])"),
         (b'{"type": "album", "tracks": {"items": []}}', "an object of type 'album' with keys [type, tracks]"),
+        (b'{"tracks": [{"id": "a", "is_local": false}], "seeds": []}', "an object with keys [tracks, seeds]"),
     ],
 )
 def test_json_of_the_wrong_shape_says_what_was_found(body, found):
@@ -258,35 +273,45 @@ def test_simplified_playlist_without_its_items():
     )
 
 
-def test_item_that_is_not_an_object_names_its_position():
-    body = json.dumps(_page([{"track": None, "added_at": None}, 5], offset=10))
-    assert _reason(body) == "item at position 12 is not an object (found a number 5)"
+def _invalid_items(body: str) -> tuple[RawPlaylist, dict]:
+    """(the playlist read, ``build_tables(...).invalid_items``): item problems do not make the object bad."""
+    playlist = parse_raw_object(body, "raw/dt=2024-05-01/x.json")
+    return playlist, build_tables([playlist]).invalid_items
+
+
+def test_item_that_is_not_an_object_is_an_invalid_item_at_its_position():
+    playlist, invalid = _invalid_items(json.dumps(_page([{"track": None, "added_at": None}, 5, _song()], offset=10)))
+    assert len(playlist.items) == 3
+    assert invalid == {"raw/dt=2024-05-01/x.json": [(12, "invalid:item", "'item' is a number 5, expected a playlist item object")]}
 
 
 def test_track_that_is_not_an_object():
-    body = json.dumps(_page([{"added_at": None, "track": "6b8Be6ljOzmkOmFslEb23P"}]))
-    assert _reason(body) == "item at position 1: track is not an object (found a string '6b8Be6ljOzmkOmFslEb23P')"
+    _, invalid = _invalid_items(json.dumps(_page([{"added_at": None, "track": "6b8Be6ljOzmkOmFslEb23P"}])))
+    assert invalid["raw/dt=2024-05-01/x.json"] == [
+        (1, "invalid:track", "'track' is a string '6b8Be6ljOzmkOmFslEb23P', expected a track or episode object")
+    ]
 
 
 @pytest.mark.parametrize("field", ["id", "name", "duration_ms"])
 def test_song_missing_a_required_field_names_position_and_field(field):
     broken = _song("0Song00000000000000002")
     del broken["item"][field]
-    body = json.dumps(_page([_song(), broken], offset=10))
-    assert _reason(body) == f"item at position 12: track has no '{field}'"
+    _, invalid = _invalid_items(json.dumps(_page([_song(), broken], offset=10)))
+    assert invalid["raw/dt=2024-05-01/x.json"] == [(12, f"invalid:{field}", f"track has no '{field}'")]
 
 
 @pytest.mark.parametrize(
-    ("field", "value", "message"),
+    ("field", "value", "detail"),
     [
-        ("name", None, "track 'name' is null, expected a string"),
-        ("duration_ms", "215467", "track 'duration_ms' is a string '215467', expected an integer"),
-        ("duration_ms", True, "track 'duration_ms' is a boolean true, expected an integer"),
+        ("name", None, "'name' is null, expected a string"),
+        ("duration_ms", "215467", "'duration_ms' is a string '215467', expected an integer from 0 to 9,223,372,036,854,775,807"),
+        ("duration_ms", True, "'duration_ms' is a boolean true, expected an integer from 0 to 9,223,372,036,854,775,807"),
+        ("duration_ms", -1, "'duration_ms' is a number -1, expected an integer from 0 to 9,223,372,036,854,775,807"),
     ],
 )
-def test_song_required_field_of_the_wrong_type(field, value, message):
-    body = json.dumps(_page([_song(**{field: value})]))
-    assert _reason(body) == f"item at position 1: {message}"
+def test_song_required_field_of_the_wrong_type(field, value, detail):
+    _, invalid = _invalid_items(json.dumps(_page([_song(**{field: value})])))
+    assert invalid["raw/dt=2024-05-01/x.json"] == [(1, f"invalid:{field}", detail)]
 
 
 def test_non_song_items_need_no_track_fields():

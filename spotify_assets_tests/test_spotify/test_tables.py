@@ -9,7 +9,8 @@ import json
 import pyarrow as pa
 import pytest
 
-from spotify_assets.spotify.raw_objects import RawObjectError, RawPlaylist, parse_raw_object
+from spotify_assets.spotify.field_checks import InvalidField
+from spotify_assets.spotify.raw_objects import RawPlaylist, parse_raw_object
 from spotify_assets.spotify.schemas import TABLE_SCHEMAS
 from spotify_assets.spotify.tables import SKIP_REASONS, build_tables, item_track, normalise_release_date
 from spotify_assets_tests.samples import sample_path
@@ -19,6 +20,7 @@ HUY_HNG = "huy-hng/7csrlizJurpn6y0xenTwzu.json"
 NB_CONVERTED = "nb_converted/debjyotirshi2303/Spotify_Data_Pipeline_Project.ipynb__cell20_data.json"
 ZMB3 = "zmb3-spotify/playlist_items_episodes_and_tracks.json"
 RAHMAH = "rahmah95/spotify_data.json"
+LAYMONAGE = "laymonage-spotify-to-github/5At7uMb57j9ZTF18Bphaig.json"  # playlist object, "tracks" a bare list
 DANIEL = [
     "danielmschaves/bb33bc5c6c/playlist_37i9dQZEVXbMDoHDwVN2tF_20.json",
     "danielmschaves/d94f6aed57/playlist_37i9dQZEVXbMDoHDwVN2tF_20.json",
@@ -35,6 +37,7 @@ ALL_PLAYLIST_FILES = [
     "joostlek-python-spotify/playlist_1.json",
     "joostlek-python-spotify/playlist_3.json",
     "joostlek-python-spotify/playlist_items.json",
+    LAYMONAGE,
     *DANIEL,
 ]
 
@@ -46,7 +49,7 @@ def _load(relative: str) -> tuple[list[dict], RawPlaylist]:
     if isinstance(raw, list) and len(raw) == 1 and "tracks" in raw[0]:
         raw = raw[0]
     if isinstance(raw, dict) and "tracks" in raw:
-        raw = raw["tracks"]
+        raw = raw["tracks"]  # a paging object, or (LAYMONAGE) the list of items itself
     return (raw if isinstance(raw, list) else raw["items"]), parse_raw_object(body, relative)
 
 
@@ -198,6 +201,35 @@ def test_artists_include_album_artists_credited_on_no_track():
     assert album_only <= set(artists)
 
 
+# -- laymonage: a playlist object whose "tracks" is a bare list of items -------------
+
+
+def test_laymonage_bare_list_playlist_object_gives_its_songs_at_their_positions():
+    items, playlist = _load(LAYMONAGE)
+    raw = json.loads(sample_path(LAYMONAGE).read_bytes())
+    assert isinstance(raw["tracks"], list) and len(items) == 16  # the recorded shape under test
+
+    tables = build_tables([playlist])
+
+    songs = [(n + 1, _raw_track(item)["id"]) for n, item in enumerate(items) if _raw_is_song(item)]
+    assert len(songs) == 14
+    entries = tables.playlist_entries.to_pylist()
+    assert [(e["position"], e["song_id"]) for e in entries] == songs
+    assert {(e["playlist_id"], e["playlist_name"], e["snapshot_id"], e["added_by"]) for e in entries} == {
+        ("5At7uMb57j9ZTF18Bphaig", "Regional at Best", raw["snapshot_id"], "laymonage")
+    }
+    assert tables.skipped_items == {"null_item": 0, "local_file": 2, "episode": 0, "not_a_track": 0}
+    assert tables.invalid_items == {}
+    assert tables.songs["song_name"].to_pylist()[:2] == ["Guns For Hands", "Holding On To You"]
+    assert tables.albums.to_pylist() == [{
+        "album_id": "2pvaY5uQvitGuztVNfsRR8", "album_name": "Regional At Best", "album_type": "album",
+        "release_date": datetime.date(2011, 7, 8), "release_date_precision": "day", "total_tracks": 14,
+        "album_url": "https://open.spotify.com/album/2pvaY5uQvitGuztVNfsRR8", "artist_ids": ["3YQKmKGau1PzlVlkL1iodx"],
+        "image_url": "https://i.scdn.co/image/ab67616d0000b2739e09415e1975a4fae4389f1d", "label": None,
+    }]
+    assert tables.artists["artist_id"].to_pylist() == ["3YQKmKGau1PzlVlkL1iodx"]
+
+
 # -- episodes, chart playlists -----------------------------------------------------
 
 
@@ -314,11 +346,10 @@ def test_skip_reasons_for_every_kind_of_item():
     assert tables.playlist_entries["position"].to_pylist() == [8]
 
 
-def test_optional_fields_may_be_absent_or_odd():
+def test_optional_fields_may_be_absent_or_null():
     items = [
         {"item": {"id": "0Song00000000000000001", "name": "bare", "duration_ms": 5, "type": "track"}},
-        _item("0Song00000000000000002", added_at="yesterday", popularity="high", album={"id": None}),
-        _item("0Song00000000000000003", added_at=20240101, explicit="yes"),
+        _item("0Song00000000000000002", added_at=None, popularity=None, explicit=None, album={"id": None}),
     ]
     tables = build_tables([_playlist(items)])
     songs = tables.songs.to_pylist()
@@ -327,10 +358,30 @@ def test_optional_fields_may_be_absent_or_odd():
         "artist_id": None, "artist_ids": [], "song_url": None, "song_uri": None, "isrc": None,
         "explicit": None, "popularity": None, "track_number": None, "disc_number": None,
     }
-    assert songs[1]["popularity"] is None  # a string where an integer belongs becomes null
-    assert songs[2]["explicit"] is None
-    assert tables.albums.num_rows == 1  # album without id: no album row
-    assert tables.playlist_entries["added_at"].to_pylist() == [None, None, None]
+    assert (songs[1]["popularity"], songs[1]["explicit"], songs[1]["album_id"]) == (None, None, None)
+    assert tables.albums.num_rows == 0  # album without id: no album row
+    assert tables.playlist_entries["added_at"].to_pylist() == [None, None]
+    assert tables.invalid_items == {}
+
+
+def test_odd_values_leave_their_item_out_instead_of_becoming_null():
+    items = [
+        _item("0Song00000000000000001", added_at="yesterday"),
+        _item("0Song00000000000000002", popularity="high"),
+        _item("0Song00000000000000003", added_at=20240101),
+        _item("0Song00000000000000004", explicit="yes"),
+        _item("0Song00000000000000005"),
+    ]
+    tables = build_tables([_playlist(items)])
+    assert tables.songs["song_id"].to_pylist() == ["0Song00000000000000005"]
+    assert tables.playlist_entries["position"].to_pylist() == [5]
+    assert tables.invalid_items == {"k.json": [
+        (1, "invalid:added_at", "'added_at' is a string 'yesterday', expected an ISO 8601 timestamp"),
+        (2, "invalid:popularity", "'popularity' is a string 'high', expected an integer from 0 to 100"),
+        (3, "invalid:added_at", "'added_at' is a number 20240101, expected an ISO 8601 timestamp string"),
+        (4, "invalid:explicit", "'explicit' is a string 'yes', expected a boolean"),
+    ]}
+    assert tables.skipped_items == {**dict.fromkeys(SKIP_REASONS, 0), "invalid:added_at": 2, "invalid:popularity": 1, "invalid:explicit": 1}
 
 
 def test_added_at_keeps_milliseconds_and_offsets_in_utc():
@@ -348,9 +399,10 @@ def test_added_at_keeps_milliseconds_and_offsets_in_utc():
     ]
 
 
-def test_broken_item_in_a_hand_made_raw_playlist_raises_with_its_position():
-    with pytest.raises(RawObjectError, match=r"^raw object k\.json: item at position 12: track has no 'name'$"):
-        build_tables([_playlist([{"item": {"id": "x", "duration_ms": 1, "type": "track"}}], first_position=12)])
+def test_broken_item_in_a_hand_made_raw_playlist_is_listed_with_its_position():
+    tables = build_tables([_playlist([{"item": {"id": "x", "duration_ms": 1, "type": "track"}}], first_position=12)])
+    assert tables.invalid_items == {"k.json": [(12, "invalid:name", "track has no 'name'")]}
+    assert tables.playlist_entries.num_rows == 0
 
 
 def test_no_playlists_give_empty_tables_in_their_schemas():
@@ -370,13 +422,31 @@ def test_no_playlists_give_empty_tables_in_their_schemas():
         ("2015", None, datetime.date(2015, 1, 1)),
         ("2009-11", None, datetime.date(2009, 11, 1)),
         ("2021-06-18", None, datetime.date(2021, 6, 18)),
-        ("2015", "day", datetime.date(2015, 1, 1)),  # shorter than its precision: read what is there
-        ("0000", "year", None),
-        ("2009-13", "month", None),
-        ("", "day", None),
+        ("0000", "year", None),  # Spotify's unknown year
+        ("0000", None, None),
         (None, None, None),
-        ("soon", None, None),
+        (None, "day", None),
     ],
 )
 def test_normalise_release_date(value, precision, expected):
     assert normalise_release_date(value, precision) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "precision", "reason"),
+    [
+        ("2015", "day", "invalid:album.release_date"),  # not a date of its precision
+        ("2021-02-30", "day", "invalid:album.release_date"),
+        ("2021-02-30", None, "invalid:album.release_date"),
+        ("2009-13", "month", "invalid:album.release_date"),
+        ("2009-1", None, "invalid:album.release_date"),
+        ("", "day", "invalid:album.release_date"),
+        ("soon", None, "invalid:album.release_date"),
+        ("2021", "decade", "invalid:album.release_date_precision"),
+        (2021, "year", "invalid:album.release_date"),
+    ],
+)
+def test_release_date_that_is_not_a_date_of_its_precision_is_refused(value, precision, reason):
+    with pytest.raises(InvalidField) as caught:
+        normalise_release_date(value, precision)
+    assert caught.value.reason == reason
