@@ -35,7 +35,8 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
@@ -127,14 +128,23 @@ def publish(lake: Lake, days: Mapping[str, Mapping[str, pa.Table]], on_step: OnS
     write_id = new_write_id()
     files: list[dict[str, str]] = []
     versions: dict[str, str] = {}
-    for dt, tables in days.items():
-        versions[dt] = version = day_version(tables)
-        for name, table in tables.items():
-            final = table_key(name, dt)
-            staged = f"{STAGING_PREFIX}/{write_id}/{final.replace('/', '__')}"
-            lake.write_staged_bytes(staged, parquet_bytes(table, version))
-            files.append({"staged": staged, "final": final, "version": version})
-            step("staged", final)
+
+    def staged_files():
+        for dt, tables in days.items():
+            versions[dt] = version = day_version(tables)
+            for name, table in tables.items():
+                final = table_key(name, dt)
+                staged = f"{STAGING_PREFIX}/{write_id}/{final.replace('/', '__')}"
+                files.append({"staged": staged, "final": final, "version": version})
+                yield final, staged, parquet_bytes(table, version)
+
+    def stage(item: tuple[str, str, bytes]) -> str:
+        final, staged, data = item
+        lake.write_staged_bytes(staged, data)
+        return final
+
+    for final in _each(lake, staged_files(), stage):
+        step("staged", final)
     record = record_key(write_id)
     lake.write_bytes(record, json.dumps({"write_id": write_id, "files": files}).encode())
     step("committed", record)
@@ -192,23 +202,65 @@ def _complete(lake: Lake, write_id: str, files: list[dict[str, str]], step: OnSt
     """Steps 4 and 5 of a committed write. Safe to repeat, and to run by two processes at
     once: a staged file already moved is recognised by the version of its final file."""
     record = record_key(write_id)
-    for f in files:
+
+    def move(f: dict[str, str]) -> str | None:
         try:
             lake.move_into_place(f["staged"], f["final"])
         except FileNotFoundError:
             if not lake.exists(record):
-                return  # another process completed this write meanwhile
+                return None  # another process completed this write meanwhile
             found = _stored_version(lake, f["final"])
             if found != f["version"]:
                 raise PublishError(
                     f"commit {lake.url(record)}: the staged file {f['staged']} is gone and {lake.url(f['final'])} holds "
                     f"version {found}, not {f['version']}; re-run day {f['final'].split('dt=')[1][:10]} of every table"
                 ) from None
-        step("moved", f["final"])
+        return f["final"]
+
+    moved = list(_each(lake, iter(files), move, step=lambda final: step("moved", final) if final else None))
+    if None in moved:
+        return
     lake.delete(record)
     step("record_deleted", record)
     lake.delete_folder(f"{STAGING_PREFIX}/{write_id}")
     step("cleaned", f"{STAGING_PREFIX}/{write_id}/")
+
+
+# S3 requests of a write run this many at a time (each is a round trip; a year's range
+# publishes 1,460 files). A local lake writes one file after the other.
+S3_CONCURRENCY = 16
+
+
+def _each(lake: Lake, items: Iterator, function: Callable, step: Callable | None = None) -> Iterator:
+    """``function(item)`` for every item, results in completion order (``step(result)``
+    called on each as it comes). Local: one after the other. S3: up to
+    :data:`S3_CONCURRENCY` at once, at most twice that many items held in memory; the first
+    exception is raised once the requests in flight have ended."""
+    if not lake.is_s3:
+        for item in items:
+            result = function(item)
+            if step:
+                step(result)
+            yield result
+        return
+    with ThreadPoolExecutor(max_workers=S3_CONCURRENCY) as pool:
+        pending: set = set()
+        for item in items:
+            pending.add(pool.submit(function, item))
+            if len(pending) >= 2 * S3_CONCURRENCY:
+                finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+                yield from _results(finished, step)
+        while pending:
+            finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+            yield from _results(finished, step)
+
+
+def _results(finished: set, step: Callable | None) -> Iterator:
+    for future in finished:
+        result = future.result()
+        if step:
+            step(result)
+        yield result
 
 
 def _stored_version(lake: Lake, key: str) -> str | None:

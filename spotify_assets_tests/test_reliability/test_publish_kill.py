@@ -1,4 +1,5 @@
-"""``kill -9`` at each point of a publish, on a folder and on S3 (moto server).
+"""``kill -9`` at each point of a publish, on a folder, and at the points where S3
+differs, on S3 (moto server).
 
 A real child process publishes two days of the four tables (version "new") over two
 days already published (version "old") and SIGKILLs itself after step k of the write
@@ -44,6 +45,12 @@ KILL_POINTS = {
     "after the last move": 18,
     "after the record is deleted, before cleanup": RECORD_DELETED,
 }
+# On S3 (slower: each step is a request to the moto server) the three points where S3
+# differs from a folder: staged objects of an uncommitted write, a roll-forward by copy
+# (staged objects stay until the end), staged objects left after the record is deleted.
+S3_KILL_POINTS = {name: KILL_POINTS[name] for name in (
+    "after the last staged file", "between the two days' moves", "after the record is deleted, before cleanup"
+)}
 
 
 def _versions(lake: Lake) -> dict[str, dict[str, str | None]]:
@@ -114,6 +121,6 @@ def test_kill_9_during_a_publish_on_a_folder(tmp_path, kill_at):
     assert hidden == []
 
 
-@pytest.mark.parametrize("kill_at", KILL_POINTS.values(), ids=KILL_POINTS.keys())
+@pytest.mark.parametrize("kill_at", S3_KILL_POINTS.values(), ids=S3_KILL_POINTS.keys())
 def test_kill_9_during_a_publish_on_s3(s3_lake, kill_at):
     _check_kill(Lake(s3_lake), kill_at)
