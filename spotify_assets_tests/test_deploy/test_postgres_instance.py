@@ -95,6 +95,10 @@ def test_deploy_instance_monitors_runs_and_retries_crashed_ones(server, tmp_path
         assert instance.run_retries_max_retries == 2
         assert instance.run_retries_retry_on_asset_or_op_failure is False
         assert {"MONITORING", "EVENT_LOG_CONSUMER"} <= set(instance.get_required_daemon_types())
+        # One single-day run per day at a time: two would race to publish the same day.
+        assert list(instance.run_coordinator.get_run_queue_config().tag_concurrency_limits) == [
+            {"key": "dagster/partition", "value": {"applyLimitPerUniqueValue": True}, "limit": 1}
+        ]
 
 
 def _land(lake_path: Path) -> None:
