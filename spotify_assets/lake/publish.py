@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
@@ -47,6 +48,7 @@ from spotify_assets.lake.layout import table_key
 from spotify_assets.lake.parquet import file_version, parquet_bytes
 
 STAGING_PREFIX = "_publish"
+_TABLE_FILE = re.compile(r"[a-z_]+/dt=\d{4}-\d{2}-\d{2}/data\.parquet")
 _RECORD_SUFFIX = ".json"
 _TEMPORARY_MARK = ".tmp-"  # Lake.write_bytes' hidden temporary names: .<name>.tmp-<hex>
 
@@ -192,10 +194,14 @@ def _read_record(lake: Lake, write_id: str) -> list[dict[str, str]] | None:
     except FileNotFoundError:
         return None
     try:
-        files = json.loads(data)["files"]
-        return [{"staged": f["staged"], "final": f["final"], "version": f["version"]} for f in files]
+        files = [{"staged": f["staged"], "final": f["final"], "version": f["version"]} for f in json.loads(data)["files"]]
     except (ValueError, KeyError, TypeError) as error:
         raise PublishError(f"commit record {lake.url(key)} is unreadable ({error!r}): delete it and re-run the days it covers") from None
+    for f in files:
+        # Only this write's staged files, only onto table files: a record is never trusted to move anything else.
+        if not (isinstance(f["staged"], str) and f["staged"].startswith(f"{STAGING_PREFIX}/{write_id}/") and _TABLE_FILE.fullmatch(str(f["final"]))):
+            raise PublishError(f"commit record {lake.url(key)} names {f['staged']!r} → {f['final']!r}, not a staged file of this write and a table file")
+    return files
 
 
 def _complete(lake: Lake, write_id: str, files: list[dict[str, str]], step: OnStep) -> None:

@@ -2,6 +2,8 @@
 versions, completing a write interrupted after its commit record, cleaning what an
 uncommitted write left, and refusing to complete a commit whose staged file is gone."""
 
+import json
+
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
@@ -98,3 +100,13 @@ def test_a_commit_whose_staged_file_is_gone_is_refused_naming_it(tmp_path):
     assert f"the staged file {STAGING_PREFIX}/{write_id}/albums__dt={DT}__data.parquet is gone" in message
     assert f"{tmp_path}/albums/dt={DT}/data.parquet holds version {day_version(_day('old'))}, not {day_version(_day('new'))}" in message
     assert message.endswith(f"re-run day {DT} of every table")
+
+
+def test_a_commit_record_naming_anything_but_its_staged_files_and_table_files_is_refused(tmp_path):
+    lake = Lake(str(tmp_path))
+    lake.write_bytes("raw_playlist/dt=2024-05-15/p.json", b"{}")
+    record = {"write_id": "w1", "files": [{"staged": "raw_playlist/dt=2024-05-15/p.json", "final": "songs/dt=2024-05-15/data.parquet", "version": "v"}]}
+    lake.write_bytes(f"{STAGING_PREFIX}/w1.json", json.dumps(record).encode())
+    with pytest.raises(PublishError, match="names 'raw_playlist/dt=2024-05-15/p.json' → 'songs/dt=2024-05-15/data.parquet', not a staged file"):
+        recover_pending(lake)
+    assert lake.read_bytes("raw_playlist/dt=2024-05-15/p.json") == b"{}" and not lake.exists("songs/dt=2024-05-15/data.parquet")
