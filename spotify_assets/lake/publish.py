@@ -5,8 +5,8 @@ A *write* puts the files of one or more tables for one or more days in place. It
 protocol, with write id ``W`` (UTC time + random hex, so ids sort by time):
 
 1. **recover**: finish every committed write still pending (step 4 on, "roll forward"),
-   then delete what writes that never committed left behind (staging folders without a
-   record, hidden temporary files).
+   then delete what writes of the same days that never committed left behind (staging
+   folders without a record, a hidden temporary record).
 2. **stage**: every file at ``_publish/W/<table>__dt=<D>__data.parquet`` (one flat folder). ``_publish`` is
    outside every table's folder: no reader's glob, Glue crawler target or Athena table
    location sees it.
@@ -15,7 +15,7 @@ protocol, with write id ``W`` (UTC time + random hex, so ids sort by time):
    the record completes it.
 4. **move** each staged file to ``<table>/dt=<D>/data.parquet`` (a rename on a folder; a
    server-side copy on S3, which has no rename).
-5. **delete the record**, then the staging folder; locally also hidden ``.tmp-`` files
+5. **delete the staging folder, then the record**; locally also hidden ``.tmp-`` files
    an older, killed write left in the day folders.
 
 Every file carries its day's **version** in its Parquet key-value metadata
@@ -36,7 +36,7 @@ import hashlib
 import json
 import re
 import uuid
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -54,7 +54,7 @@ _TEMPORARY_MARK = ".tmp-"  # Lake.write_bytes' hidden temporary names: .<name>.t
 
 # on_step(step, key): called after each step of a write, in order: "recovered" (key: ""),
 # "staged" (the final key), "committed" (the record's key), "moved" (the final key),
-# "record_deleted" (the record's key), "cleaned" (the staging folder). A progress hook.
+# "cleaned" (the staging folder), "record_deleted" (the record's key). A progress hook.
 OnStep = Callable[[str, str], None]
 
 
@@ -125,7 +125,7 @@ def publish(lake: Lake, days: Mapping[str, Mapping[str, pa.Table]], on_step: OnS
     leaves every final file as it was.
     """
     step = on_step or (lambda _step, _key: None)
-    recover(lake, on_step=None, clean=True)
+    recover(lake, on_step=None, clean_days=set(days))
     step("recovered", "")
     write_id = new_write_id()
     files: list[dict[str, str]] = []
@@ -156,13 +156,15 @@ def publish(lake: Lake, days: Mapping[str, Mapping[str, pa.Table]], on_step: OnS
     return versions
 
 
-def recover(lake: Lake, on_step: OnStep | None = None, clean: bool = False) -> list[str]:
+def recover(lake: Lake, on_step: OnStep | None = None, clean_days: Collection[str] = ()) -> list[str]:
     """Complete every committed write still pending, oldest first; returns their ids.
 
-    ``clean``: also delete the staging folders of writes that never committed and hidden
-    temporary files below ``_publish/``. Only a writer does that (a reader cannot tell a
-    write that died from one still staging). Raises :class:`PublishError` for a record
-    that cannot be read or completed.
+    ``clean_days``: also delete what writes that never committed left for any of these
+    days (their staging folder and a hidden temporary commit record): what a writer of
+    those days does first. Only the same days: a write of other days may be staging
+    right now (runs of different days run at once), and a write of the same days at the
+    same time is not supported anyway. Raises :class:`PublishError` for a record that
+    cannot be read or completed.
     """
     step = on_step or (lambda _step, _key: None)
     names = lake.child_names(STAGING_PREFIX)
@@ -171,13 +173,23 @@ def recover(lake: Lake, on_step: OnStep | None = None, clean: bool = False) -> l
         files = _read_record(lake, write_id)
         if files is not None:
             _complete(lake, write_id, files, step)
-    if clean:
+    if clean_days:
         for name in names:
-            if name.startswith("."):  # a temporary file of a record write that was killed
-                lake.delete(f"{STAGING_PREFIX}/{name}")
-            elif not name.endswith(_RECORD_SUFFIX) and name not in pending:  # staged, never committed
+            if name.startswith(".") or name.endswith(_RECORD_SUFFIX) or name in pending:
+                continue
+            staged = lake.child_names(f"{STAGING_PREFIX}/{name}")
+            if any(_staged_day(n) in clean_days for n in staged):  # staged for one of our days, never committed
                 lake.delete_folder(f"{STAGING_PREFIX}/{name}")
+                for hidden in names:
+                    if hidden.startswith(f".{name}{_RECORD_SUFFIX}{_TEMPORARY_MARK}"):
+                        lake.delete(f"{STAGING_PREFIX}/{hidden}")
     return pending
+
+
+def _staged_day(name: str) -> str | None:
+    """The day of a staged file's name ``<table>__dt=<day>__data.parquet``."""
+    match = re.search(r"__dt=(\d{4}-\d{2}-\d{2})__", name)
+    return match.group(1) if match else None
 
 
 def recover_pending(lake: Lake) -> list[str]:
@@ -226,10 +238,13 @@ def _complete(lake: Lake, write_id: str, files: list[dict[str, str]], step: OnSt
     moved = list(_each(lake, iter(files), move, step=lambda final: step("moved", final) if final else None))
     if None in moved:
         return
-    lake.delete(record)
-    step("record_deleted", record)
+    # The staging folder before the record: a staging folder without a record is then
+    # always an uncommitted write's, and a record whose staged files are gone is
+    # recognised as moved by the versions of the final files.
     lake.delete_folder(f"{STAGING_PREFIX}/{write_id}")
     step("cleaned", f"{STAGING_PREFIX}/{write_id}/")
+    lake.delete(record)
+    step("record_deleted", record)
 
 
 # S3 requests of a write run this many at a time (each is a round trip; a year's range

@@ -69,7 +69,7 @@ def test_a_write_stopped_after_its_commit_record_is_completed_by_the_next_reader
     assert recover_pending(lake) == []
 
 
-def test_staged_files_of_a_write_that_never_committed_are_removed_by_the_next_write_only(tmp_path):
+def test_staged_files_of_a_write_that_never_committed_are_removed_by_the_next_write_of_its_days_only(tmp_path):
     lake = Lake(str(tmp_path))
     publish(lake, {DT: _day("old")})
     with pytest.raises(Stop):
@@ -80,9 +80,14 @@ def test_staged_files_of_a_write_that_never_committed_are_removed_by_the_next_wr
     assert recover_pending(lake) == [] and lake.child_names(STAGING_PREFIX) == [staging]  # a reader cannot tell it is dead
     leftover = tmp_path / "songs" / f"dt={DT}" / ".data.parquet.tmp-0123abcd"  # what a killed Lake.write_bytes leaves
     leftover.write_bytes(b"partial")
+    with pytest.raises(Stop):  # another day's write, staging (as if running at the same time)
+        publish(lake, {"2024-05-20": _day("other")}, on_step=_stop_after("staged"))
+    other = [n for n in lake.child_names(STAGING_PREFIX) if n != staging]
     publish(lake, {DT: _day("newer")})
     assert _labels(tmp_path) == {"songs": {"newer"}, "albums": {"newer"}}
-    assert lake.child_names(STAGING_PREFIX) == [] and not leftover.exists()
+    assert lake.child_names(STAGING_PREFIX) == other and not leftover.exists()  # the other day's staging is left alone
+    publish(lake, {"2024-05-20": _day("other")})
+    assert lake.child_names(STAGING_PREFIX) == []
 
 
 def test_a_commit_whose_staged_file_is_gone_is_refused_naming_it(tmp_path):

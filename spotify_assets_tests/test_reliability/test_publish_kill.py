@@ -6,8 +6,8 @@ days already published (version "old") and SIGKILLs itself after step k of the w
 (the publish's ``on_step`` hook). Then:
 
 - a plain read of the files (pyarrow, what Athena or a DuckDB glob would see) before any
-  repair: "old" throughout until the commit record is written, "new" throughout once it
-  is deleted; in between (the moves) the record is there, for the next reader to finish;
+  repair: "old" throughout until the commit record is written, "new" throughout once the
+  last file is moved; from the record on it is there, for the next reader to finish;
 - the project's reading path (the Parquet IO manager's inputs) sees each day in one
   version: "old" when killed before the commit record, "new" from the record on; and
   afterwards the plain read agrees (the reader completed the commit);
@@ -34,22 +34,22 @@ from spotify_assets.lake.publish import STAGING_PREFIX, day_version, publish
 from spotify_assets_tests.publish_writer import DAYS, tables
 
 # Step numbers of the child's write (1-based, 2 days x 4 tables): 1 recovered,
-# 2-9 staged, 10 committed, 11-18 moved, 19 record_deleted, 20 cleaned.
-COMMITTED, RECORD_DELETED = 10, 19
+# 2-9 staged, 10 committed, 11-18 moved, 19 cleaned (staging deleted), 20 record_deleted.
+COMMITTED, MOVED = 10, 18
 KILL_POINTS = {
     "after the first staged file": 2,
     "after the last staged file": 9,
     "after the commit record": COMMITTED,
     "after the first move": 11,
     "between the two days' moves": 15,
-    "after the last move": 18,
-    "after the record is deleted, before cleanup": RECORD_DELETED,
+    "after the last move": MOVED,
+    "after the staging is deleted, before the record": 19,
 }
 # On S3 (slower: each step is a request to the moto server) the three points where S3
 # differs from a folder: staged objects of an uncommitted write, a roll-forward by copy
-# (staged objects stay until the end), staged objects left after the record is deleted.
+# (staged objects stay until the end), and every object copied but the staging not yet deleted.
 S3_KILL_POINTS = {name: KILL_POINTS[name] for name in (
-    "after the last staged file", "between the two days' moves", "after the record is deleted, before cleanup"
+    "after the last staged file", "between the two days' moves", "after the last move"
 )}
 
 
@@ -95,9 +95,9 @@ def _check_kill(lake: Lake, kill_at: int) -> None:
     if kill_at < COMMITTED:
         assert plain == {dt: {name: old[dt] for name in TABLE_NAMES} for dt in DAYS}
         assert pending == []
-    elif kill_at >= RECORD_DELETED:
+    elif kill_at >= MOVED:
         assert plain == {dt: {name: new[dt] for name in TABLE_NAMES} for dt in DAYS}
-        assert pending == []
+        assert len(pending) == 1  # the commit record: whoever reads next completes the write
     else:
         assert len(pending) == 1  # the commit record: whoever reads next completes the write
         assert all(v in (old[dt], new[dt]) for dt in DAYS for v in plain[dt].values())
