@@ -61,7 +61,7 @@ class ParquetLakeIOManager(dg.ConfigurableIOManager):
             parts = split_by_partition(obj, keys)
             versions = publish(lake, {key: {table_name: part} for key, part in parts.items()})
         else:
-            raise TypeError(f"{context.asset_key.to_user_string()}: expected a pyarrow.Table, got {type(obj).__name__}")
+            raise TypeError(f"{context.asset_key.to_user_string()}: expected a pyarrow.Table or a PublishedTable, got {type(obj).__name__}")
         urls = [lake.url(table_key(table_name, key)) for key in parts]
         combined = obj.drop_columns([DT]) if DT in obj.column_names else obj
         if len(keys) == 1:

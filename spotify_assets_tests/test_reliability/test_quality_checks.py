@@ -27,6 +27,7 @@ from spotify_assets.checks.table_checks import (
 from spotify_assets.definitions import build_resources
 from spotify_assets.lake.lake import Lake
 from spotify_assets.lake.layout import RawObject
+from spotify_assets.partitions import daily_partitions
 from spotify_assets.resources.lake_resource import LakeResource
 from spotify_assets.settings import Settings
 from spotify_assets.transform import build_partition_tables
@@ -194,6 +195,8 @@ def test_a_day_failing_its_audit_is_not_published_keeps_its_files_and_stops_down
             "The failed checks' descriptions name the offending rows: fix the raw objects of those days and re-run them."
         )
         assert [m.asset_key.path[-1] for m in result.get_asset_materialization_events() if m.step_key == "spotify_tables"] == []
+        # The UI's partition bar: the day's latest attempt failed (its files are still the previous run's).
+        assert instance.get_status_by_partition(dg.AssetKey("songs"), [dt], daily_partitions)[dt].value == "FAILED"
         assert result.asset_materializations_for_node("playlist_trends") == []
         started = [e.step_key for e in result.all_events if e.event_type == dg.DagsterEventType.STEP_START]
         assert "playlist_trends" not in started
@@ -216,6 +219,9 @@ def test_a_range_run_publishes_the_days_that_pass_and_withholds_the_others(lake_
             [raw_playlist, spotify_tables], selection=[spotify_tables], resources=build_resources(Settings.from_env()),
             instance=instance, tags=tags, raise_on_error=False,
         )
+        # What the UI's partition bar shows: the withheld day failed, the others materialized.
+        status = instance.get_status_by_partition(dg.AssetKey("songs"), ["2024-05-15", "2024-05-16", "2024-05-17"], daily_partitions)
+    assert {day: s.value for day, s in status.items()} == {"2024-05-15": "MATERIALIZED", "2024-05-16": "FAILED", "2024-05-17": "MATERIALIZED"}
     assert not result.success
     assert sorted(_table_files(lake_dir)) == sorted(f"{t}/dt={dt}/data.parquet" for t in TABLE_KEYS for dt in ("2024-05-15", "2024-05-17"))
     events = [(m.asset_key.path[-1], m.partition) for m in result.get_asset_materialization_events() if m.step_key == "spotify_tables"]
