@@ -299,8 +299,3 @@ def _remove_temporary_files(lake: Lake, folders: set[str]) -> None:
             if name.startswith(".") and _TEMPORARY_MARK in name:
                 lake.delete(f"{folder}/{name}")
 
-
-def stored_versions(lake: Lake, tables: list[str], dt: str) -> dict[str, str | None]:
-    """``{table: version}`` of day ``dt``'s files as stored (None: no file, or a file
-    without a version); a check that the day is of one version."""
-    return {name: _stored_version(lake, table_key(name, dt)) for name in tables}
