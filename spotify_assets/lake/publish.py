@@ -298,4 +298,3 @@ def _remove_temporary_files(lake: Lake, folders: set[str]) -> None:
         for name in lake.child_names(folder):
             if name.startswith(".") and _TEMPORARY_MARK in name:
                 lake.delete(f"{folder}/{name}")
-
