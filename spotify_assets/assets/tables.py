@@ -1,5 +1,7 @@
 """``songs``, ``albums``, ``artists`` and ``playlist_entries``: the raw objects of a day
-turned into four Parquet tables, in one step so that each raw object is parsed once."""
+turned into four Parquet tables, in one step so that each raw object is parsed once, and
+published write-audit-publish: built and audited in memory, then only the days that pass
+are written, the four tables of a day in one commit."""
 
 
 from datetime import date, timedelta
@@ -8,6 +10,8 @@ import dagster as dg
 import pyarrow as pa
 
 from spotify_assets.checks.table_checks import (
+    FAILED_PARTITIONS,
+    MAX_EXAMPLES,
     CheckOutcome,
     combine,
     keys_unique_and_not_null,
@@ -16,8 +20,10 @@ from spotify_assets.checks.table_checks import (
     row_counts_by_partition,
 )
 from spotify_assets.lake.lake import Lake
-from spotify_assets.lake.layout import TABLE_NAMES, RawObject
-from spotify_assets.lake.parquet import stored_row_count
+from spotify_assets.lake.layout import TABLE_NAMES, RawObject, table_key
+from spotify_assets.lake.parquet import split_by_partition, stored_row_count
+from spotify_assets.lake.publish import PublishedTable, publish, recover_pending
+from spotify_assets.metadata import table_metadata
 from spotify_assets.partitions import daily_partitions
 from spotify_assets.resources.lake_resource import LakeResource
 from spotify_assets.transform import build_partition_tables
@@ -55,8 +61,9 @@ def _check_specs() -> list[dg.AssetCheckSpec]:
     """The checks evaluated on the built tables, inside the multi-asset's step.
 
     Key and reference checks are blocking: a duplicate or dangling id would silently
-    multiply or drop rows in every join downstream (trends). The row-count check only
-    warns: a playlist can legitimately shrink.
+    multiply or drop rows in every join downstream (trends). They are evaluated on the
+    tables in memory before anything is written, and a day that fails them is not
+    published. The row-count check only warns: a playlist can legitimately shrink.
     """
     specs = [
         dg.AssetCheckSpec(
@@ -68,13 +75,17 @@ def _check_specs() -> list[dg.AssetCheckSpec]:
     for name, key in TABLE_KEYS.items():
         specs.append(
             dg.AssetCheckSpec(
-                KEY_UNIQUE_NOT_NULL, asset=name, blocking=True, description=f"({', '.join(key)}) is never null and unique per dt."
+                KEY_UNIQUE_NOT_NULL, asset=name, blocking=True,
+                description=f"({', '.join(key)}) is never null and unique per dt. Audited before writing: a day that fails is not published.",
             )
         )
     for child in dict.fromkeys(c for c, _, _, _ in REFERENCES):
         targets = ", ".join(f"{col} → {parent}.{pcol}" for c, col, parent, pcol in REFERENCES if c == child)
         specs.append(
-            dg.AssetCheckSpec(REFERENTIAL_INTEGRITY, asset=child, blocking=True, description=f"Every {targets} exists on the same dt.")
+            dg.AssetCheckSpec(
+                REFERENTIAL_INTEGRITY, asset=child, blocking=True,
+                description=f"Every {targets} exists on the same dt. Audited before writing: a day that fails is not published.",
+            )
         )
     for name in TABLE_NAMES:
         specs.append(
@@ -89,7 +100,11 @@ def _check_specs() -> list[dg.AssetCheckSpec]:
 
 @dg.multi_asset(
     outs={
-        name: dg.AssetOut(io_manager_key="table_io_manager", description=TABLE_DESCRIPTIONS[name], kinds={"parquet", "pyarrow"})
+        # Not required: a day that fails its audit is not published, so when every day of the
+        # run fails there is nothing to output (see _publish_audited).
+        name: dg.AssetOut(
+            io_manager_key="table_io_manager", description=TABLE_DESCRIPTIONS[name], kinds={"parquet", "pyarrow"}, is_required=False
+        )
         for name in TABLE_NAMES
     },
     ins={"raw_playlist": dg.AssetIn()},
@@ -100,10 +115,15 @@ def _check_specs() -> list[dg.AssetCheckSpec]:
     check_specs=_check_specs(),
 )
 def spotify_tables(context: dg.AssetExecutionContext, raw_playlist: list[RawObject], lake: LakeResource):
-    """Parse each raw object of the run's partitions once and build the four tables.
+    """Parse each raw object of the run's partitions once, build the four tables, audit
+    them in memory (write-audit-publish) and publish the days that pass, the four tables
+    of each day in one commit (``spotify_assets.lake.publish``).
 
-    ``lake``: where the row-count check finds the row count of the day before the run's
-    first day (the Parquet footer of that partition's file)."""
+    A day that fails a blocking check is not written: its files stay as they were, the
+    check's description names it, and the step fails at the end naming every such day
+    (the days that passed are published and materialized). ``lake``: where the tables are
+    published (the same URL as ``table_io_manager``) and where the row-count check finds
+    the row count of the day before the run's first day (that file's Parquet footer)."""
     keys = context.partition_keys
     result = build_partition_tables(raw_playlist, keys)
     for dt in result.empty_partitions:
@@ -114,23 +134,12 @@ def spotify_tables(context: dg.AssetExecutionContext, raw_playlist: list[RawObje
         f"{len(result.playlists)} raw object(s) over {len(keys)} partition(s) → "
         + ", ".join(f"{name} {table.num_rows} rows" for name, table in result.tables.items())
     )
-    if len(keys) == 1:
-        shared = {
-            "raw_objects": len(result.playlists),
-            "bad_objects": dg.MetadataValue.json(result.bad_objects),
-            "skipped_items": dg.MetadataValue.json(result.skipped_items),
-        }
-    else:
-        # Dagster copies an output's metadata onto the materialization of every day of the
-        # run: the run's totals, of a fixed size (the raw_objects_valid check names the bad
-        # objects; each day's row count is added by the IO manager).
-        shared = {
-            "run_raw_objects": len(result.playlists),
-            "run_bad_objects": len(result.bad_objects),
-            "run_skipped_items": dg.MetadataValue.json(result.skipped_items),
-        }
-    for name in TABLE_NAMES:
-        yield dg.Output(result.tables[name], output_name=name, metadata=shared)
+    the_lake = lake.get_lake()
+    recover_pending(the_lake)  # the row-count check reads the lake: complete a killed commit first
+    audit = _audit(result.tables)
+    withheld = _withheld_days(audit, keys)
+    published = _publish_audited(context, the_lake, result, keys, withheld)
+    yield from published
     yield dg.AssetCheckResult(
         asset_key="playlist_entries",
         check_name=RAW_OBJECTS_VALID,
@@ -142,19 +151,121 @@ def spotify_tables(context: dg.AssetExecutionContext, raw_playlist: list[RawObje
         ),
         metadata={"bad_objects": dg.MetadataValue.json(result.bad_objects), "raw_objects": len(result.playlists)},
     )
-    yield from _table_check_results(context, result.tables, keys, lake.get_lake())
+    for (asset, check), outcome in audit.items():
+        yield _result(context, asset, check, _with_withheld(outcome, withheld))
+    yield from _row_count_results(context, result.tables, keys, the_lake)
+    if withheld:
+        raise dg.Failure(description=_withheld_message(withheld, keys), allow_retries=False)
 
 
-def _table_check_results(context: dg.AssetExecutionContext, tables: dict[str, pa.Table], keys: list[str], lake: Lake):
-    """Key, reference and row-count check results for the built ``tables`` (with ``dt``)."""
-    for name, key in TABLE_KEYS.items():
-        yield _result(context, name, KEY_UNIQUE_NOT_NULL, keys_unique_and_not_null(tables[name], key, name))
+def _shared_metadata(result, keys: list[str]) -> dict:
+    """Metadata every table's materialization gets (one day: the day's; several: the run's totals)."""
+    if len(keys) == 1:
+        return {
+            "raw_objects": len(result.playlists),
+            "bad_objects": dg.MetadataValue.json(result.bad_objects),
+            "skipped_items": dg.MetadataValue.json(result.skipped_items),
+        }
+    # Dagster copies an output's metadata onto the materialization of every day of the
+    # run: the run's totals, of a fixed size (the raw_objects_valid check names the bad
+    # objects; each day's row count is added by the IO manager).
+    return {
+        "run_raw_objects": len(result.playlists),
+        "run_bad_objects": len(result.bad_objects),
+        "run_skipped_items": dg.MetadataValue.json(result.skipped_items),
+    }
+
+
+def _publish_audited(context: dg.AssetExecutionContext, lake: Lake, result, keys: list[str], withheld: dict[str, list[str]]):
+    """Publish the days not ``withheld`` (one commit), then the outputs or events that
+    record them.
+
+    When every day passed: one ``Output`` per table holding a ``PublishedTable`` (the IO
+    manager records the usual metadata and writes nothing). When some days are withheld:
+    no output (Dagster would record a materialization for every day of the run), but one
+    ``AssetMaterialization`` per table and published day, so in the UI the published days
+    are materialized and the withheld ones show as failed in the failed run."""
+    passing = [dt for dt in keys if dt not in withheld]
+    by_table = {name: split_by_partition(result.tables[name], keys) for name in TABLE_NAMES}
+    days = {dt: {name: by_table[name][dt] for name in TABLE_NAMES} for dt in passing}
+    versions = publish(lake, days) if days else {}
+    if days:
+        context.log.info(f"published {len(days)} day(s) of {', '.join(TABLE_NAMES)} under {lake.location} in one commit")
+    shared = _shared_metadata(result, keys)
+    if not withheld:
+        for name in TABLE_NAMES:
+            table = PublishedTable(lake.root_url, result.tables[name], by_table[name], versions)
+            yield dg.Output(table, output_name=name, metadata=shared)
+        return
+    for dt in passing:
+        for name in TABLE_NAMES:
+            part = by_table[name][dt]
+            metadata = {**shared, **table_metadata(part, preview=len(keys) == 1)}
+            metadata["path"] = dg.MetadataValue.path(lake.url(table_key(name, dt)))
+            metadata["version"] = versions[dt]
+            context.log_event(dg.AssetMaterialization(asset_key=name, partition=dt, metadata=metadata))
+
+
+def _audit(tables: dict[str, pa.Table]) -> dict[tuple[str, str], CheckOutcome]:
+    """The blocking checks (keys, references) of the built ``tables`` (with ``dt``):
+    ``{(asset, check name): outcome}``, evaluated before anything is written."""
+    audit = {(name, KEY_UNIQUE_NOT_NULL): keys_unique_and_not_null(tables[name], key, name) for name, key in TABLE_KEYS.items()}
     by_child: dict[str, list[CheckOutcome]] = {}
     for child, column, parent, parent_column in REFERENCES:
         outcome = references_exist(tables[child], column, tables[parent], parent_column, child, parent)
         by_child.setdefault(child, []).append(outcome)
     for child, outcomes in by_child.items():
-        yield _result(context, child, REFERENTIAL_INTEGRITY, combine(outcomes))
+        audit[(child, REFERENTIAL_INTEGRITY)] = _combine_failed_partitions(outcomes)
+    return audit
+
+
+def _combine_failed_partitions(outcomes: list[CheckOutcome]) -> CheckOutcome:
+    """``combine`` that keeps the union of the outcomes' failed partitions."""
+    combined = combine(outcomes)
+    failed = sorted({dt for o in outcomes for dt in o.metadata.get(FAILED_PARTITIONS, [])})
+    if failed:
+        combined.metadata[FAILED_PARTITIONS] = failed
+    return combined
+
+
+def _withheld_days(audit: dict[tuple[str, str], CheckOutcome], keys: list[str]) -> dict[str, list[str]]:
+    """``{day: [failed check "asset.check", ...]}`` of the days not to publish. A failed
+    check that names no day (a table without ``dt``) withholds every day of the run."""
+    withheld: dict[str, list[str]] = {}
+    for (asset, check), outcome in audit.items():
+        if not outcome.passed:
+            for dt in outcome.metadata.get(FAILED_PARTITIONS) or keys:
+                withheld.setdefault(dt, []).append(f"{asset}.{check}")
+    return dict(sorted(withheld.items()))
+
+
+def _with_withheld(outcome: CheckOutcome, withheld: dict[str, list[str]]) -> CheckOutcome:
+    """A failed outcome whose description also says which of its days were not published."""
+    days = outcome.metadata.get(FAILED_PARTITIONS) or list(withheld)
+    if outcome.passed or not days:
+        return outcome
+    note = f" (not published: {_day_list(days)}; the previous files of those days are kept)"
+    return CheckOutcome(False, outcome.description + note, outcome.metadata)
+
+
+def _withheld_message(withheld: dict[str, list[str]], keys: list[str]) -> str:
+    published = len(keys) - len(withheld)
+    reasons = "; ".join(f"{dt}: {', '.join(checks)}" for dt, checks in list(withheld.items())[:MAX_EXAMPLES])
+    more = f"; and {len(withheld) - MAX_EXAMPLES} more day(s)" if len(withheld) > MAX_EXAMPLES else ""
+    return (
+        f"{len(withheld)} of {len(keys)} day(s) failed the audit and were not published ({reasons}{more}); "
+        f"their tables keep their previous files. {published} day(s) were published. "
+        "The failed checks' descriptions name the offending rows: fix the raw objects of those days and re-run them."
+    )
+
+
+def _day_list(days: list[str]) -> str:
+    shown = ", ".join(days[:MAX_EXAMPLES])
+    return shown + (f" and {len(days) - MAX_EXAMPLES} more day(s)" if len(days) > MAX_EXAMPLES else "")
+
+
+def _row_count_results(context: dg.AssetExecutionContext, tables: dict[str, pa.Table], keys: list[str], lake: Lake):
+    """The row-count (WARN) check results for the built ``tables`` (with ``dt``)."""
     for name in TABLE_NAMES:
         current = row_counts_by_partition(tables[name], keys)
         outcome = row_count_drop(name, current, _previous_row_counts(lake, name, keys, current))

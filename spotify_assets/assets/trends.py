@@ -20,6 +20,7 @@ import pyarrow.compute as pc
 from spotify_assets.lake.lake import Lake
 from spotify_assets.lake.layout import TABLE_FILE_NAME, dt_from_key
 from spotify_assets.lake.parquet import read_parquet_bytes
+from spotify_assets.lake.publish import recover_pending
 from spotify_assets.partitions import daily_partitions
 from spotify_assets.resources.lake_resource import LakeResource
 from spotify_assets.spotify.schemas import PLAYLIST_ENTRIES_SCHEMA
@@ -93,8 +94,9 @@ def read_table_before(lake: Lake, table: str, before_dt: str, columns: pa.Schema
     Returns the columns of ``columns`` cast to its types, plus a last ``dt`` string
     column (YYYY-MM-DD); 0 rows when there is no earlier partition. Days never
     materialised are skipped, not an error. Raises ``pyarrow.ArrowInvalid`` when a file
-    lacks one of the columns.
+    lacks one of the columns. A commit a killed write left pending is completed first.
     """
+    recover_pending(lake)  # a commit a killed write left half done is completed before reading
     keys = [
         o.key
         for o in lake.list_objects(f"{table}/")

@@ -16,6 +16,9 @@ no download. The price: a DuckDB file cannot persist a view over a Python object
 an S3 lake the file holds no views and only :func:`connect` (the ``spotify-assets query``
 CLI) sees the tables.
 
+Before reading, both complete a commit that a killed write left half done
+(:func:`spotify_assets.lake.publish.recover_pending`), so a day never mixes versions.
+
 ``dt`` (the Hive folder ``dt=YYYY-MM-DD``) is a column of every view, typed **VARCHAR**
 in both cases: the same type as the ``dt`` string column the IO managers and transforms
 use, and the type the Glue crawler gives a Hive partition key, so a query written for
@@ -40,6 +43,7 @@ from spotify_assets.catalog import QueryResult
 from spotify_assets.lake.lake import Lake
 from spotify_assets.catalog.tables import CATALOG_SCHEMAS, CATALOG_TABLE_NAMES
 from spotify_assets.lake.layout import dt_from_key
+from spotify_assets.lake.publish import recover_pending
 from spotify_assets.settings import env
 
 __all__ = [
@@ -278,6 +282,7 @@ def refresh_catalog(lake_url: str, duckdb_path: str, log: logging.Logger | None 
     """
     log = log or _LOG
     lake = Lake(lake_url)
+    recover_pending(lake)  # a commit a killed write left half done is completed before reading
     if lake.is_s3:
         con = _open(None, read_only=False)
         try:
@@ -334,6 +339,7 @@ def connect(lake_url: str, duckdb_path: str) -> duckdb.DuckDBPyConnection:
     Raises :class:`CatalogError` when the file cannot be opened.
     """
     lake = Lake(lake_url)
+    recover_pending(lake)  # a commit a killed write left half done is completed before reading
     path = _resolve(duckdb_path)
     con = _open(path if os.path.exists(path) else None, read_only=True)
     try:

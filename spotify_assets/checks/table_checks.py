@@ -4,7 +4,9 @@ Dagster, no I/O), turned into asset check results by ``spotify_assets.assets.tab
 Ids are unique per day, not across days, so when both tables carry the ``dt`` column
 (the tables of a run spanning several partitions) keys and references are scoped by it.
 Every check returns a :class:`CheckOutcome` whose description names the offending
-values (at most :data:`MAX_EXAMPLES` of them) and whose metadata holds the counts.
+values (at most :data:`MAX_EXAMPLES` of them) and whose metadata holds the counts; a
+failed key or reference check on tables with ``dt`` also names the failing days
+(:data:`FAILED_PARTITIONS`), so that only those days are withheld from publishing.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import pyarrow.compute as pc
 
 __all__ = [
     "CheckOutcome",
+    "FAILED_PARTITIONS",
     "MAX_EXAMPLES",
     "ROW_COUNT_MIN_RATIO",
     "combine",
@@ -31,6 +34,9 @@ MAX_EXAMPLES = 5
 # A partition with fewer than half the rows of the previous one is worth a look (a
 # playlist that failed or was emptied), but may be legitimate: WARN, not ERROR.
 ROW_COUNT_MIN_RATIO = 0.5
+# Metadata key of a failed key or reference check on tables with ``dt``: the sorted
+# partition keys (YYYY-MM-DD) holding an offending row; write-audit-publish withholds them.
+FAILED_PARTITIONS = "failed_partitions"
 _SEP = "\x1f"  # joins dt and an id into one key; never in a date or a base-62 id
 
 
@@ -61,7 +67,8 @@ def keys_unique_and_not_null(table: pa.Table, key_columns: Sequence[str], table_
     the table has that column).
 
     Metadata: ``null_keys`` (rows with a null key column), ``duplicate_keys`` (distinct
-    keys held by more than one row). Raises ``KeyError`` for a missing column.
+    keys held by more than one row), and on failure with ``dt``: ``failed_partitions``
+    (sorted days with a null or duplicate key). Raises ``KeyError`` for a missing column.
     """
     key = ", ".join(key_columns)
     nulls = {column: table.column(column).null_count for column in key_columns}
@@ -83,6 +90,9 @@ def keys_unique_and_not_null(table: pa.Table, key_columns: Sequence[str], table_
     metadata = {"null_keys": null_rows, "duplicate_keys": duplicates.num_rows, "rows": table.num_rows}
     if not problems:
         return CheckOutcome(True, f"{table_name}: ({key}) unique and not null in {table.num_rows} rows", metadata)
+    if scope:
+        null_rows_dt = table.column(PARTITION_COLUMN).filter(_any_null(table, key_columns)) if null_rows else pa.array([], pa.string())
+        metadata[FAILED_PARTITIONS] = _sorted_unique([null_rows_dt, duplicates.column(PARTITION_COLUMN)])
     return CheckOutcome(False, f"{table_name}: ({key}) " + " and ".join(problems), metadata)
 
 
@@ -97,7 +107,8 @@ def references_exist(
     """Every non-null ``child[child_column]`` value (each element when it is a list column)
     exists in ``parent[parent_column]`` (on the same ``dt`` when both tables have it).
 
-    Metadata: ``orphans_<child_name>_<child_column>`` = distinct missing references.
+    Metadata: ``orphans_<child_name>_<child_column>`` = distinct missing references, and on
+    failure with ``dt``: ``failed_partitions`` (sorted days with a missing reference).
     """
     scoped = PARTITION_COLUMN in child.column_names and PARTITION_COLUMN in parent.column_names
     values = child.column(child_column).combine_chunks()
@@ -119,6 +130,8 @@ def references_exist(
     if not len(missing):
         return CheckOutcome(True, f"{name}: all {len(child_keys)} reference(s) found", metadata)
     examples = [_format_scoped(k) for k in missing.slice(0, MAX_EXAMPLES).to_pylist()]
+    if scoped:
+        metadata[FAILED_PARTITIONS] = sorted({k.split(_SEP, 1)[0] for k in missing.to_pylist()})
     return CheckOutcome(False, f"{name}: {len(missing)} id(s) not found, e.g. {', '.join(examples)}", metadata)
 
 
@@ -166,6 +179,18 @@ def row_count_drop(
         for dt, d in drops.items()
     ]
     return CheckOutcome(False, f"{table_name}: row count dropped sharply ({'; '.join(parts)})", metadata)
+
+
+def _any_null(table: pa.Table, columns: Sequence[str]) -> pa.ChunkedArray:
+    """True for each row with a null in any of ``columns``."""
+    mask = pc.is_null(table.column(columns[0]))
+    for column in columns[1:]:
+        mask = pc.or_(mask, pc.is_null(table.column(column)))
+    return mask
+
+
+def _sorted_unique(arrays: list) -> list[str]:
+    return sorted({value for array in arrays for value in array.to_pylist() if value is not None})
 
 
 def _scoped(values: pa.Array, dts: pa.Array | None) -> pa.Array:

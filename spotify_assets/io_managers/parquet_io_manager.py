@@ -1,5 +1,6 @@
-"""IO manager for the tables: one Parquet file per table and daily partition, written
-atomically, read back as one Arrow table over any partition range."""
+"""IO manager for the tables: one Parquet file per table and daily partition, published
+as one commit (``spotify_assets.lake.publish``), read back as one Arrow table over any
+partition range."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ import pyarrow as pa
 
 from spotify_assets.lake.lake import Lake
 from spotify_assets.lake.layout import table_key
-from spotify_assets.lake.parquet import DT, parquet_bytes, read_parquet_bytes, split_by_partition
+from spotify_assets.lake.parquet import DT, read_parquet_bytes, split_by_partition
+from spotify_assets.lake.publish import PublishedTable, publish, recover_pending
 from spotify_assets.metadata import table_metadata
 
 
@@ -19,7 +21,11 @@ class ParquetLakeIOManager(dg.ConfigurableIOManager):
     partitions (a single-run backfill) must carry a string ``dt`` column (YYYY-MM-DD) and
     is split into one file per partition key of the run. Every partition of the run is
     written, empty ones as a 0-row file with the schema, so a re-run replaces a partition
-    whole. The ``dt`` column is never written into the files (it is the Hive folder).
+    whole; all of them in one commit (:func:`~spotify_assets.lake.publish.publish`). The
+    ``dt`` column is never written into the files (it is the Hive folder). A
+    :class:`~spotify_assets.lake.publish.PublishedTable` (the tables asset, which
+    publishes its four tables together after auditing them) is not written again: only
+    its metadata is recorded.
 
     Metadata of one partition: ``dagster/row_count``, ``dagster/column_schema``, a
     ``preview`` and the file's ``path``. Of several: each day's materialization gets its own
@@ -27,8 +33,9 @@ class ParquetLakeIOManager(dg.ConfigurableIOManager):
     ``partitions_written`` (Dagster copies output metadata onto every day's event, one
     SQLite write each: nothing there grows with the range).
 
-    Inputs: the partitions asked for, concatenated, with a ``dt`` string column appended.
-    A missing partition file raises ``FileNotFoundError`` naming the key.
+    Inputs: the partitions asked for, concatenated, with a ``dt`` string column appended,
+    after completing any commit a killed write left pending. A missing partition file
+    raises ``FileNotFoundError`` naming the key.
 
     The stock ``UPathIOManager`` rejects outputs spanning several partitions, hence this.
     """
@@ -38,20 +45,29 @@ class ParquetLakeIOManager(dg.ConfigurableIOManager):
     def _lake(self) -> Lake:
         return Lake(self.lake_url)
 
-    def handle_output(self, context: dg.OutputContext, obj: pa.Table) -> None:
-        if not isinstance(obj, pa.Table):
-            raise TypeError(f"{context.asset_key.to_user_string()}: expected a pyarrow.Table, got {type(obj).__name__}")
+    def handle_output(self, context: dg.OutputContext, obj: pa.Table | PublishedTable) -> None:
         table_name = context.asset_key.path[-1]
         keys = context.asset_partition_keys if context.has_asset_partitions else []
         if not keys:
             raise dg.DagsterInvariantViolationError(f"{table_name}: the Parquet lake IO manager stores daily-partitioned tables only")
-        parts = split_by_partition(obj, keys)
         lake = self._lake()
-        urls = [lake.write_bytes(table_key(table_name, key), parquet_bytes(part)) for key, part in parts.items()]
+        if isinstance(obj, PublishedTable):
+            if Lake(obj.lake_url).location != lake.location:
+                raise dg.DagsterInvariantViolationError(
+                    f"{table_name} was published to {obj.lake_url}, but this IO manager reads {self.lake_url}: give both the same lake URL"
+                )
+            parts, versions, obj = obj.days, obj.versions, obj.table
+        elif isinstance(obj, pa.Table):
+            parts = split_by_partition(obj, keys)
+            versions = publish(lake, {key: {table_name: part} for key, part in parts.items()})
+        else:
+            raise TypeError(f"{context.asset_key.to_user_string()}: expected a pyarrow.Table or a PublishedTable, got {type(obj).__name__}")
+        urls = [lake.url(table_key(table_name, key)) for key in parts]
         combined = obj.drop_columns([DT]) if DT in obj.column_names else obj
         if len(keys) == 1:
             metadata = table_metadata(combined)
             metadata["path"] = dg.MetadataValue.path(urls[0])
+            metadata["version"] = versions[keys[0]]
         else:
             # Dagster copies an output's metadata onto the materialization of every
             # partition of the run, so only what holds for each day goes there: the schema,
@@ -63,14 +79,17 @@ class ParquetLakeIOManager(dg.ConfigurableIOManager):
             metadata["path"] = dg.MetadataValue.path(lake.url(table_name) + "/")
             metadata["run_row_count"] = obj.num_rows
             metadata["partitions_written"] = len(keys)
-            _add_partition_metadata(context, {key: {"dagster/row_count": part.num_rows} for key, part in parts.items()})
+            _add_partition_metadata(
+                context, {key: {"dagster/row_count": part.num_rows, "version": versions[key]} for key, part in parts.items()}
+            )
         context.add_output_metadata(metadata)
-        context.log.info(f"{table_name}: wrote {obj.num_rows} rows to {len(urls)} partition file(s) under {lake.url(table_name)}/")
+        context.log.info(f"{table_name}: {obj.num_rows} rows in {len(urls)} partition file(s) under {lake.url(table_name)}/")
 
     def load_input(self, context: dg.InputContext) -> pa.Table:
         table_name = context.asset_key.path[-1]
         keys = context.asset_partition_keys if context.has_asset_partitions else []
         lake = self._lake()
+        recover_pending(lake)  # a commit a killed write left half done is completed first
         tables = []
         for key in keys:
             path = table_key(table_name, key)

@@ -290,6 +290,70 @@ class Lake:
     def exists(self, key: str) -> bool:
         return self.fs.exists(self.path(key))
 
+    # -- used by the write-audit-publish commit (spotify_assets/lake/publish.py) ------------
+    def move_into_place(self, source: str, target: str) -> None:
+        """Put the object at ``source`` at ``target``, replacing any object there.
+
+        Locally an atomic rename (``os.replace``; ``source`` is gone afterwards). S3 has no
+        rename: a server-side copy (CopyObject), and ``source`` stays until deleted, so a
+        repeated call is harmless. ``FileNotFoundError`` when ``source`` is absent.
+        """
+        src, dst = self.path(source), self.path(target)
+        if self.is_s3:
+            try:
+                self.fs.copy(src, dst)
+            except FileNotFoundError:
+                raise FileNotFoundError(f"{self.url(source)} is absent") from None
+            return
+        os.makedirs(os.path.dirname(dst), exist_ok=True)
+        os.replace(src, dst)
+
+    def write_staged_bytes(self, key: str, data: bytes) -> str:
+        """Write ``data`` at ``key`` without a temporary name (a killed write can leave a
+        partial file there): for staged files, which nobody reads before a later commit
+        record names them. Flushed to disk locally (``fsync``); one PUT on S3. Returns the URL."""
+        path = self.path(key)
+        if self.is_s3:
+            self.fs.pipe_file(path, data)
+            return self.url(key)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        return self.url(key)
+
+    def delete(self, key: str) -> None:
+        """Delete the object at ``key`` (hidden names too); nothing when it is absent."""
+        try:
+            self.fs.rm_file(self.path(key))
+        except FileNotFoundError:
+            pass
+
+    def delete_folder(self, prefix: str) -> None:
+        """Delete every object below the folder ``prefix`` (hidden names included) and,
+        locally, the folder; nothing when it is absent. S3: DeleteObjects in batches."""
+        path = self.path(prefix.rstrip("/"))
+        try:
+            self.fs.rm(path, recursive=True)
+        except FileNotFoundError:
+            pass
+
+    def child_names(self, prefix: str) -> list[str]:
+        """Sorted names directly below the folder ``prefix`` (files and folders, hidden
+        names included); ``[]`` when it is absent. S3: ListObjectsV2 with a delimiter."""
+        path = self.path(prefix.rstrip("/"))
+        if not self.is_s3:
+            try:
+                return sorted(os.listdir(path))
+            except (FileNotFoundError, NotADirectoryError):
+                return []
+        try:
+            entries = self.fs.ls(path, detail=False, refresh=True)
+        except FileNotFoundError:
+            return []
+        return sorted({posixpath.basename(p.rstrip("/")) for p in entries} - {""})
+
     def list_objects(self, prefix: str = "", *, include_unreadable: bool = False) -> list[ObjectInfo]:
         """Every object below the folder ``prefix`` (with or without its trailing ``/``; "" for
         the whole lake), or the one object whose key is ``prefix``, sorted by key, keys

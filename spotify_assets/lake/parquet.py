@@ -13,6 +13,9 @@ from spotify_assets.lake.lake import Lake
 from spotify_assets.lake.layout import table_key
 
 DT = "dt"
+# Parquet key-value metadata key holding the version of the day's tables a file belongs to
+# (see spotify_assets.lake.publish): readers compare it across a day's files.
+VERSION_KEY = b"spotify_assets.version"
 
 
 def split_by_partition(table: pa.Table, keys: list[str]) -> dict[str, pa.Table]:
@@ -47,11 +50,24 @@ def split_by_partition(table: pa.Table, keys: list[str]) -> dict[str, pa.Table]:
     return {key: body.slice(*spans.get(key, (0, 0))) for key in keys}
 
 
-def parquet_bytes(table: pa.Table) -> bytes:
-    """The table as a Snappy-compressed Parquet file (what Glue and Athena read best)."""
+def parquet_bytes(table: pa.Table, version: str | None = None) -> bytes:
+    """The table as a Snappy-compressed Parquet file (what Glue and Athena read best).
+
+    ``version``: stored in the file's key-value metadata under :data:`VERSION_KEY`
+    (DuckDB: ``parquet_kv_metadata``; pyarrow: ``schema.metadata``)."""
+    if version is not None:
+        table = table.replace_schema_metadata({**(table.schema.metadata or {}), VERSION_KEY: version.encode()})
     sink = io.BytesIO()
     pq.write_table(table, sink, compression="snappy")
     return sink.getvalue()
+
+
+def file_version(data: bytes) -> str | None:
+    """The :data:`VERSION_KEY` of a Parquet file held in memory (its footer only); None
+    when the file has none (written before versions existed)."""
+    metadata = pq.ParquetFile(pa.BufferReader(data)).schema_arrow.metadata or {}
+    value = metadata.get(VERSION_KEY)
+    return value.decode() if value is not None else None
 
 
 def read_parquet_bytes(data: bytes, columns: list[str] | None = None) -> pa.Table:

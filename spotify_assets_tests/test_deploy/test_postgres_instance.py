@@ -80,6 +80,27 @@ def test_deploy_instance_stores_runs_and_events_in_postgres(server, tmp_path, mo
         assert instance.get_runs() == []
 
 
+def test_deploy_instance_monitors_runs_and_retries_crashed_ones(server, tmp_path, monkeypatch):
+    """Dead runs do not stay STARTED: the settings of deploy/dagster.yaml as the loaded
+    instance holds them, and the daemons that act on them are required."""
+    for name, value in server.dagster_env(server.create_database("monitoring_check")).items():
+        monkeypatch.setenv(name, value)
+    with dg.DagsterInstance.from_config(str(_home(tmp_path))) as instance:
+        assert instance.run_monitoring_enabled is True
+        assert instance.run_monitoring_start_timeout_seconds == 180
+        assert instance.run_monitoring_max_runtime_seconds == 7200
+        assert instance.run_monitoring_cancel_timeout_seconds == 180
+        assert instance.run_monitoring_poll_interval_seconds == 60
+        assert instance.run_retries_enabled is True
+        assert instance.run_retries_max_retries == 2
+        assert instance.run_retries_retry_on_asset_or_op_failure is False
+        assert {"MONITORING", "EVENT_LOG_CONSUMER"} <= set(instance.get_required_daemon_types())
+        # One single-day run per day at a time: two would race to publish the same day.
+        assert list(instance.run_coordinator.get_run_queue_config().tag_concurrency_limits) == [
+            {"key": "dagster/partition", "value": {"applyLimitPerUniqueValue": True}, "limit": 1}
+        ]
+
+
 def _land(lake_path: Path) -> None:
     """The synthetic sample as each day's raw object, but for ``EMPTY_DAY``."""
     playlist = load_sample_playlist()

@@ -9,7 +9,8 @@ import pytest
 from spotify_assets.io_managers.parquet_io_manager import ParquetLakeIOManager
 from spotify_assets.lake.parquet import stored_row_count
 from spotify_assets.lake.lake import Lake
-from spotify_assets.lake.parquet import split_by_partition
+from spotify_assets.lake.parquet import VERSION_KEY, split_by_partition
+from spotify_assets.lake.publish import PublishedTable, day_version
 
 partitions = dg.DailyPartitionsDefinition(start_date="2024-05-01", end_date="2024-06-01", timezone="UTC")
 SCHEMA = pa.schema([("song_id", pa.string()), ("plays", pa.int64())])
@@ -97,3 +98,28 @@ def test_split_rejects_rows_outside_the_run():
         split_by_partition(table, ["2024-05-01", "2024-05-02"])
     with pytest.raises(ValueError, match="needs a 'dt' column"):
         split_by_partition(pa.table({"x": [1]}), ["2024-05-01", "2024-05-02"])
+
+
+def test_a_single_table_output_is_published_with_its_version(tmp_path):
+    """Single-table assets (playlist_trends, artist_daily_share) publish through the same
+    commit: the file carries the day's version, which the materialization shows."""
+    result = dg.materialize([counts], partition_key="2024-05-03", resources=_resources(tmp_path))
+    [materialization] = result.asset_materializations_for_node("counts")
+    expected = day_version({"counts": pa.table({"song_id": ["s0"], "plays": pa.array([0], pa.int64())})})
+    assert materialization.metadata["version"].value == expected
+    assert pq.read_schema(tmp_path / "counts" / "dt=2024-05-03" / "data.parquet").metadata[VERSION_KEY] == expected.encode()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["_publish", "counts"] and list((tmp_path / "_publish").iterdir()) == []
+
+
+@dg.asset(partitions_def=partitions, io_manager_key="table_io_manager")
+def published_elsewhere(context: dg.AssetExecutionContext):
+    table = pa.table({"song_id": ["s0"], "dt": [context.partition_key]})
+    return PublishedTable("/somewhere/else", table, {context.partition_key: table.drop_columns(["dt"])}, {context.partition_key: "v"})
+
+
+def test_a_table_published_to_another_lake_is_refused_naming_both(tmp_path):
+    result = dg.materialize([published_elsewhere], partition_key="2024-05-03", resources=_resources(tmp_path), raise_on_error=False)
+    assert not result.success
+    error = result.get_step_failure_events()[0].step_failure_data.error.to_string()
+    assert f"published_elsewhere was published to /somewhere/else, but this IO manager reads {tmp_path}: give both the same lake URL" in error
+    assert not (tmp_path / "published_elsewhere").exists()

@@ -19,6 +19,7 @@ from spotify_assets.assets.tables import spotify_tables
 from spotify_assets.definitions import build_resources
 from spotify_assets.lake.parquet import parquet_bytes
 from spotify_assets.lake.lake import Lake
+from spotify_assets.lake.publish import day_version
 from spotify_assets.lake.layout import TABLE_NAMES, read_raw_objects, table_key
 from spotify_assets.settings import Settings
 from spotify_assets.transform import build_partition_tables
@@ -42,9 +43,12 @@ def _land(lake: Lake, dt: str) -> None:
 
 def _expected_files(lake: Lake, dt: str) -> dict[str, bytes]:
     """What the table step must write for ``dt``: the pure build of the lake's raw objects,
-    serialised like the IO manager does (one file per table, no dt column)."""
+    serialised like the publish step does (one file per table, no dt column, the day's
+    version in the metadata)."""
     built = build_partition_tables(read_raw_objects(lake, dt), [dt])
-    return {table_key(name, dt): parquet_bytes(built.tables[name].drop_columns(["dt"])) for name in TABLE_NAMES}
+    tables = {name: built.tables[name].drop_columns(["dt"]) for name in TABLE_NAMES}
+    version = day_version(tables)
+    return {table_key(name, dt): parquet_bytes(table, version) for name, table in tables.items()}
 
 
 def _run(dt: str, instance: dg.DagsterInstance, selection=None):

@@ -27,6 +27,7 @@ from spotify_assets.checks.table_checks import (
 from spotify_assets.definitions import build_resources
 from spotify_assets.lake.lake import Lake
 from spotify_assets.lake.layout import RawObject
+from spotify_assets.partitions import daily_partitions
 from spotify_assets.resources.lake_resource import LakeResource
 from spotify_assets.settings import Settings
 from spotify_assets.transform import build_partition_tables
@@ -77,8 +78,19 @@ def test_null_and_duplicate_keys_fail_naming_them():
         False,
         "songs: (song_id) null song_id in 1 row(s) and 2 duplicate key(s), e.g. (song_id='b2') on dt=2024-05-12 (2 rows), "
         "(song_id='c3') on dt=2024-05-12 (3 rows)",
-        {"null_keys": 1, "duplicate_keys": 2, "rows": 7},
+        {"null_keys": 1, "duplicate_keys": 2, "rows": 7, "failed_partitions": ["2024-05-12"]},
     )
+
+
+def test_failed_key_and_reference_checks_name_their_days():
+    """The days write-audit-publish withholds: only those with an offending row."""
+    songs = pa.table({"song_id": ["a", "a", "b", None, "c"], "dt": ["2024-05-11", "2024-05-11", "2024-05-12", "2024-05-13", "2024-05-14"]})
+    assert keys_unique_and_not_null(songs, ["song_id"], "songs").metadata["failed_partitions"] == ["2024-05-11", "2024-05-13"]
+    entries = pa.table({"song_id": ["a", "x", "b"], "dt": ["2024-05-11", "2024-05-12", "2024-05-14"]})
+    parents = pa.table({"song_id": ["a", "b"], "dt": ["2024-05-11", "2024-05-12"]})
+    outcome = references_exist(entries, "song_id", parents, "song_id", "playlist_entries", "songs")
+    assert outcome.metadata["failed_partitions"] == ["2024-05-12", "2024-05-14"]
+    assert "failed_partitions" not in keys_unique_and_not_null(songs.drop_columns(["dt"]), ["song_id"], "songs").metadata
 
 
 def test_keys_are_unique_per_day_not_across_days():
@@ -101,7 +113,9 @@ def test_dangling_references_fail_naming_the_ids_and_day():
     outcome = references_exist(entries, "song_id", songs, "song_id", "playlist_entries", "songs")
     # s1 exists, but on another day; the null reference is not an orphan.
     assert outcome == CheckOutcome(
-        False, "playlist_entries.song_id → songs.song_id: 1 id(s) not found, e.g. 's1' (dt=2024-05-12)", {"orphans_playlist_entries_song_id": 1}
+        False,
+        "playlist_entries.song_id → songs.song_id: 1 id(s) not found, e.g. 's1' (dt=2024-05-12)",
+        {"orphans_playlist_entries_song_id": 1, "failed_partitions": ["2024-05-12"]},
     )
 
 
@@ -143,31 +157,83 @@ def _checks(result) -> dict[tuple[str, str], dg.AssetCheckEvaluation]:
     return {(c.asset_key.path[-1], c.check_name): c for c in result.get_asset_check_evaluations()}
 
 
-def test_a_failing_blocking_check_fails_the_step_and_stops_downstream(lake_dir):
-    """The same playlist landed twice on one day duplicates (playlist_id, position)."""
+def _table_files(lake_dir) -> dict[str, bytes]:
+    return {p.relative_to(lake_dir).as_posix(): p.read_bytes() for p in sorted(lake_dir.rglob("*.parquet"))}
+
+
+def test_a_day_failing_its_audit_is_not_published_keeps_its_files_and_stops_downstream(lake_dir):
+    """Write-audit-publish. The same playlist landed twice on one day duplicates
+    (playlist_id, position): the day was published before from one object; the re-run
+    with both fails its audit, writes nothing (the files stay byte for byte), records no
+    materialization, names the day, and the trends downstream do not run."""
     dt = "2024-05-15"
     body = sample_path("danielmschaves/bb33bc5c6c/playlist_37i9dQZEVXbMDoHDwVN2tF_20.json").read_bytes()
     lake = Lake(str(lake_dir))
     lake.write_bytes(f"raw_playlist/dt={dt}/{TOP50_ID}.json", body)
-    lake.write_bytes(f"raw_playlist/dt={dt}/top50-copy.json", body)
     with dg.DagsterInstance.ephemeral() as instance:
+        assert _run([raw_playlist, spotify_tables], dt, instance).success
+        before = _table_files(lake_dir)
+        assert len(before) == 4
+        lake.write_bytes(f"raw_playlist/dt={dt}/top50-copy.json", body)
         result = _run([raw_playlist, spotify_tables, playlist_trends], dt, instance)
         assert not result.success
+        assert _table_files(lake_dir) == before
+        assert sorted(p.name for p in lake_dir.rglob("*") if p.is_file() and "raw_playlist" not in p.parts) == ["data.parquet"] * 4
         checks = _checks(result)
         failed = checks[("playlist_entries", KEY_UNIQUE_NOT_NULL)]
         assert not failed.passed and failed.severity == dg.AssetCheckSeverity.ERROR
         assert failed.description.startswith(
             f"playlist_entries: (playlist_id, position) 50 duplicate key(s), e.g. (playlist_id='{TOP50_ID}', position=1) on dt={dt} (2 rows)"
         )
+        assert failed.description.endswith(f"(not published: {dt}; the previous files of those days are kept)")
+        assert failed.metadata["failed_partitions"].value == [dt]
         assert all(c.passed for key, c in checks.items() if key != ("playlist_entries", KEY_UNIQUE_NOT_NULL))
-        error = result.get_step_failure_events()[0].step_failure_data.error
-        assert error.cls_name == "DagsterAssetCheckFailedError"
-        assert "1 blocking asset check failed with ERROR severity:\nplaylist_entries: key_unique_not_null" in error.message
+        failure = result.get_step_failure_events()[0].step_failure_data
+        assert failure.user_failure_data.description == (
+            f"1 of 1 day(s) failed the audit and were not published ({dt}: playlist_entries.key_unique_not_null); "
+            "their tables keep their previous files. 0 day(s) were published. "
+            "The failed checks' descriptions name the offending rows: fix the raw objects of those days and re-run them."
+        )
+        assert [m.asset_key.path[-1] for m in result.get_asset_materialization_events() if m.step_key == "spotify_tables"] == []
+        # The UI's partition bar: the day's latest attempt failed (its files are still the previous run's).
+        assert instance.get_status_by_partition(dg.AssetKey("songs"), [dt], daily_partitions)[dt].value == "FAILED"
         assert result.asset_materializations_for_node("playlist_trends") == []
         started = [e.step_key for e in result.all_events if e.event_type == dg.DagsterEventType.STEP_START]
         assert "playlist_trends" not in started
         messages = [entry.user_message for entry in instance.all_logs(result.run_id)]
         assert any(m.startswith("Dependencies for step playlist_trends failed") and "Not executing" in m for m in messages)
+
+
+def test_a_range_run_publishes_the_days_that_pass_and_withholds_the_others(lake_dir):
+    """A single-run backfill over 2024-05-15...2024-05-17 where 2024-05-16 holds the same
+    playlist twice: the 15th and 17th are published and materialized (one event per table
+    and day), the 16th is not written, and the step fails naming it."""
+    body = sample_path("danielmschaves/bb33bc5c6c/playlist_37i9dQZEVXbMDoHDwVN2tF_20.json").read_bytes()
+    lake = Lake(str(lake_dir))
+    for dt in ("2024-05-15", "2024-05-16", "2024-05-17"):
+        lake.write_bytes(f"raw_playlist/dt={dt}/{TOP50_ID}.json", body)
+    lake.write_bytes("raw_playlist/dt=2024-05-16/top50-copy.json", body)
+    tags = {"dagster/asset_partition_range_start": "2024-05-15", "dagster/asset_partition_range_end": "2024-05-17"}
+    with dg.DagsterInstance.ephemeral() as instance:
+        result = dg.materialize(
+            [raw_playlist, spotify_tables], selection=[spotify_tables], resources=build_resources(Settings.from_env()),
+            instance=instance, tags=tags, raise_on_error=False,
+        )
+        # What the UI's partition bar shows: the withheld day failed, the others materialized.
+        status = instance.get_status_by_partition(dg.AssetKey("songs"), ["2024-05-15", "2024-05-16", "2024-05-17"], daily_partitions)
+    assert {day: s.value for day, s in status.items()} == {"2024-05-15": "MATERIALIZED", "2024-05-16": "FAILED", "2024-05-17": "MATERIALIZED"}
+    assert not result.success
+    assert sorted(_table_files(lake_dir)) == sorted(f"{t}/dt={dt}/data.parquet" for t in TABLE_KEYS for dt in ("2024-05-15", "2024-05-17"))
+    events = [(m.asset_key.path[-1], m.partition) for m in result.get_asset_materialization_events() if m.step_key == "spotify_tables"]
+    assert sorted(events) == sorted((t, dt) for t in TABLE_KEYS for dt in ("2024-05-15", "2024-05-17"))
+    entries = [m for m in result.asset_materializations_for_node("spotify_tables") if m.asset_key.path[-1] == "playlist_entries"]
+    assert {m.partition: m.metadata["dagster/row_count"].value for m in entries} == {"2024-05-15": 50, "2024-05-17": 50}
+    failure = result.get_step_failure_events()[0].step_failure_data.user_failure_data.description
+    assert failure.startswith("1 of 3 day(s) failed the audit and were not published (2024-05-16: playlist_entries.key_unique_not_null)")
+    assert "2 day(s) were published" in failure
+    check = _checks(result)[("playlist_entries", KEY_UNIQUE_NOT_NULL)]
+    assert not check.passed and check.description.endswith("(not published: 2024-05-16; the previous files of those days are kept)")
+    assert pq.read_table(lake_dir / "playlist_entries" / "dt=2024-05-17" / "data.parquet").num_rows == 50
 
 
 def test_a_sharp_row_count_drop_warns_without_failing_the_run(lake_dir):
