@@ -36,6 +36,10 @@ TABLE_DESCRIPTIONS = {
 }
 
 RAW_OBJECTS_VALID = "raw_objects_valid"
+# Items left out for an invalid field: warnings logged per run, and entries listed per raw
+# object in the check's metadata (a broken producer can send thousands; the counts stay exact).
+MAX_LOGGED_ITEMS = 20
+MAX_LISTED_PER_OBJECT = 100
 KEY_UNIQUE_NOT_NULL = "key_unique_not_null"
 REFERENTIAL_INTEGRITY = "referential_integrity"
 ROW_COUNT_NO_SHARP_DROP = "row_count_no_sharp_drop"
@@ -69,7 +73,10 @@ def _check_specs() -> list[dg.AssetCheckSpec]:
         dg.AssetCheckSpec(
             RAW_OBJECTS_VALID,
             asset="playlist_entries",
-            description="Every raw object of the partition could be read; a failure names each bad object and why.",
+            description=(
+                "Every raw object of the partition could be read and every item is valid (each field the tables read "
+                "has its JSON type); a failure names each bad object, and each item left out with its position and field."
+            ),
         )
     ]
     for name, key in TABLE_KEYS.items():
@@ -130,32 +137,68 @@ def spotify_tables(context: dg.AssetExecutionContext, raw_playlist: list[RawObje
         context.log.warning(f"{dt}: no readable raw objects; its table partitions are written empty")
     for key, reason in result.bad_objects.items():
         context.log.error(f"raw object {key}: {reason}")
+    _log_items_left_out(context, result)
     context.log.info(
         f"{len(result.playlists)} raw object(s) over {len(keys)} partition(s) → "
         + ", ".join(f"{name} {table.num_rows} rows" for name, table in result.tables.items())
     )
     the_lake = lake.get_lake()
     recover_pending(the_lake)  # the row-count check reads the lake: complete a killed commit first
-    audit = _audit(result.tables)
-    withheld = _withheld_days(audit, keys)
+    audit = audit_tables(result.tables)
+    withheld = withheld_days(audit, keys)
     published = _publish_audited(context, the_lake, result, keys, withheld)
     yield from published
-    yield dg.AssetCheckResult(
-        asset_key="playlist_entries",
-        check_name=RAW_OBJECTS_VALID,
-        passed=not result.bad_objects,
-        description=(
-            "all raw objects readable"
-            if not result.bad_objects
-            else "; ".join(f"{key}: {reason}" for key, reason in result.bad_objects.items())
-        ),
-        metadata={"bad_objects": dg.MetadataValue.json(result.bad_objects), "raw_objects": len(result.playlists)},
-    )
+    yield _raw_objects_check(result)
     for (asset, check), outcome in audit.items():
         yield _result(context, asset, check, _with_withheld(outcome, withheld))
     yield from _row_count_results(context, result.tables, keys, the_lake)
     if withheld:
         raise dg.Failure(description=_withheld_message(withheld, keys), allow_retries=False)
+
+
+def _invalid_parts(result) -> list[str]:
+    """One line per item left out for an invalid field: key, position, what was wrong."""
+    return [
+        f"{key}: item at position {item.position}: {item.detail} ({item.reason})"
+        for key, items in result.invalid_items.items()
+        for item in items
+    ]
+
+
+def _log_items_left_out(context: dg.AssetExecutionContext, result) -> None:
+    """A warning per item left out (at most MAX_LOGGED_ITEMS, then a count), a line per superseded object."""
+    parts = _invalid_parts(result)
+    for part in parts[:MAX_LOGGED_ITEMS]:
+        context.log.warning(f"raw object {part}: the item gives no rows")
+    if len(parts) > MAX_LOGGED_ITEMS:
+        context.log.warning(f"{len(parts) - MAX_LOGGED_ITEMS} more item(s) left out for an invalid field (the raw_objects_valid check lists them)")
+    for key, superseded in result.superseded.items():
+        context.log.info(f"raw object {key} superseded by {superseded.by}: {superseded.reason}")
+
+
+def _raw_objects_check(result) -> dg.AssetCheckResult:
+    """``raw_objects_valid``: fails for a raw object that could not be read or an item left out
+    for an invalid field, naming each (key, position, field, value); superseded snapshots and
+    look-up objects left out are listed in the metadata without failing it."""
+    parts = [f"{key}: {reason}" for key, reason in result.bad_objects.items()] + _invalid_parts(result)
+    shown = "; ".join(parts[:MAX_EXAMPLES]) + (f"; and {len(parts) - MAX_EXAMPLES} more" if len(parts) > MAX_EXAMPLES else "")
+
+    def listed(by_key, label: str) -> dict:
+        return {key: [{label: i.position, "reason": i.reason, "detail": i.detail} for i in items[:MAX_LISTED_PER_OBJECT]] for key, items in by_key.items()}
+
+    return dg.AssetCheckResult(
+        asset_key="playlist_entries",
+        check_name=RAW_OBJECTS_VALID,
+        passed=not parts,
+        description="all raw objects readable, every item valid" if not parts else shown,
+        metadata={
+            "bad_objects": dg.MetadataValue.json(result.bad_objects),
+            "invalid_items": dg.MetadataValue.json(listed(result.invalid_items, "position")),
+            "invalid_lookups": dg.MetadataValue.json(listed(result.invalid_lookups, "index")),
+            "superseded": dg.MetadataValue.json({key: {"by": s.by, "reason": s.reason} for key, s in result.superseded.items()}),
+            "raw_objects": len(result.playlists),
+        },
+    )
 
 
 def _shared_metadata(result, keys: list[str]) -> dict:
@@ -165,6 +208,8 @@ def _shared_metadata(result, keys: list[str]) -> dict:
             "raw_objects": len(result.playlists),
             "bad_objects": dg.MetadataValue.json(result.bad_objects),
             "skipped_items": dg.MetadataValue.json(result.skipped_items),
+            "invalid_items": dg.MetadataValue.json({key: len(items) for key, items in result.invalid_items.items()}),
+            "superseded": dg.MetadataValue.json({key: s.by for key, s in result.superseded.items()}),
         }
     # Dagster copies an output's metadata onto the materialization of every day of the
     # run: the run's totals, of a fixed size (the raw_objects_valid check names the bad
@@ -173,6 +218,8 @@ def _shared_metadata(result, keys: list[str]) -> dict:
         "run_raw_objects": len(result.playlists),
         "run_bad_objects": len(result.bad_objects),
         "run_skipped_items": dg.MetadataValue.json(result.skipped_items),
+        "run_invalid_items": sum(len(items) for items in result.invalid_items.values()),
+        "run_superseded": len(result.superseded),
     }
 
 
@@ -206,7 +253,7 @@ def _publish_audited(context: dg.AssetExecutionContext, lake: Lake, result, keys
             context.log_event(dg.AssetMaterialization(asset_key=name, partition=dt, metadata=metadata))
 
 
-def _audit(tables: dict[str, pa.Table]) -> dict[tuple[str, str], CheckOutcome]:
+def audit_tables(tables: dict[str, pa.Table]) -> dict[tuple[str, str], CheckOutcome]:
     """The blocking checks (keys, references) of the built ``tables`` (with ``dt``):
     ``{(asset, check name): outcome}``, evaluated before anything is written."""
     audit = {(name, KEY_UNIQUE_NOT_NULL): keys_unique_and_not_null(tables[name], key, name) for name, key in TABLE_KEYS.items()}
@@ -228,7 +275,7 @@ def _combine_failed_partitions(outcomes: list[CheckOutcome]) -> CheckOutcome:
     return combined
 
 
-def _withheld_days(audit: dict[tuple[str, str], CheckOutcome], keys: list[str]) -> dict[str, list[str]]:
+def withheld_days(audit: dict[tuple[str, str], CheckOutcome], keys: list[str]) -> dict[str, list[str]]:
     """``{day: [failed check "asset.check", ...]}`` of the days not to publish. A failed
     check that names no day (a table without ``dt``) withholds every day of the run."""
     withheld: dict[str, list[str]] = {}

@@ -305,8 +305,20 @@ class Lake:
             except FileNotFoundError:
                 raise FileNotFoundError(f"{self.url(source)} is absent") from None
             return
-        os.makedirs(os.path.dirname(dst), exist_ok=True)
-        os.replace(src, dst)
+        # Folders entered without following links, as in write_bytes: never outside the root.
+        *source_folders, source_name = _check_key(source).split("/")
+        *target_folders, target_name = _check_key(target).split("/")
+        source_fd = self._open_local_folder(source_folders)
+        try:
+            target_fd = self._open_local_folder(target_folders, make=True)
+            try:
+                os.replace(source_name, target_name, src_dir_fd=source_fd, dst_dir_fd=target_fd)
+            finally:
+                os.close(target_fd)
+        except FileNotFoundError:
+            raise FileNotFoundError(f"{self.url(source)} is absent") from None
+        finally:
+            os.close(source_fd)
 
     def write_staged_bytes(self, key: str, data: bytes) -> str:
         """Write ``data`` at ``key`` without a temporary name (a killed write can leave a
@@ -316,11 +328,17 @@ class Lake:
         if self.is_s3:
             self.fs.pipe_file(path, data)
             return self.url(key)
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        with open(path, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
+        *folders, name = _check_key(key).split("/")
+        os.makedirs(self.root, exist_ok=True)
+        dir_fd = self._open_local_folder(folders, make=True)  # never through a linked folder
+        try:
+            fd = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | _CLOEXEC, 0o666, dir_fd=dir_fd)
+            with open(fd, "wb") as f:
+                f.write(data)
+                f.flush()
+                os.fsync(f.fileno())
+        finally:
+            os.close(dir_fd)
         return self.url(key)
 
     def delete(self, key: str) -> None:

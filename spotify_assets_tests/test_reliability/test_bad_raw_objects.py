@@ -193,3 +193,39 @@ def test_two_copies_of_one_playlist_on_one_day_give_one_snapshot(lake_dir, other
     snapshots = {json.loads(sample_path(name).read_bytes())[0]["snapshot_id"] for name in (GOOD, OTHER)}
     assert len(snapshots) == 2 and set(entries["snapshot_id"].to_pylist()) == {max(snapshots)}
     _assert_lake_after(lake_dir, before)
+
+
+def test_an_invalid_item_and_a_superseded_copy_show_in_the_check_the_metadata_and_the_log(lake_dir):
+    """One item with ``"explicit": "true"`` is left out and named by the raw_objects_valid check
+    (the run succeeds, the other items are built); a second copy of the playlist on the same
+    day is superseded: listed, not an error."""
+    import dagster as dg
+
+    from spotify_assets.assets.raw import raw_playlist
+    from spotify_assets.assets.tables import spotify_tables
+    from spotify_assets.definitions import build_resources
+    from spotify_assets.lake.lake import Lake
+    from spotify_assets.settings import Settings
+    from spotify_assets.spotify.offline_sample import load_sample_playlist
+
+    dt, playlist = "2024-05-15", load_sample_playlist()
+    playlist["items"]["items"][2]["item"]["explicit"] = "true"
+    document = json.dumps({**playlist, "extracted_at": "2024-05-15T06:00:00Z"}).encode()  # later than the copy's
+    lake = Lake(str(lake_dir))
+    key = f"raw_playlist/dt={dt}/{playlist['id']}.json"
+    lake.write_bytes(key, document)
+    lake.write_bytes(f"raw_playlist/dt={dt}/landed-copy.json", json.dumps({**playlist, "extracted_at": "2024-05-15T05:00:00Z"}).encode())
+    instance = dg.DagsterInstance.ephemeral()
+    result = dg.materialize([raw_playlist, spotify_tables], partition_key=dt, resources=build_resources(Settings.from_env()), instance=instance)
+    assert result.success
+    (check,) = [e for e in result.get_asset_check_evaluations() if e.check_name == "raw_objects_valid"]
+    assert not check.passed
+    assert check.description == f"{key}: item at position 3: 'explicit' is a string 'true', expected a boolean (invalid:explicit)"
+    assert check.metadata["invalid_items"].value == {key: [{"position": 3, "reason": "invalid:explicit", "detail": "'explicit' is a string 'true', expected a boolean"}]}
+    superseded = check.metadata["superseded"].value
+    assert list(superseded) == [f"raw_playlist/dt={dt}/landed-copy.json"] and superseded[f"raw_playlist/dt={dt}/landed-copy.json"]["by"] == key
+    (entries,) = [m for m in result.asset_materializations_for_node("spotify_tables") if m.asset_key.path[-1] == "playlist_entries"]
+    assert entries.metadata["invalid_items"].value == {key: 1}
+    assert 3 not in [row["position"] for row in pq.read_table(lake_dir / "playlist_entries" / f"dt={dt}" / "data.parquet").to_pylist()]
+    messages = [entry.user_message for entry in instance.all_logs(result.run_id)]
+    assert f"raw object {key}: item at position 3: 'explicit' is a string 'true', expected a boolean (invalid:explicit): the item gives no rows" in messages

@@ -164,7 +164,8 @@ def test_each_kind_has_its_reason_in_the_check(local_day, kind):
 def test_no_entry_was_changed_followed_or_read_through(local_day):
     before, after = local_day["before"], local_day["after"]
     new = sorted(k.decode() for k in set(after) - set(before))
-    assert new == sorted([f"lake/{t}" for t in TABLES] + [f"lake/{t}/dt={DT}" for t in TABLES] + [f"lake/{t}/dt={DT}/data.parquet" for t in TABLES])
+    # The tables' files, and the (empty) staging folder of the write-audit-publish commit.
+    assert new == sorted(["lake/_publish"] + [f"lake/{t}" for t in TABLES] + [f"lake/{t}/dt={DT}" for t in TABLES] + [f"lake/{t}/dt={DT}/data.parquet" for t in TABLES])
     assert {k: v for k, v in after.items() if k in before} == before  # links, FIFO, socket, device, bytes
 
 

@@ -4,6 +4,7 @@ runs a blocking check stops downstream assets and the row-count check only warns
 
 import dagster as dg
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from spotify_assets.assets.raw import raw_playlist
@@ -13,7 +14,9 @@ from spotify_assets.assets.tables import (
     REFERENTIAL_INTEGRITY,
     ROW_COUNT_NO_SHARP_DROP,
     TABLE_KEYS,
+    audit_tables,
     spotify_tables,
+    withheld_days,
 )
 from spotify_assets.assets.trends import playlist_trends
 from spotify_assets.checks.table_checks import (
@@ -27,6 +30,8 @@ from spotify_assets.checks.table_checks import (
 from spotify_assets.definitions import build_resources
 from spotify_assets.lake.lake import Lake
 from spotify_assets.lake.layout import RawObject
+from spotify_assets.lake.parquet import split_by_partition
+from spotify_assets.lake.publish import publish
 from spotify_assets.partitions import daily_partitions
 from spotify_assets.resources.lake_resource import LakeResource
 from spotify_assets.settings import Settings
@@ -161,78 +166,51 @@ def _table_files(lake_dir) -> dict[str, bytes]:
     return {p.relative_to(lake_dir).as_posix(): p.read_bytes() for p in sorted(lake_dir.rglob("*.parquet"))}
 
 
-def test_a_day_failing_its_audit_is_not_published_keeps_its_files_and_stops_downstream(lake_dir):
-    """Write-audit-publish. The same playlist landed twice on one day duplicates
-    (playlist_id, position): the day was published before from one object; the re-run
-    with both fails its audit, writes nothing (the files stay byte for byte), records no
-    materialization, names the day, and the trends downstream do not run."""
-    dt = "2024-05-15"
-    body = sample_path("danielmschaves/bb33bc5c6c/playlist_37i9dQZEVXbMDoHDwVN2tF_20.json").read_bytes()
-    lake = Lake(str(lake_dir))
-    lake.write_bytes(f"raw_playlist/dt={dt}/{TOP50_ID}.json", body)
-    with dg.DagsterInstance.ephemeral() as instance:
-        assert _run([raw_playlist, spotify_tables], dt, instance).success
-        before = _table_files(lake_dir)
-        assert len(before) == 4
-        lake.write_bytes(f"raw_playlist/dt={dt}/top50-copy.json", body)
-        result = _run([raw_playlist, spotify_tables, playlist_trends], dt, instance)
-        assert not result.success
-        assert _table_files(lake_dir) == before
-        assert sorted(p.name for p in lake_dir.rglob("*") if p.is_file() and "raw_playlist" not in p.parts) == ["data.parquet"] * 4
-        checks = _checks(result)
-        failed = checks[("playlist_entries", KEY_UNIQUE_NOT_NULL)]
-        assert not failed.passed and failed.severity == dg.AssetCheckSeverity.ERROR
-        assert failed.description.startswith(
-            f"playlist_entries: (playlist_id, position) 50 duplicate key(s), e.g. (playlist_id='{TOP50_ID}', position=1) on dt={dt} (2 rows)"
-        )
-        assert failed.description.endswith(f"(not published: {dt}; the previous files of those days are kept)")
-        assert failed.metadata["failed_partitions"].value == [dt]
-        assert all(c.passed for key, c in checks.items() if key != ("playlist_entries", KEY_UNIQUE_NOT_NULL))
-        failure = result.get_step_failure_events()[0].step_failure_data
-        assert failure.user_failure_data.description == (
-            f"1 of 1 day(s) failed the audit and were not published ({dt}: playlist_entries.key_unique_not_null); "
-            "their tables keep their previous files. 0 day(s) were published. "
-            "The failed checks' descriptions name the offending rows: fix the raw objects of those days and re-run them."
-        )
-        assert [m.asset_key.path[-1] for m in result.get_asset_materialization_events() if m.step_key == "spotify_tables"] == []
-        # The UI's partition bar: the day's latest attempt failed (its files are still the previous run's).
-        assert instance.get_status_by_partition(dg.AssetKey("songs"), [dt], daily_partitions)[dt].value == "FAILED"
-        assert result.asset_materializations_for_node("playlist_trends") == []
-        started = [e.step_key for e in result.all_events if e.event_type == dg.DagsterEventType.STEP_START]
-        assert "playlist_trends" not in started
-        messages = [entry.user_message for entry in instance.all_logs(result.run_id)]
-        assert any(m.startswith("Dependencies for step playlist_trends failed") and "Not executing" in m for m in messages)
+# Raw objects can no longer make a key or reference check fail: a second snapshot of a playlist
+# is superseded, a broken item gives no rows, and every row's parent is built from the same item.
+# The audit stays as the guard against a bug in table building, so these tests break the built
+# tables the way such a bug would, then run what spotify_tables runs on them: the audit, then the
+# publish of the days that pass.
+AUDIT_DAYS = ["2024-05-15", "2024-05-16", "2024-05-17"]
 
 
-def test_a_range_run_publishes_the_days_that_pass_and_withholds_the_others(lake_dir):
-    """A single-run backfill over 2024-05-15...2024-05-17 where 2024-05-16 holds the same
-    playlist twice: the 15th and 17th are published and materialized (one event per table
-    and day), the 16th is not written, and the step fails naming it."""
+def _built_days() -> dict[str, pa.Table]:
     body = sample_path("danielmschaves/bb33bc5c6c/playlist_37i9dQZEVXbMDoHDwVN2tF_20.json").read_bytes()
+    objects = [RawObject(dt, f"raw_playlist/dt={dt}/{TOP50_ID}.json", body) for dt in AUDIT_DAYS]
+    return build_partition_tables(objects, AUDIT_DAYS).tables
+
+
+def _with_duplicate_entry(tables: dict[str, pa.Table], dt: str) -> dict[str, pa.Table]:
+    """The tables with one playlist_entries row of ``dt`` repeated (a duplicate key that day)."""
+    entries = tables["playlist_entries"]
+    repeated = entries.filter(pc.equal(entries["dt"], dt)).slice(0, 1)
+    return {**tables, "playlist_entries": pa.concat_tables([entries, repeated])}
+
+
+def test_a_day_failing_its_audit_is_withheld_naming_the_check_and_the_rows():
+    audit = audit_tables(_with_duplicate_entry(_built_days(), "2024-05-16"))
+    assert withheld_days(audit, AUDIT_DAYS) == {"2024-05-16": ["playlist_entries.key_unique_not_null"]}
+    failed = audit[("playlist_entries", KEY_UNIQUE_NOT_NULL)]
+    assert not failed.passed and failed.metadata["failed_partitions"] == ["2024-05-16"]
+    assert failed.description.startswith(
+        f"playlist_entries: (playlist_id, position) 1 duplicate key(s), e.g. (playlist_id='{TOP50_ID}', position=1) on dt=2024-05-16 (2 rows)"
+    )
+    assert all(outcome.passed for key, outcome in audit.items() if key != ("playlist_entries", KEY_UNIQUE_NOT_NULL))
+    assert withheld_days(audit_tables(_built_days()), AUDIT_DAYS) == {}
+
+
+def test_only_the_days_that_pass_are_published_and_a_withheld_day_keeps_its_files(lake_dir):
     lake = Lake(str(lake_dir))
-    for dt in ("2024-05-15", "2024-05-16", "2024-05-17"):
-        lake.write_bytes(f"raw_playlist/dt={dt}/{TOP50_ID}.json", body)
-    lake.write_bytes("raw_playlist/dt=2024-05-16/top50-copy.json", body)
-    tags = {"dagster/asset_partition_range_start": "2024-05-15", "dagster/asset_partition_range_end": "2024-05-17"}
-    with dg.DagsterInstance.ephemeral() as instance:
-        result = dg.materialize(
-            [raw_playlist, spotify_tables], selection=[spotify_tables], resources=build_resources(Settings.from_env()),
-            instance=instance, tags=tags, raise_on_error=False,
-        )
-        # What the UI's partition bar shows: the withheld day failed, the others materialized.
-        status = instance.get_status_by_partition(dg.AssetKey("songs"), ["2024-05-15", "2024-05-16", "2024-05-17"], daily_partitions)
-    assert {day: s.value for day, s in status.items()} == {"2024-05-15": "MATERIALIZED", "2024-05-16": "FAILED", "2024-05-17": "MATERIALIZED"}
-    assert not result.success
-    assert sorted(_table_files(lake_dir)) == sorted(f"{t}/dt={dt}/data.parquet" for t in TABLE_KEYS for dt in ("2024-05-15", "2024-05-17"))
-    events = [(m.asset_key.path[-1], m.partition) for m in result.get_asset_materialization_events() if m.step_key == "spotify_tables"]
-    assert sorted(events) == sorted((t, dt) for t in TABLE_KEYS for dt in ("2024-05-15", "2024-05-17"))
-    entries = [m for m in result.asset_materializations_for_node("spotify_tables") if m.asset_key.path[-1] == "playlist_entries"]
-    assert {m.partition: m.metadata["dagster/row_count"].value for m in entries} == {"2024-05-15": 50, "2024-05-17": 50}
-    failure = result.get_step_failure_events()[0].step_failure_data.user_failure_data.description
-    assert failure.startswith("1 of 3 day(s) failed the audit and were not published (2024-05-16: playlist_entries.key_unique_not_null)")
-    assert "2 day(s) were published" in failure
-    check = _checks(result)[("playlist_entries", KEY_UNIQUE_NOT_NULL)]
-    assert not check.passed and check.description.endswith("(not published: 2024-05-16; the previous files of those days are kept)")
+    built = _built_days()
+    by_table = {name: split_by_partition(built[name], AUDIT_DAYS) for name in TABLE_KEYS}
+    # The days as a previous run published them: empty.
+    publish(lake, {dt: {name: by_table[name][dt].slice(0, 0) for name in TABLE_KEYS} for dt in AUDIT_DAYS})
+    before = _table_files(lake_dir)
+    withheld = withheld_days(audit_tables(_with_duplicate_entry(built, "2024-05-16")), AUDIT_DAYS)
+    publish(lake, {dt: {name: by_table[name][dt] for name in TABLE_KEYS} for dt in AUDIT_DAYS if dt not in withheld})
+    after = _table_files(lake_dir)
+    assert {key for key in after if after[key] != before[key]} == {f"{t}/dt={dt}/data.parquet" for t in TABLE_KEYS for dt in ("2024-05-15", "2024-05-17")}
+    assert pq.read_table(lake_dir / "playlist_entries" / "dt=2024-05-16" / "data.parquet").num_rows == 0
     assert pq.read_table(lake_dir / "playlist_entries" / "dt=2024-05-17" / "data.parquet").num_rows == 50
 
 
