@@ -180,8 +180,10 @@ def _raw_objects_check(result) -> dg.AssetCheckResult:
     """``raw_objects_valid``: fails for a raw object that could not be read or an item left out
     for an invalid field, naming each (key, position, field, value); superseded snapshots and
     look-up objects left out are listed in the metadata without failing it."""
-    parts = [f"{key}: {reason}" for key, reason in result.bad_objects.items()] + _invalid_parts(result)
-    shown = "; ".join(parts[:MAX_EXAMPLES]) + (f"; and {len(parts) - MAX_EXAMPLES} more" if len(parts) > MAX_EXAMPLES else "")
+    invalid = _invalid_parts(result)
+    # Every bad object (a few per day at most); items left out can be thousands: the first few.
+    parts = [f"{key}: {reason}" for key, reason in result.bad_objects.items()] + invalid[:MAX_EXAMPLES]
+    shown = "; ".join(parts) + (f"; and {len(invalid) - MAX_EXAMPLES} more item(s)" if len(invalid) > MAX_EXAMPLES else "")
 
     def listed(by_key, label: str) -> dict:
         return {key: [{label: i.position, "reason": i.reason, "detail": i.detail} for i in items[:MAX_LISTED_PER_OBJECT]] for key, items in by_key.items()}

@@ -42,8 +42,10 @@ ATHENA_TYPES = {
 
 
 def readme_queries() -> list[str]:
-    """Every SELECT in the README's ```sql blocks (the catalog's and the trends' examples)."""
-    blocks = re.findall(r"```sql\n(.*?)```", README, flags=re.DOTALL)
+    """Every SELECT in the ```sql blocks of the README's "Catalog and SQL" and "Trends"
+    sections: the example queries over the catalog's tables."""
+    sections = README[README.index("## Catalog and SQL") : README.index("## Backfills")]
+    blocks = re.findall(r"```sql\n(.*?)```", sections, flags=re.DOTALL)
     statements = []
     for block in blocks:
         lines = [line for line in block.splitlines() if not line.lstrip().startswith("--")]
