@@ -21,6 +21,7 @@ Skipped, with the reason, where no PostgreSQL server binaries are installed.
 from __future__ import annotations
 
 import json
+import re
 import os
 import shutil
 import subprocess
@@ -224,8 +225,9 @@ def launched(moto_server: str, tmp_path_factory: pytest.TempPathFactory) -> Iter
         env.setenv("AWS_DEFAULT_REGION", REGION)
         pg_env = {**server.dagster_env(server.create_database("ecs_launch")), "DAGSTER_PG_PASSWORD": SECRETS["DAGSTER_PG_PASSWORD"]}
         arns, network, cluster_arn, daemon_task_arn, run_definition_arn = _stack(pg_env, lake)
-        # The webserver and daemon containers' environment (the stack's, without the Spotify secrets).
-        for name, value in {**pg_env, "DAGSTER_RUN_TASK_DEFINITION": RUN_FAMILY, "DAGSTER_RUN_CONTAINER_NAME": RUN_CONTAINER,
+        # The webserver and daemon containers' environment (the stack's, without the Spotify
+        # secrets): the run task definition by its ARN (the run task's own names the family).
+        for name, value in {**pg_env, "DAGSTER_RUN_TASK_DEFINITION": run_definition_arn, "DAGSTER_RUN_CONTAINER_NAME": RUN_CONTAINER,
                             "DAGSTER_COMPUTE_LOG_BUCKET": LOG_BUCKET, "DAGSTER_COMPUTE_LOG_PREFIX": LOG_PREFIX}.items():
             env.setenv(name, value)
         metadata = _metadata_server(cluster_arn, daemon_task_arn)
@@ -313,3 +315,22 @@ def test_the_run_tasks_step_logs_land_under_the_compute_log_prefix(launched):
     (err,) = [body.decode() for key, body in launched.log_objects.items() if key.endswith(".err")]
     assert "1 raw object(s) over 1 partition(s) → " in err
     assert 'STEP_SUCCESS - Finished execution of step "spotify_tables"' in err
+
+
+@pytest.mark.parametrize(("variable", "value", "message"), [
+    ("DAGSTER_RUN_CONTAINER_NAME", "dagster",
+     f"Cannot override container 'dagster' in task definition 'arn:aws:ecs:{REGION}:123456789012:task-definition/{RUN_FAMILY}:1' "
+     "because the container is not defined."),
+    # ECS's own answer, which does not name the definition (the README's Failure modes say where to look).
+    ("DAGSTER_RUN_TASK_DEFINITION", "spotify-assets-missing",
+     "(ClientException) when calling the DescribeTaskDefinition operation: Unable to describe task definition."),
+])
+def test_a_wrong_run_task_setting_stops_the_launcher(launched, moto_server, tmp_path, monkeypatch, variable, value, message):
+    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_server)  # the autouse fixture of fixtures/lake.py unsets it
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    shutil.copy(DEPLOY_YAML, home / "dagster.yaml")
+    monkeypatch.setenv(variable, value)
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        with pytest.raises(Exception, match=re.escape(message)):
+            instance.run_launcher  # noqa: B018 (built on first use, as the daemon does)
