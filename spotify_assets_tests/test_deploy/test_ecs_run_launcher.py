@@ -10,7 +10,8 @@ One run is launched and executed for the whole module, as on AWS:
 2. ECS's task metadata endpoint (``ECS_CONTAINER_METADATA_URI_V4``) is a real HTTP server on
    127.0.0.1 answering what ECS answers inside the daemon's task (cluster and task ARN).
 3. The instance loaded from ``deploy/dagster.yaml`` launches a ``spotify_tables`` run for one
-   day; every ECS request its launcher sends is recorded (botocore's ``before-send`` event).
+   day, as the daemon does for a dequeued run; the RunTask request bodies and the Secrets
+   Manager calls its launcher sends are recorded (botocore's ``before-send`` event).
 4. The run task is then played as ECS would start it: the run task definition's environment
    plus its secrets resolved from Secrets Manager, and the RunTask's command override, as a
    plain process.
@@ -21,8 +22,8 @@ Skipped, with the reason, where no PostgreSQL server binaries are installed.
 from __future__ import annotations
 
 import json
-import re
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -297,12 +298,11 @@ def test_no_secret_value_leaves_secrets_manager_but_for_the_run_task(launched):
     assert not set(SECRETS) & {item["name"] for item in container["environment"]}
     recorded = [*launched.run_task_requests, json.dumps(launched.task).encode(), json.dumps(container).encode(),
                 *launched.log_objects.values()]
+    assert len(launched.run_task_requests) == 1 and launched.log_objects  # something to search
     for name, value in SECRETS.items():
         assert not [body for body in recorded if value.encode() in body], f"{name}'s value left Secrets Manager"
     # secrets_tag: null: the launcher never lists the account's secrets.
     assert launched.secrets_manager_calls == []
-    # The played task had them (else the run could not have reached PostgreSQL with its password set).
-    assert launched.executed.returncode == 0, launched.executed.stderr[-3000:]
 
 
 def test_the_run_tasks_step_logs_land_under_the_compute_log_prefix(launched):
