@@ -250,6 +250,7 @@ def launched(moto_server: str, tmp_path_factory: pytest.TempPathFactory) -> Iter
                 )
         finally:
             metadata.shutdown()
+            metadata.server_close()
 
 
 
