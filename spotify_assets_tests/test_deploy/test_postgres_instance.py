@@ -1,6 +1,8 @@
 """The deployment's Dagster instance, ``deploy/dagster.yaml``: PostgreSQL storage
 (dagster-postgres) against a real PostgreSQL server on 127.0.0.1, and a range backfill
 through the CLI on it with Dagster's batched event writes (``DAGSTER_EVENT_BATCH_SIZE``).
+Loading the instance needs its compute-log bucket: one on moto's S3 (the CLI's in-process
+run captures no step logs; test_ecs_run_launcher.py checks a run task's).
 
 Skipped, with the reason, where no PostgreSQL server binaries are installed.
 """
@@ -13,6 +15,7 @@ import sys
 from datetime import date, timedelta
 from pathlib import Path
 
+import boto3
 import dagster as dg
 import psycopg2
 import pytest
@@ -22,6 +25,7 @@ from spotify_assets.lake.lake import Lake
 from spotify_assets.lake.layout import TABLE_NAMES, raw_key, table_key
 from spotify_assets.spotify.offline_sample import load_sample_playlist
 from spotify_assets_tests.fixtures.lake import PROJECT_ENV_VARS
+from spotify_assets_tests.fixtures.moto import REGION
 from spotify_assets_tests.postgres_server import PostgresServer, postgres_server, unavailable_reason
 
 REPO = Path(__file__).resolve().parents[2]
@@ -37,6 +41,17 @@ pytestmark = pytest.mark.skipif(unavailable_reason() is not None, reason=str(una
 def server():
     with postgres_server(fsync=False) as running:
         yield running
+
+
+@pytest.fixture
+def compute_log_env(aws_env, monkeypatch) -> dict[str, str]:
+    """A compute-log bucket on moto's S3; returns (and sets) the ``DAGSTER_COMPUTE_LOG_*``
+    variables ``deploy/dagster.yaml`` reads."""
+    boto3.session.Session(region_name=REGION).client("s3").create_bucket(Bucket="spotify-assets-logs")
+    env = {"DAGSTER_COMPUTE_LOG_BUCKET": "spotify-assets-logs", "DAGSTER_COMPUTE_LOG_PREFIX": "dagster/compute-logs"}
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    return env
 
 
 def _home(tmp_path: Path) -> Path:
@@ -70,7 +85,7 @@ def test_deploy_yaml_takes_every_connection_setting_from_the_environment():
     assert storage["scheme"] == "postgresql+psycopg2"  # the driver dagster-postgres installs
 
 
-def test_deploy_instance_stores_runs_and_events_in_postgres(server, tmp_path, monkeypatch):
+def test_deploy_instance_stores_runs_and_events_in_postgres(server, tmp_path, monkeypatch, compute_log_env):
     for name, value in server.dagster_env(server.create_database("instance_check")).items():
         monkeypatch.setenv(name, value)
     with dg.DagsterInstance.from_config(str(_home(tmp_path))) as instance:
@@ -111,9 +126,10 @@ def _land(lake_path: Path) -> None:
             lake.write_bytes(raw_key(day, playlist["id"]), body)
 
 
-def _range_run(server: PostgresServer, database: str, home: Path, lake_path: Path, batch_size: int) -> subprocess.CompletedProcess:
+def _range_run(server: PostgresServer, database: str, home: Path, lake_path: Path, batch_size: int,
+               log_env: dict[str, str]) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if k not in PROJECT_ENV_VARS and not k.startswith("DAGSTER_")}
-    env.update(server.dagster_env(database), DAGSTER_HOME=str(home), DAGSTER_EVENT_BATCH_SIZE=str(batch_size),
+    env.update(**server.dagster_env(database), **log_env, DAGSTER_HOME=str(home), DAGSTER_EVENT_BATCH_SIZE=str(batch_size),
                SPOTIFY_LAKE_URL=str(lake_path), SPOTIFY_DUCKDB_PATH=str(lake_path.parent / "catalog.duckdb"))
     return subprocess.run(
         [str(Path(sys.executable).parent / "dagster"), "asset", "materialize", "-m", "spotify_assets.definitions",
@@ -122,7 +138,7 @@ def _range_run(server: PostgresServer, database: str, home: Path, lake_path: Pat
     )
 
 
-def test_range_backfill_on_postgres_writes_per_day_events_in_batches(server, tmp_path, monkeypatch):
+def test_range_backfill_on_postgres_writes_per_day_events_in_batches(server, tmp_path, monkeypatch, compute_log_env):
     lake_path = tmp_path / "lake"
     _land(lake_path)
     commits = {}
@@ -130,7 +146,7 @@ def test_range_backfill_on_postgres_writes_per_day_events_in_batches(server, tmp
         database = server.create_database(f"range_batch_{batch_size}")
         home = _home(tmp_path / f"batch-{batch_size}")
         before = _commits(server, database)
-        done = _range_run(server, database, home, lake_path, batch_size)
+        done = _range_run(server, database, home, lake_path, batch_size, compute_log_env)
         assert done.returncode == 0, done.stderr[-3000:]
         assert BATCH_FALLBACK not in done.stdout + done.stderr
         assert f"{EMPTY_DAY}: no readable raw objects" in done.stdout + done.stderr
