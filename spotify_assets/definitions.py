@@ -23,7 +23,7 @@ from spotify_assets.resources.catalog_resources import build_catalog_resource
 from spotify_assets.resources.lake_resource import LakeResource
 from spotify_assets.resources.spotify_resource import SpotifyResource
 from spotify_assets.schedules import build_daily_playlist_schedule, build_daily_playlist_with_tables_schedule
-from spotify_assets.sensors.alerts import run_failure_alert_sensor
+from spotify_assets.sensors.alerts import build_freshness_alert_sensor, run_failure_alert_sensor
 from spotify_assets.sensors.raw_playlist_sensor import DEFAULT_ASSET_SELECTION, build_raw_playlist_sensor
 from spotify_assets.settings import Settings, env
 
@@ -91,10 +91,10 @@ def build_definitions(settings: Settings | None = None) -> dg.Definitions:
     settings = settings or Settings.from_env()
     sensors = [build_raw_playlist_sensor(DEFAULT_ASSET_SELECTION.downstream())]  # new raw objects → the tables and downstream
     resources = build_resources(settings)
-    if settings.alerts_topic_arn:
-        resources["alerts"] = SnsAlertsResource(topic_arn=check_topic_arn(settings.alerts_topic_arn))
-        sensors.append(run_failure_alert_sensor)
     assets = [raw_playlist, spotify_tables, playlist_trends, artist_daily_share, build_catalog_asset(settings.deployment)]
+    if settings.alerts_topic_arn:  # failed runs and missed days to SNS
+        resources["alerts"] = SnsAlertsResource(topic_arn=check_topic_arn(settings.alerts_topic_arn))
+        sensors += [run_failure_alert_sensor, build_freshness_alert_sensor([key for asset in assets for key in asset.keys])]
     return dg.Definitions(
         assets=with_global_attributes(assets, settings),
         sensors=sensors,

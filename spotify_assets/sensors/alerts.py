@@ -1,5 +1,9 @@
-"""``run_failure_alert_sensor``: one short message to an SNS topic for every failed run of
-this code location (the tutorials' CloudWatch alarm on a failed Lambda).
+"""Alerts to an SNS topic (the tutorials' CloudWatch alarm on a failed Lambda):
+
+- ``run_failure_alert_sensor``: one short message for every failed run of this code location;
+- ``freshness_alert_sensor``: one for every asset whose freshness policy turns FAIL (a missed
+  day: no new materialization within the policy's fail window), from the freshness state
+  the Dagster daemon records.
 
 The message names the run, its job, the assets and partition (or range) it was for and the
 first line of the first error; nothing else of the run (no configuration, no environment),
@@ -9,9 +13,13 @@ so it carries no secret: the project's error messages never contain one (see
 
 from __future__ import annotations
 
+import json
 import re
+from collections.abc import Sequence
+from datetime import timezone
 
 import dagster as dg
+from dagster._core.definitions.freshness import FreshnessState
 
 from spotify_assets.resources.alerts_resource import SnsAlertsResource
 
@@ -94,3 +102,48 @@ def run_failure_alert_sensor(context: dg.RunFailureSensorContext, alerts: SnsAle
     subject, message = failure_alert(run.run_id, run.job_name, _run_assets(context), run_partition(run.tags), _first_error(context))
     message_id = alerts.publish(subject, message)
     context.log.info(f"alert for run {run.run_id} published to SNS (MessageId {message_id})")
+
+
+def freshness_alert(asset: str, since_utc: str) -> tuple[str, str]:
+    """``(subject, message)`` of the alert for one asset whose freshness turned FAIL."""
+    subject = f"spotify_assets asset overdue: {asset}"
+    message = "\n".join(
+        [
+            f"asset: {asset}",
+            "freshness: FAIL (no new materialization within its freshness policy's fail window)",
+            f"since: {since_utc}",
+            "A day the API served and nobody read is lost for good: look at the asset's runs today.",
+        ]
+    )
+    return subject, message
+
+
+def build_freshness_alert_sensor(asset_keys: Sequence[dg.AssetKey]) -> dg.SensorDefinition:
+    """``freshness_alert_sensor`` over ``asset_keys``: every 5 minutes it reads their freshness
+    state records (kept by the Dagster daemon's freshness evaluation) and publishes one alert
+    per asset that turned FAIL since the last alert for it. The cursor holds, per asset, the
+    time (UTC seconds) of the FAIL state last alerted, so a state is never alerted twice."""
+
+    @dg.sensor(
+        name="freshness_alert_sensor",
+        minimum_interval_seconds=300,
+        description="Publishes a short message to SPOTIFY_ALERTS_TOPIC_ARN when an asset's freshness policy turns FAIL (a missed day).",
+        default_status=dg.DefaultSensorStatus.RUNNING,
+    )
+    def freshness_alert_sensor(context: dg.SensorEvaluationContext, alerts: SnsAlertsResource):
+        alerted: dict[str, float] = json.loads(context.cursor) if context.cursor else {}
+        records = context.instance.get_freshness_state_records(list(asset_keys))
+        published = []
+        for key, record in sorted(records.items(), key=lambda item: item[0].to_user_string()):
+            asset, changed = key.to_user_string(), record.updated_at.timestamp()
+            if record.freshness_state != FreshnessState.FAIL or changed <= alerted.get(asset, 0.0):
+                continue
+            since = record.updated_at.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+            alerts.publish(*freshness_alert(asset, since))
+            alerted[asset] = changed
+            published.append(asset)
+        if published:
+            context.log.info(f"freshness alerts published for {', '.join(published)}")
+        return dg.SensorResult(cursor=json.dumps(alerted, sort_keys=True))
+
+    return freshness_alert_sensor

@@ -80,3 +80,39 @@ def test_the_sensor_and_its_resource_exist_only_with_a_valid_topic(monkeypatch):
     monkeypatch.setenv("SPOTIFY_ALERTS_TOPIC_ARN", "spotify-assets-alerts")
     with pytest.raises(ValueError, match="SPOTIFY_ALERTS_TOPIC_ARN='spotify-assets-alerts': expected an SNS topic ARN"):
         build_definitions(Settings.from_env())
+
+
+def test_an_asset_turning_fail_publishes_one_freshness_alert(topic_and_queue):
+    """The daemon's freshness evaluation records a FAIL state for ``songs`` (written here as
+    the daemon writes it: a FreshnessStateChange event on a real instance); the sensor
+    publishes one alert, and none again for the same state."""
+    import time
+
+    from dagster._core.definitions.freshness import FreshnessState, FreshnessStateChange
+
+    from spotify_assets.sensors.alerts import build_freshness_alert_sensor
+
+    topic_arn, sqs, queue_url = topic_and_queue
+    instance = dg.DagsterInstance.ephemeral()
+    songs, albums = dg.AssetKey("songs"), dg.AssetKey("albums")
+    now = time.time()
+    instance.report_runless_asset_event(FreshnessStateChange(key=songs, new_state=FreshnessState.FAIL, previous_state=FreshnessState.WARN, state_change_timestamp=now))
+    instance.report_runless_asset_event(FreshnessStateChange(key=albums, new_state=FreshnessState.WARN, previous_state=FreshnessState.PASS, state_change_timestamp=now))
+    sensor = build_freshness_alert_sensor([songs, albums])
+    resources = {"alerts": SnsAlertsResource(topic_arn=topic_arn)}
+    first = sensor(dg.build_sensor_context(instance=instance, resources=resources))
+    second = sensor(dg.build_sensor_context(instance=instance, resources=resources, cursor=first.cursor))
+
+    (received,) = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1)["Messages"]
+    envelope = json.loads(received["Body"])
+    assert envelope["Subject"] == "spotify_assets asset overdue: songs"
+    assert envelope["Message"].splitlines()[:2] == ["asset: songs", "freshness: FAIL (no new materialization within its freshness policy's fail window)"]
+    assert list(json.loads(first.cursor)) == ["songs"] and second.cursor == first.cursor
+    assert "messages" not in {k.lower() for k in sqs.receive_message(QueueUrl=queue_url, WaitTimeSeconds=1)}
+
+
+def test_both_alert_sensors_ship_with_a_topic(monkeypatch):
+    monkeypatch.setenv("SPOTIFY_ALERTS_TOPIC_ARN", "arn:aws:sns:eu-west-1:123456789012:spotify-assets-alerts")
+    defs = build_definitions(Settings.from_env())
+    assert defs.resolve_sensor_def("freshness_alert_sensor").default_status == dg.DefaultSensorStatus.RUNNING
+    assert defs.resolve_sensor_def("run_failure_alert_sensor").default_status == dg.DefaultSensorStatus.RUNNING
