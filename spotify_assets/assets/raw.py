@@ -24,6 +24,7 @@ from spotify_assets.transform import parse_objects
 # retries; S3 briefly unreachable) get two more tries of the whole step; everything else
 # (400/401/403/404, shapes, origins, deadlines, quota, bad token, bad settings, a lake
 # that cannot be written, bugs) is raised as Failure(allow_retries=False) and fails at once.
+SPOTIFY_API_POOL = "spotify_api"
 RAW_PLAYLIST_RETRY_POLICY = dg.RetryPolicy(max_retries=2, delay=15, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS)
 
 
@@ -38,6 +39,9 @@ def utc_today() -> str:
     io_manager_key="raw_io_manager",
     kinds={"spotify", "json"},
     retry_policy=RAW_PLAYLIST_RETRY_POLICY,
+    # One extraction at a time across runs: the app's rate limit and quota are shared
+    # (deploy/dagster.yaml gives every pool a limit of 1 run).
+    pool=SPOTIFY_API_POOL,
     # One partition per run: only today's can be extracted, and each day's objects are
     # validated on their own.
     backfill_policy=dg.BackfillPolicy.multi_run(max_partitions_per_run=1),

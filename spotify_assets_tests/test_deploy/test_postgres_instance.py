@@ -21,6 +21,7 @@ import psycopg2
 import pytest
 import yaml
 
+from spotify_assets.assets.raw import SPOTIFY_API_POOL, raw_playlist
 from spotify_assets.lake.lake import Lake
 from spotify_assets.lake.layout import TABLE_NAMES, raw_key, table_key
 from spotify_assets.spotify.offline_sample import load_sample_playlist
@@ -110,10 +111,17 @@ def test_deploy_instance_monitors_runs_and_retries_crashed_ones(server, tmp_path
         assert instance.run_retries_max_retries == 2
         assert instance.run_retries_retry_on_asset_or_op_failure is False
         assert {"MONITORING", "EVENT_LOG_CONSUMER"} <= set(instance.get_required_daemon_types())
-        # One single-day run per day at a time: two would race to publish the same day.
-        assert list(instance.run_coordinator.get_run_queue_config().tag_concurrency_limits) == [
+        # What the run queue daemon applies: one single-day run per day at a time (two would
+        # race to publish the same day), and one run at a time in each pool: raw_playlist's
+        # spotify_api, so that two extractions never share the API's rate limit.
+        concurrency = instance.get_concurrency_config()
+        assert concurrency.run_queue_config.max_concurrent_runs == 4
+        assert list(concurrency.run_queue_config.tag_concurrency_limits) == [
             {"key": "dagster/partition", "value": {"applyLimitPerUniqueValue": True}, "limit": 1}
         ]
+        assert (concurrency.pool_config.pool_granularity.value, concurrency.pool_config.default_pool_limit) == ("run", 1)
+        assert raw_playlist.op.pool == SPOTIFY_API_POOL == "spotify_api"
+        assert concurrency.run_queue_config.should_block_op_concurrency_limited_runs
 
 
 def _land(lake_path: Path) -> None:
