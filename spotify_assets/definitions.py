@@ -7,7 +7,6 @@ a folder or ``s3://bucket/prefix``.
 
 from __future__ import annotations
 
-import os
 from datetime import timedelta
 
 import dagster as dg
@@ -25,12 +24,12 @@ from spotify_assets.resources.spotify_resource import SpotifyResource
 from spotify_assets.schedules import build_daily_playlist_schedule, build_daily_playlist_with_tables_schedule
 from spotify_assets.sensors.alerts import build_freshness_alert_sensor, run_failure_alert_sensor
 from spotify_assets.sensors.raw_playlist_sensor import DEFAULT_ASSET_SELECTION, build_raw_playlist_sensor
-from spotify_assets.settings import Settings, env
+from spotify_assets.settings import Settings, env, is_set
 
 
 def _secret(name: str):
     # EnvVar keeps the value out of run config and the UI; unset means offline mode.
-    return dg.EnvVar(name) if os.environ.get(name) else None
+    return dg.EnvVar(name) if is_set(name) else None
 
 
 def _seconds(name: str) -> float:

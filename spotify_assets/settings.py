@@ -48,6 +48,11 @@ def env(name: str) -> str:
     return value or ENV_VARS[name][0]
 
 
+def is_set(name: str) -> bool:
+    """True when the environment variable ``name`` holds a value (not only blanks)."""
+    return bool(os.environ.get(name, "").strip())
+
+
 def aws_region() -> str | None:
     """``AWS_REGION``, else ``AWS_DEFAULT_REGION``, else None. The installed boto3 reads only
     ``AWS_DEFAULT_REGION`` by itself ("You must specify a region" with ``AWS_REGION`` alone),

@@ -44,7 +44,7 @@ from spotify_assets.lake.lake import Lake
 from spotify_assets.catalog.tables import CATALOG_SCHEMAS, CATALOG_TABLE_NAMES
 from spotify_assets.lake.layout import dt_from_key
 from spotify_assets.lake.publish import recover_pending
-from spotify_assets.settings import env
+from spotify_assets.settings import aws_region, env
 
 __all__ = [
     "DT_COLUMN",
@@ -185,7 +185,8 @@ def _empty_view_body(con: duckdb.DuckDBPyConnection, table: str) -> str:
 
 def arrow_s3_filesystem() -> pafs.S3FileSystem:
     """A pyarrow S3 filesystem honouring ``AWS_ENDPOINT_URL`` (pyarrow does not read it
-    itself). Credentials and region come from the AWS SDK's default chain."""
+    itself) and the region of ``AWS_REGION`` or ``AWS_DEFAULT_REGION``; credentials come from
+    the AWS SDK's default chain."""
     kwargs = {}
     endpoint = env("AWS_ENDPOINT_URL")
     if endpoint:
@@ -194,7 +195,7 @@ def arrow_s3_filesystem() -> pafs.S3FileSystem:
             raise CatalogError("AWS_ENDPOINT_URL is not a URL like http://host:port (got a value without scheme or host)")
         kwargs["endpoint_override"] = parsed.netloc + parsed.path.rstrip("/")
         kwargs["scheme"] = parsed.scheme
-    region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
+    region = aws_region()  # AWS_REGION or AWS_DEFAULT_REGION
     if region:
         kwargs["region"] = region
     return pafs.S3FileSystem(**kwargs)

@@ -19,7 +19,6 @@ to stdout only, never logged.
 from __future__ import annotations
 
 import argparse
-import os
 import secrets
 import sys
 from collections.abc import Callable
@@ -144,9 +143,11 @@ def authorize(
     stdout = stdout or sys.stdout
     stderr = stderr or sys.stderr
     read_line = read_line or sys.stdin.readline
-    client_id = client_id or os.environ.get("SPOTIFY_CLIENT_ID", "").strip()
-    client_secret = client_secret or os.environ.get("SPOTIFY_CLIENT_SECRET", "").strip()
-    token_url = token_url or os.environ.get("SPOTIFY_TOKEN_URL", "").strip() or DEFAULT_TOKEN_URL
+    from spotify_assets.settings import env  # the one place that reads the environment
+
+    client_id = client_id or env("SPOTIFY_CLIENT_ID")
+    client_secret = client_secret or env("SPOTIFY_CLIENT_SECRET")
+    token_url = token_url or env("SPOTIFY_TOKEN_URL") or DEFAULT_TOKEN_URL
     if not client_id or not client_secret:
         print("spotify-assets authorize: set SPOTIFY_CLIENT_ID and SPOTIFY_CLIENT_SECRET (your app's, from the Spotify developer dashboard) first.", file=stderr)
         return EXIT_FAILED
