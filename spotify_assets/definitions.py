@@ -24,24 +24,12 @@ from spotify_assets.resources.spotify_resource import SpotifyResource
 from spotify_assets.schedules import build_daily_playlist_schedule, build_daily_playlist_with_tables_schedule
 from spotify_assets.sensors.alerts import build_freshness_alert_sensor, run_failure_alert_sensor
 from spotify_assets.sensors.raw_playlist_sensor import DEFAULT_ASSET_SELECTION, build_raw_playlist_sensor
-from spotify_assets.settings import Settings, env, is_set
+from spotify_assets.settings import Settings, env, is_set, seconds_setting
 
 
 def _secret(name: str):
     # EnvVar keeps the value out of run config and the UI; unset means offline mode.
     return dg.EnvVar(name) if is_set(name) else None
-
-
-def _seconds(name: str) -> float:
-    """A positive number of seconds from the setting ``name``; ``ValueError`` naming it otherwise."""
-    text = env(name)
-    try:
-        value = float(text)
-    except ValueError:
-        value = float("nan")
-    if not value > 0:  # also refuses nan
-        raise ValueError(f"{name}={text!r}: expected a number of seconds greater than 0")
-    return value
 
 
 def build_resources(settings: Settings) -> dict:
@@ -59,9 +47,9 @@ def build_resources(settings: Settings) -> dict:
             token_url=env("SPOTIFY_TOKEN_URL"),
             playlist_ids=settings.playlist_ids,
             lookups=settings.lookups,
-            request_deadline_s=_seconds("SPOTIFY_REQUEST_DEADLINE_S"),
-            playlist_deadline_s=_seconds("SPOTIFY_PLAYLIST_DEADLINE_S"),
-            run_deadline_s=_seconds("SPOTIFY_RUN_DEADLINE_S"),
+            request_deadline_s=seconds_setting("SPOTIFY_REQUEST_DEADLINE_S"),
+            playlist_deadline_s=seconds_setting("SPOTIFY_PLAYLIST_DEADLINE_S"),
+            run_deadline_s=seconds_setting("SPOTIFY_RUN_DEADLINE_S"),
         ),
     }
 

@@ -48,6 +48,32 @@ def env(name: str) -> str:
     return value or ENV_VARS[name][0]
 
 
+def int_setting(name: str, minimum: int, accepted: str) -> int:
+    """The setting ``name`` as a whole number of at least ``minimum``. ``ValueError`` naming
+    the variable, its value and what is ``accepted`` (e.g. "a whole number of bytes, at least 1")."""
+    text = env(name)
+    try:
+        value = int(text)
+    except ValueError:
+        value = minimum - 1
+    if value < minimum:
+        raise ValueError(f"{name}={text!r}: expected {accepted}")
+    return value
+
+
+def seconds_setting(name: str) -> float:
+    """The setting ``name`` as a number of seconds greater than 0 (a fraction allowed);
+    ``ValueError`` naming the variable and its value otherwise."""
+    text = env(name)
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not value > 0:  # also refuses nan
+        raise ValueError(f"{name}={text!r}: expected a number of seconds greater than 0")
+    return value
+
+
 def is_set(name: str) -> bool:
     """True when the environment variable ``name`` holds a value (not only blanks)."""
     return bool(os.environ.get(name, "").strip())

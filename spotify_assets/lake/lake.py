@@ -186,11 +186,7 @@ class Lake:
         # Hidden temporary name: DuckDB/pyarrow/Glue globs skip dot-files.
         tmp = f".{name}.tmp-{uuid.uuid4().hex}"
         try:
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | _CLOEXEC, 0o666, dir_fd=dir_fd)
-            with open(fd, "wb") as f:
-                f.write(data)
-                f.flush()
-                os.fsync(f.fileno())
+            _write_synced(dir_fd, tmp, data, os.O_EXCL)
             os.replace(tmp, name, src_dir_fd=dir_fd, dst_dir_fd=dir_fd)
         finally:
             if _lstat_at(tmp, dir_fd) is not None:
@@ -332,11 +328,7 @@ class Lake:
         os.makedirs(self.root, exist_ok=True)
         dir_fd = self._open_local_folder(folders, make=True)  # never through a linked folder
         try:
-            fd = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | _CLOEXEC, 0o666, dir_fd=dir_fd)
-            with open(fd, "wb") as f:
-                f.write(data)
-                f.flush()
-                os.fsync(f.fileno())
+            _write_synced(dir_fd, name, data, os.O_TRUNC)
         finally:
             os.close(dir_fd)
         return self.url(key)
@@ -556,3 +548,13 @@ def _local_object(key: str, stat: os.stat_result) -> ObjectInfo:
     """ObjectInfo of a local file: its ETag is ``<size>-<mtime_ns>`` in hex."""
     modified = datetime.fromtimestamp(stat.st_mtime, timezone.utc)
     return ObjectInfo(key=key, etag=f"{stat.st_size:x}-{int(stat.st_mtime * 1e9):x}", last_modified=modified, size=stat.st_size)
+
+
+def _write_synced(dir_fd: int, name: str, data: bytes, flags: int) -> None:
+    """Write ``data`` to ``name`` in the folder ``dir_fd`` (never through a link at ``name``)
+    and flush it to disk; ``flags``: ``os.O_EXCL`` for a new file, ``os.O_TRUNC`` to overwrite."""
+    fd = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | _CLOEXEC | flags, 0o666, dir_fd=dir_fd)
+    with open(fd, "wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())

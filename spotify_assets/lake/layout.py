@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from spotify_assets.lake.lake import Lake, LakeEntryError, ObjectInfo, too_large_reason
-from spotify_assets.settings import env
+from spotify_assets.settings import int_setting
 from spotify_assets.spotify.ids import validate_spotify_id
 
 RAW_PREFIX = "raw_playlist"
@@ -68,14 +68,7 @@ class RawObject:
 def raw_max_bytes() -> int:
     """``SPOTIFY_RAW_MAX_BYTES`` (default 512 MiB): the largest raw object read, in bytes.
     ``ValueError`` naming the setting for anything but a whole number ≥ 1."""
-    text = env("SPOTIFY_RAW_MAX_BYTES")
-    try:
-        limit = int(text)
-    except ValueError:
-        limit = 0
-    if limit < 1:
-        raise ValueError(f"SPOTIFY_RAW_MAX_BYTES={text!r}: expected a whole number of bytes, at least 1")
-    return limit
+    return int_setting("SPOTIFY_RAW_MAX_BYTES", 1, "a whole number of bytes, at least 1")
 
 
 def read_raw_objects(lake: Lake, dt: str, max_bytes: int | None = None) -> list[RawObject]:

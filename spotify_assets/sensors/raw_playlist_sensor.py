@@ -49,7 +49,7 @@ from spotify_assets.sensors.raw_objects import (
     new_objects,
     run_key_for,
 )
-from spotify_assets.settings import env
+from spotify_assets.settings import env, int_setting
 
 RAW_PLAYLIST_KEY = dg.AssetKey("raw_playlist")
 DEFAULT_ASSET_SELECTION = dg.AssetSelection.assets(*TABLE_NAMES)
@@ -61,27 +61,13 @@ _MAX_KEYS_IN_LOG = 5
 
 def sensor_interval_seconds() -> int:
     """``SPOTIFY_SENSOR_INTERVAL_S`` (default 30) as whole seconds ≥ 1; ``ValueError`` otherwise."""
-    text = env("SPOTIFY_SENSOR_INTERVAL_S")
-    try:
-        seconds = int(text)
-    except ValueError:
-        seconds = 0
-    if seconds < 1:
-        raise ValueError(f"SPOTIFY_SENSOR_INTERVAL_S={text!r}: expected a whole number of seconds, at least 1")
-    return seconds
+    return int_setting("SPOTIFY_SENSOR_INTERVAL_S", 1, "a whole number of seconds, at least 1")
 
 
 def sweep_keys_per_tick() -> int | None:
     """``SPOTIFY_SENSOR_SWEEP_KEYS`` (default 1000) as a count of keys; None for 0 (the
     whole raw zone every tick); ``ValueError`` otherwise."""
-    text = env("SPOTIFY_SENSOR_SWEEP_KEYS")
-    try:
-        keys = int(text)
-    except ValueError:
-        keys = -1
-    if keys < 0:
-        raise ValueError(f"SPOTIFY_SENSOR_SWEEP_KEYS={text!r}: expected a whole number of keys, 0 (no limit) or more")
-    return keys or None
+    return int_setting("SPOTIFY_SENSOR_SWEEP_KEYS", 0, "a whole number of keys, 0 (no limit) or more") or None
 
 
 def build_raw_playlist_sensor(
