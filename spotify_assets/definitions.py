@@ -24,7 +24,7 @@ from spotify_assets.resources.spotify_resource import SpotifyResource
 from spotify_assets.schedules import build_daily_playlist_schedule, build_daily_playlist_with_tables_schedule
 from spotify_assets.sensors.alerts import build_freshness_alert_sensor, run_failure_alert_sensor
 from spotify_assets.sensors.raw_playlist_sensor import DEFAULT_ASSET_SELECTION, build_raw_playlist_sensor
-from spotify_assets.settings import Settings, env, is_set, seconds_setting
+from spotify_assets.settings import Settings, env, is_set, seconds_setting, spotify_credentials_problem
 
 
 def _secret(name: str):
@@ -33,7 +33,11 @@ def _secret(name: str):
 
 
 def build_resources(settings: Settings) -> dict:
-    """The resources for ``settings.deployment`` (``local`` or ``aws``)."""
+    """The resources for ``settings.deployment`` (``local`` or ``aws``). Raises ``ValueError``
+    naming the missing variable when the Spotify credentials are only partly set."""
+    problem = spotify_credentials_problem()
+    if problem:
+        raise ValueError(problem)
     return {
         "catalog": build_catalog_resource(settings),  # DuckDB file locally, Glue crawler on aws
         "lake": LakeResource(lake_url=settings.lake_url),
@@ -46,6 +50,8 @@ def build_resources(settings: Settings) -> dict:
             api_base_url=env("SPOTIFY_API_BASE_URL"),
             token_url=env("SPOTIFY_TOKEN_URL"),
             playlist_ids=settings.playlist_ids,
+            # Fake data must never reach a real lake: the sample only locally, on a local folder.
+            synthetic_allowed=settings.deployment == "local" and not settings.lake_url.startswith("s3://"),
             lookups=settings.lookups,
             request_deadline_s=seconds_setting("SPOTIFY_REQUEST_DEADLINE_S"),
             playlist_deadline_s=seconds_setting("SPOTIFY_PLAYLIST_DEADLINE_S"),

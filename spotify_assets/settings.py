@@ -17,7 +17,7 @@ ENV_VARS: dict[str, tuple[str, str]] = {
     "SPOTIFY_LANDING_URL": ("", "where other producers land raw objects without `dt=` (folder or `s3://bucket/prefix/`)"),
     "SPOTIFY_PLAYLIST_IDS": ("", "comma-separated playlist ids, URIs or URLs to extract; `me` = every playlist the authorising user owns or collaborates on"),
     "SPOTIFY_PARTITIONS_START": ("2023-01-01", "first daily partition (UTC date)"),
-    "SPOTIFY_CLIENT_ID": ("", "Spotify app client id; unset = offline synthetic sample"),
+    "SPOTIFY_CLIENT_ID": ("", "Spotify app client id; none of the three credentials set = the offline synthetic sample (only with `SPOTIFY_ASSETS_ENV=local` and a local lake); a partial set fails at load"),
     "SPOTIFY_CLIENT_SECRET": ("", "Spotify app client secret (secret)"),
     "SPOTIFY_REFRESH_TOKEN": ("", "user refresh token (secret); needed to read items in development mode"),
     "SPOTIFY_LOOKUPS": ("none", "`none`, or `albums`, `artists`, `albums,artists`: also look up the full album/artist objects (artist images, genres, followers, popularity; album label), at most once per id per run; costs requests (one per id in development mode)"),
@@ -72,6 +72,24 @@ def seconds_setting(name: str) -> float:
     if not value > 0:  # also refuses nan
         raise ValueError(f"{name}={text!r}: expected a number of seconds greater than 0")
     return value
+
+
+SPOTIFY_CREDENTIALS = ("SPOTIFY_CLIENT_ID", "SPOTIFY_CLIENT_SECRET", "SPOTIFY_REFRESH_TOKEN")
+
+
+def spotify_credentials_problem() -> str | None:
+    """Why the Spotify credentials in the environment are only partly set, naming what is
+    missing, or None when they are complete (id and secret, with or without a refresh token)
+    or absent (the offline synthetic sample). A partial set is never read as "offline"."""
+    given = [name for name in SPOTIFY_CREDENTIALS if is_set(name)]
+    missing = [name for name in SPOTIFY_CREDENTIALS[:2] if name not in given]
+    if not given or not missing:
+        return None
+    return (
+        f"{' and '.join(missing)} {'is' if len(missing) == 1 else 'are'} not set, but {', '.join(given)} "
+        f"{'is' if len(given) == 1 else 'are'}: set SPOTIFY_CLIENT_ID and SPOTIFY_CLIENT_SECRET to read the Spotify API, "
+        "or none of the Spotify credentials to read the offline synthetic sample."
+    )
 
 
 def is_set(name: str) -> bool:

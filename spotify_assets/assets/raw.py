@@ -102,6 +102,12 @@ def _prepare(context: dg.AssetExecutionContext, spotify: SpotifyResource):
             allow_retries=False,
         )
     lookup_kinds = spotify.lookup_kinds()  # a bad SPOTIFY_LOOKUPS fails before any request
+    if spotify.is_offline and not spotify.synthetic_allowed:
+        raise dg.Failure(
+            "No Spotify credentials (SPOTIFY_CLIENT_ID, SPOTIFY_CLIENT_SECRET), and the synthetic sample is never "
+            "read on SPOTIFY_ASSETS_ENV=aws or into an S3 lake: set the credentials (README, Reading real playlists).",
+            allow_retries=False,
+        )
     if spotify.is_offline:
         reader = spotify.get_reader(log=context.log)
         context.log.warning(

@@ -45,6 +45,11 @@ class SpotifyResource(dg.ConfigurableResource):
         """True when no client credentials are configured."""
         return not (self.client_id and self.client_secret)
 
+    synthetic_allowed: bool = Field(
+        default=True,
+        description="whether the offline synthetic sample may be read without credentials (never on aws or an S3 lake)",
+    )
+
     def missing_credential(self) -> str | None:
         """The setting missing when only one of the client id and secret is set (a
         half-configured app must not fall back to the offline sample), else None."""
