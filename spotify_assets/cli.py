@@ -5,6 +5,8 @@ Subcommands:
 - ``query "SQL"``: run SQL on the catalog and print an aligned text table – the local
   DuckDB catalog (``SPOTIFY_ASSETS_ENV=local``, default) or Athena (``aws``).
 - ``authorize``: OAuth once for a Spotify user; prints SPOTIFY_REFRESH_TOKEN once.
+- ``doctor``: the effective configuration (secrets masked) and a check of the lake, AWS,
+  Spotify (token, each playlist) and the catalog, each problem with what to do.
 
 To add a subcommand, write ``add_<name>_command(subparsers)`` that
 adds its parser and sets ``func`` (``args -> exit code``) with ``set_defaults``, and append
@@ -161,7 +163,27 @@ def add_query_command(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=_run_query)
 
 
-SUBCOMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [add_query_command, add_authorize_command]
+def add_doctor_command(subparsers: argparse._SubParsersAction) -> None:
+    """``spotify-assets doctor``: the configuration and a check of each part (spotify_assets.doctor)."""
+    parser = subparsers.add_parser(
+        "doctor",
+        help="print the effective configuration (secrets masked) and check the lake, AWS, Spotify and the catalog",
+        description=(
+            "Print every setting (secrets masked), then check that the lake can be written, the AWS region and "
+            "credentials (on aws or an S3 lake), that a Spotify token can be obtained and each playlist is readable, "
+            "and (on aws) the Glue database and Athena's result location. Exits 1 when any check finds a problem."
+        ),
+    )
+
+    def run(args: argparse.Namespace) -> int:
+        from spotify_assets.doctor import run_doctor
+
+        return run_doctor(sys.stdout)
+
+    parser.set_defaults(func=run)
+
+
+SUBCOMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [add_query_command, add_authorize_command, add_doctor_command]
 
 
 def build_parser() -> argparse.ArgumentParser:
