@@ -81,10 +81,19 @@ def _query_duckdb(sql: str, max_rows: int | None, lake_url: str, duckdb_path: st
     from spotify_assets.catalog.duckdb_catalog import CatalogError, connect, run_sql
 
     try:
+        statements = len(duckdb.extract_statements(sql))
+    except duckdb.Error as error:
+        _error(str(error))
+        return EXIT_SQL_ERROR
+    if statements != 1:
+        _error(f"query runs one SQL statement; this SQL holds {statements}: run each with its own `spotify-assets query`")
+        return EXIT_SQL_ERROR
+    try:
         con = connect(lake_url, duckdb_path)
     except (CatalogError, duckdb.Error, OSError) as error:
         _error(f"cannot open the local catalog (lake {lake_url}, DuckDB file {duckdb_path}): {error}")
         return EXIT_UNAVAILABLE
+    _note_when_the_lake_has_no_tables(lake_url)
     try:
         return run_sql(con, sql, max_rows)
     except duckdb.Error as error:
@@ -92,6 +101,21 @@ def _query_duckdb(sql: str, max_rows: int | None, lake_url: str, duckdb_path: st
         return EXIT_SQL_ERROR
     finally:
         con.close()
+
+
+def _note_when_the_lake_has_no_tables(lake_url: str) -> None:
+    """A note on stderr when no table of the catalog has a file in the lake yet (queries then
+    answer 0 rows from empty typed views, which looks like a wrong query)."""
+    from spotify_assets.catalog.tables import CATALOG_TABLE_NAMES
+    from spotify_assets.lake.lake import Lake
+
+    lake = Lake(lake_url)
+    if not any(lake.list_page(f"{table}/", max_keys=1)[0] for table in CATALOG_TABLE_NAMES):
+        print(
+            f"spotify-assets: note: the lake at {lake.location} has no tables yet (every view is empty): "
+            "run ./scripts/demo.sh, or materialize the tables (README, Two commands).",
+            file=sys.stderr,
+        )
 
 
 def _query_athena(sql: str, max_rows: int | None, timeout_s: float) -> QueryResult | int:
@@ -145,11 +169,12 @@ def _non_negative_int(text: str) -> int:
 
 def add_query_command(subparsers: argparse._SubParsersAction) -> None:
     """``spotify-assets query "SQL" [--max-rows N] [--timeout-s S]``."""
+    from spotify_assets.catalog.tables import CATALOG_TABLE_NAMES  # the help names every table
     parser = subparsers.add_parser(
         "query",
         help="run SQL on the catalog (DuckDB locally, Athena with SPOTIFY_ASSETS_ENV=aws)",
         description=(
-            "Run SQL on the tables songs, albums, artists and playlist_entries (dt: VARCHAR YYYY-MM-DD) and print "
+            f"Run one SQL statement on the tables {', '.join(CATALOG_TABLE_NAMES)} (dt: VARCHAR YYYY-MM-DD) and print "
             "the result as a text table. Locally the views come from the DuckDB file SPOTIFY_DUCKDB_PATH, or are "
             "made on the fly from the lake SPOTIFY_LAKE_URL (folder or s3://); with SPOTIFY_ASSETS_ENV=aws the SQL "
             "runs on Athena (GLUE_DATABASE, ATHENA_WORKGROUP, ATHENA_OUTPUT_URL)."

@@ -151,3 +151,18 @@ def test_bad_settings_and_arguments_give_clear_errors(monkeypatch, capsys):
     with pytest.raises(SystemExit) as exited:
         main([])
     assert exited.value.code == 2
+
+
+def test_query_takes_one_statement_names_every_table_and_says_when_the_lake_is_empty(lake_dir, capsys):
+    from spotify_assets.catalog.tables import CATALOG_TABLE_NAMES
+
+    assert main(["query", "select 1; select 2"]) == 2
+    assert "query runs one SQL statement; this SQL holds 2" in capsys.readouterr().err
+    assert main(["query", "select count(*) as n from songs"]) == 0
+    captured = capsys.readouterr()
+    assert captured.out.splitlines()[-1] == "(1 row)"
+    assert "has no tables yet (every view is empty): run ./scripts/demo.sh" in captured.err
+    with pytest.raises(SystemExit):
+        main(["query", "--help"])
+    help_text = " ".join(capsys.readouterr().out.split())
+    assert f"tables {', '.join(CATALOG_TABLE_NAMES)} (dt:" in help_text and len(CATALOG_TABLE_NAMES) == 6
