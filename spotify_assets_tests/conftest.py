@@ -5,3 +5,16 @@ pytest_plugins = [
     "spotify_assets_tests.fixtures.spotify_api",
     "spotify_assets_tests.fixtures.moto",
 ]
+
+
+# The fast tier (`pytest -m "not slow"`) leaves out every test that starts a process or a
+# server: those of moto's server (through its session fixture) and the modules below.
+_SLOW_FIXTURES = frozenset({"moto_server"})
+
+
+def pytest_collection_modifyitems(items):
+    import pytest
+
+    for item in items:
+        if _SLOW_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)

@@ -79,6 +79,7 @@ def test_sql_error_exits_2_with_the_duckdb_message_and_no_traceback(top50_env, c
     assert "Traceback" not in captured.err
 
 
+@pytest.mark.slow  # a subprocess
 def test_console_script_on_a_folder_lake_with_a_refreshed_catalog(top50_env):
     lake_url, duckdb_path = top50_env
     refresh_catalog(lake_url, str(duckdb_path))  # now the file's own views answer

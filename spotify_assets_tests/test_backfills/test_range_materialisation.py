@@ -38,6 +38,8 @@ from spotify_assets.spotify.tables import count_skipped_items
 from spotify_assets_tests.fixtures.lake import PROJECT_ENV_VARS
 from spotify_assets_tests.samples import sample_path
 
+pytestmark = pytest.mark.slow  # starts processes or servers (README, Tests)
+
 REPO = Path(__file__).resolve().parents[2]
 RANGE_START = "dagster/asset_partition_range_start"
 RANGE_END = "dagster/asset_partition_range_end"

@@ -17,6 +17,8 @@ from spotify_assets_tests.expected import expected_entries, expected_songs, item
 from spotify_assets_tests.samples import sample_path
 from spotify_assets_tests.spotify_api_server import SpotifyTestServer
 
+pytestmark = pytest.mark.slow  # starts processes or servers (README, Tests)
+
 REPO = Path(__file__).resolve().parents[2]
 RECORDINGS = [
     "huy-hng/7csrlizJurpn6y0xenTwzu.json",  # 317 items over 7 pages, a local file

@@ -10,6 +10,8 @@ from spotify_assets.assets.raw import utc_today
 from spotify_assets_tests.ports import free_port
 from spotify_assets_tests.servers import asset_nodes, webserver
 
+pytestmark = pytest.mark.slow  # starts processes or servers (README, Tests)
+
 REPO = Path(__file__).resolve().parents[2]
 ASSETS = {"raw_playlist", "songs", "albums", "artists", "playlist_entries"}
 

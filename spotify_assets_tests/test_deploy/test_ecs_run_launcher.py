@@ -65,7 +65,10 @@ SECRETS = {
     "SPOTIFY_REFRESH_TOKEN": "refresh-token-c48f27",
 }
 
-pytestmark = pytest.mark.skipif(unavailable_reason() is not None, reason=str(unavailable_reason()))
+pytestmark = [
+    pytest.mark.slow,  # starts processes or servers (README, Tests)
+    pytest.mark.skipif(unavailable_reason() is not None, reason=str(unavailable_reason())),
+]
 
 
 @dataclass

@@ -16,6 +16,8 @@ from dockerfile_parse import DockerfileParser
 from spotify_assets_tests.ports import free_port
 from spotify_assets_tests.servers import BIN, asset_nodes, server_process, wait_until, webserver
 
+pytestmark = pytest.mark.slow  # starts processes or servers (README, Tests)
+
 REPO = Path(__file__).resolve().parents[2]
 DOCKERFILE = REPO / "deploy" / "Dockerfile"
 ASSETS = {"raw_playlist", "songs", "albums", "artists", "playlist_entries", "playlist_trends", "artist_daily_share", "catalog"}

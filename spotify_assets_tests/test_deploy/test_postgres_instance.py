@@ -35,7 +35,10 @@ DAYS = [(date(2025, 3, 1) + timedelta(days=i)).isoformat() for i in range(6)]
 EMPTY_DAY = DAYS[2]  # a missed snapshot inside the range
 BATCH_FALLBACK = "Exception while storing event batch"  # what Dagster prints when a batch write fails
 
-pytestmark = pytest.mark.skipif(unavailable_reason() is not None, reason=str(unavailable_reason()))
+pytestmark = [
+    pytest.mark.slow,  # starts processes or servers (README, Tests)
+    pytest.mark.skipif(unavailable_reason() is not None, reason=str(unavailable_reason())),
+]
 
 
 @pytest.fixture(scope="module")

@@ -29,6 +29,7 @@ def test_read_parquet_bytes_gives_the_table_back_and_names_a_missing_column():
         read_parquet_bytes(data, columns=["song_id", "genre"])
 
 
+@pytest.mark.slow  # a subprocess
 def test_a_process_that_read_parquet_bytes_exits_cleanly(tmp_path):
     # A small process that only reads: with pq.read_table(buffer) it aborted at exit in
     # 10 of 10 runs here (pyarrow 26.0.1); three runs, each must exit 0 with no stderr.
@@ -40,6 +41,7 @@ def test_a_process_that_read_parquet_bytes_exits_cleanly(tmp_path):
         assert (done.returncode, done.stdout, done.stderr) == (0, "1\n", "")
 
 
+@pytest.mark.slow  # a subprocess
 def test_the_summary_command_prints_the_day(tmp_path):
     lake = Lake(str(tmp_path / "lake"))
     lake.write_bytes(table_key("playlist_entries", "2026-03-01"), parquet_bytes(pa.table(ENTRY, schema=PLAYLIST_ENTRIES_SCHEMA)))

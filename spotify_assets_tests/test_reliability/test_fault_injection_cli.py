@@ -21,6 +21,8 @@ from spotify_assets.assets.raw import utc_today
 from spotify_assets_tests.samples import sample_path
 from spotify_assets_tests.spotify_api_server import CannedResponse, SpotifyTestServer, spotify_error
 
+pytestmark = pytest.mark.slow  # starts processes or servers (README, Tests)
+
 REPO = Path(__file__).resolve().parents[2]
 GOOD = {"GoodFirst": 41, "GoodMiddle": 7, "GoodLast": 120}  # playlist id -> items (120: three pages)
 

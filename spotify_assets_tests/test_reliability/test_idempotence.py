@@ -13,6 +13,7 @@ from pathlib import Path
 import boto3
 import dagster as dg
 import pyarrow.parquet as pq
+import pytest
 
 from spotify_assets.assets.raw import raw_playlist
 from spotify_assets.assets.tables import spotify_tables
@@ -25,6 +26,8 @@ from spotify_assets.settings import Settings
 from spotify_assets.transform import build_partition_tables
 from spotify_assets_tests.ports import free_port
 from spotify_assets_tests.samples import sample_path
+
+pytestmark = pytest.mark.slow  # starts processes or servers (README, Tests)
 
 TOP50_ID = "37i9dQZEVXbMDoHDwVN2tF"
 LANDED = {
@@ -77,6 +80,7 @@ def test_rerunning_a_partition_gives_the_same_bytes(lake_dir):
 _WRITER = r"""
 import os, sys, threading
 from spotify_assets.lake.lake import Lake
+
 
 def hold_before_rename(event, args):
     if event == "os.rename":

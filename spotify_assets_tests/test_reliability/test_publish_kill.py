@@ -34,6 +34,8 @@ from spotify_assets.lake.parquet import file_version
 from spotify_assets.lake.publish import STAGING_PREFIX, day_version, publish
 from spotify_assets_tests.publish_writer import DAYS, tables
 
+pytestmark = pytest.mark.slow  # starts processes or servers (README, Tests)
+
 # Step numbers of the child's write (1-based, 2 days x 4 tables): 1 recovered,
 # 2-9 staged, 10 committed, 11-18 moved, 19 cleaned (staging deleted), 20 record_deleted.
 COMMITTED, MOVED = 10, 18
