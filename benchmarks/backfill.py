@@ -58,7 +58,16 @@ def _children_cpu() -> float:
 def _materialize(env: dict[str, str], log: Path, *partition_args: str) -> tuple[float, float]:
     """Run the CLI once; ``(wall s, CPU s)``. Raises ``RuntimeError`` with the log tail on failure."""
     dagster = str(Path(sys.executable).parent / "dagster")
-    command = [dagster, "asset", "materialize", "-m", "spotify_assets.definitions", "--select", SELECTION, *partition_args]
+    command = [
+        dagster,
+        "asset",
+        "materialize",
+        "-m",
+        "spotify_assets.definitions",
+        "--select",
+        SELECTION,
+        *partition_args,
+    ]
     cpu = _children_cpu()
     wall = time.perf_counter()
     with open(log, "w") as out:
@@ -72,7 +81,12 @@ def _materialize(env: dict[str, str], log: Path, *partition_args: str) -> tuple[
 def _env(home: Path, lake: Path) -> dict[str, str]:
     home.mkdir(parents=True)
     (home / "dagster.yaml").write_text("")  # the default local instance, without the "no dagster.yaml" notice
-    return {**os.environ, "DAGSTER_HOME": str(home), "SPOTIFY_LAKE_URL": str(lake), "SPOTIFY_DUCKDB_PATH": str(lake.parent / "catalog.duckdb")}
+    return {
+        **os.environ,
+        "DAGSTER_HOME": str(home),
+        "SPOTIFY_LAKE_URL": str(lake),
+        "SPOTIFY_DUCKDB_PATH": str(lake.parent / "catalog.duckdb"),
+    }
 
 
 def _postgres_env(home: Path, lake: Path, server: PostgresServer, database: str) -> dict[str, str]:
@@ -104,7 +118,10 @@ def _range_in_process(lake: Path, first: str, last: str) -> dict:
     """Run :func:`_in_process_worker` in a fresh interpreter; its JSON answer."""
     done = subprocess.run(
         [sys.executable, "-m", "benchmarks.backfill", "in-process", str(lake), first, last],
-        cwd=REPO, capture_output=True, text=True, timeout=3600,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=3600,
     )
     if done.returncode != 0:
         raise RuntimeError(f"in-process range run failed:\n{done.stderr[-3000:]}")
@@ -124,12 +141,24 @@ def _in_process_worker(lake: str, first: str, last: str) -> None:
     resources = build_resources(Settings("local", lake, "", "", "2023-01-01", lake + ".duckdb"))
     wall, cpu = time.perf_counter(), time.process_time()
     result = dg.materialize(
-        [raw_playlist, spotify_tables], selection=[spotify_tables], resources=resources,
+        [raw_playlist, spotify_tables],
+        selection=[spotify_tables],
+        resources=resources,
         tags={"dagster/asset_partition_range_start": first, "dagster/asset_partition_range_end": last},
     )
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
     partitions = {(m.asset_key.path[-1], m.partition) for m in result.asset_materializations_for_node("spotify_tables")}
-    print(json.dumps({"success": result.success, "materializations": len(partitions), "wall_s": wall, "cpu_s": cpu, "peak_rss_mib": peak_rss_mib()}))
+    print(
+        json.dumps(
+            {
+                "success": result.success,
+                "materializations": len(partitions),
+                "wall_s": wall,
+                "cpu_s": cpu,
+                "peak_rss_mib": peak_rss_mib(),
+            }
+        )
+    )
 
 
 def _runs(home: Path, env: dict[str, str] | None = None) -> list[dg.DagsterRun]:
@@ -161,7 +190,9 @@ def measure_backfill(days: int, playlists: int = 3, items: int = 50, samples: in
         range_measures = []
         for repeat in range(range_repeats):
             range_home = root / f"home-range-{repeat}"
-            range_measures.append(_checked_range(_env(range_home, lake_path), range_home, root / f"range-{repeat}.log", lake_path, keys))
+            range_measures.append(
+                _checked_range(_env(range_home, lake_path), range_home, root / f"range-{repeat}.log", lake_path, keys)
+            )
         range_walls = [w for w, _ in range_measures]
         range_wall = statistics.median(range_walls)
         range_cpu = statistics.median(c for _, c in range_measures)
@@ -234,7 +265,9 @@ def _measure_postgres(root: Path, lake_path: Path, keys: list[str], picked: list
     single_walls = [w for w, _ in singles]
     per_partition = sum(single_walls) * len(keys) / len(picked)
     # "postgres (PostgreSQL) 15.18 (Debian 15.18-0+deb12u1)" -> "PostgreSQL 15.18"
-    version = subprocess.run([str(postgres_bin_dir() / "postgres"), "--version"], capture_output=True, text=True).stdout.split()
+    version = subprocess.run(
+        [str(postgres_bin_dir() / "postgres"), "--version"], capture_output=True, text=True
+    ).stdout.split()
     version = " ".join(version[1:3]).strip("()").replace(")", "") if len(version) >= 3 else "PostgreSQL"
     return {
         "server": version,

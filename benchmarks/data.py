@@ -61,7 +61,9 @@ def recorded_items() -> list[dict]:
     for rel in ITEM_RECORDINGS:
         path = SAMPLES_DIR / rel
         if not path.is_file():
-            raise FileNotFoundError(f"recording {path} is absent: the benchmark needs ../shared/spotify-samples (see its MANIFEST.md)")
+            raise FileNotFoundError(
+                f"recording {path} is absent: the benchmark needs ../shared/spotify-samples (see its MANIFEST.md)"
+            )
         items.extend(parse_raw_object(path.read_bytes(), rel).items)
     return items
 
@@ -152,7 +154,9 @@ def land_daily_snapshots(lake: Lake, dts: list[str], playlists: int = 3, items: 
     for day_index, dt in enumerate(dts):
         for p in range(playlists):
             start = (day_index * 3 + p * 400) % (len(pool) - items)
-            document = playlist_document(spotify_like_id("playlist", p), pool[start : start + items], f"snap-{dt}-{p}", f"benchmark {p}")
+            document = playlist_document(
+                spotify_like_id("playlist", p), pool[start : start + items], f"snap-{dt}-{p}", f"benchmark {p}"
+            )
             body = orjson.dumps(document)
             lake.write_bytes(raw_key(dt, document["id"]), body)
             written += len(body)

@@ -36,8 +36,28 @@ RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
 # CLI range runs (median reported) for (b);
 # objects/ticks/sweep_keys: objects on S3, measured ticks and SPOTIFY_SENSOR_SWEEP_KEYS values for (c)
 # (the default 1,000 first; 0 = the whole zone every tick, for comparison).
-FULL = {"items": 10_000, "repeats": 5, "rss_repeats": 3, "days": 365, "samples": 5, "range_repeats": 3, "objects": 10_000, "ticks": 10, "sweep_keys": (1000, 0)}
-QUICK = {"items": 2_000, "repeats": 3, "rss_repeats": 1, "days": 30, "samples": 2, "range_repeats": 1, "objects": 1_000, "ticks": 4, "sweep_keys": (300, 0)}
+FULL = {
+    "items": 10_000,
+    "repeats": 5,
+    "rss_repeats": 3,
+    "days": 365,
+    "samples": 5,
+    "range_repeats": 3,
+    "objects": 10_000,
+    "ticks": 10,
+    "sweep_keys": (1000, 0),
+}
+QUICK = {
+    "items": 2_000,
+    "repeats": 3,
+    "rss_repeats": 1,
+    "days": 30,
+    "samples": 2,
+    "range_repeats": 1,
+    "objects": 1_000,
+    "ticks": 4,
+    "sweep_keys": (300, 0),
+}
 
 TARGETS = {
     "time_ratio": 1.5,
@@ -64,7 +84,9 @@ def bench_transform(cfg: dict) -> dict:
     out["rss_ratio"] = rss["transform_rss_mib"] / rss["json_rss_mib"]
     # What the data costs on top of each process's imports (json: the stdlib only;
     # transform: the pure spotify_assets modules, pyarrow (+ pandas), msgspec, orjson, fsspec; no dagster).
-    out["data_rss_ratio"] = (rss["transform_rss_mib"] - rss["transform_imports_mib"]) / (rss["json_rss_mib"] - rss["json_imports_mib"])
+    out["data_rss_ratio"] = (rss["transform_rss_mib"] - rss["transform_imports_mib"]) / (
+        rss["json_rss_mib"] - rss["json_imports_mib"]
+    )
     return out
 
 
@@ -105,72 +127,119 @@ def table_rows(results: dict) -> list[tuple[str, str, str, str]]:
     if "transform" in results:
         r = results["transform"]
         what = f"{r['items']:,}-item playlist ({r['file_mb']:.1f} MB)"
-        rows.append((
-            f"(a) raw JSON → 4 Parquet tables vs `json.load`, {what}, best of {r['repeats']}",
-            f"{r['time_ratio']:.2f}× ({r['transform_wall_s']:.2f} s vs {r['json_wall_s']:.2f} s; CPU {r['cpu_ratio']:.2f}×)",
-            f"≤ {TARGETS['time_ratio']}×", _met(r["time_ratio"] <= TARGETS["time_ratio"]),
-        ))
-        rows.append((
-            "(a) peak RSS, fresh process each: transform vs `json.load` only",
-            f"{r['rss_ratio']:.2f}× ({r['transform_rss_mib']:.0f} vs {r['json_rss_mib']:.0f} MiB)",
-            f"≤ {TARGETS['rss_ratio']}×", _met(r["rss_ratio"] <= TARGETS["rss_ratio"]),
-        ))
-        rows.append((
-            "(a) … of which the data (peak minus the process's imports)",
-            f"{r['data_rss_ratio']:.2f}× ({r['transform_rss_mib'] - r['transform_imports_mib']:.0f} vs "
-            f"{r['json_rss_mib'] - r['json_imports_mib']:.0f} MiB; imports {r['transform_imports_mib']:.0f} vs {r['json_imports_mib']:.0f} MiB)",
-            "(context)", "",
-        ))
+        rows.append(
+            (
+                f"(a) raw JSON → 4 Parquet tables vs `json.load`, {what}, best of {r['repeats']}",
+                f"{r['time_ratio']:.2f}× ({r['transform_wall_s']:.2f} s vs {r['json_wall_s']:.2f} s; CPU {r['cpu_ratio']:.2f}×)",
+                f"≤ {TARGETS['time_ratio']}×",
+                _met(r["time_ratio"] <= TARGETS["time_ratio"]),
+            )
+        )
+        rows.append(
+            (
+                "(a) peak RSS, fresh process each: transform vs `json.load` only",
+                f"{r['rss_ratio']:.2f}× ({r['transform_rss_mib']:.0f} vs {r['json_rss_mib']:.0f} MiB)",
+                f"≤ {TARGETS['rss_ratio']}×",
+                _met(r["rss_ratio"] <= TARGETS["rss_ratio"]),
+            )
+        )
+        rows.append(
+            (
+                "(a) … of which the data (peak minus the process's imports)",
+                f"{r['data_rss_ratio']:.2f}× ({r['transform_rss_mib'] - r['transform_imports_mib']:.0f} vs "
+                f"{r['json_rss_mib'] - r['json_imports_mib']:.0f} MiB; imports {r['transform_imports_mib']:.0f} vs {r['json_imports_mib']:.0f} MiB)",
+                "(context)",
+                "",
+            )
+        )
     if "backfill" in results:
         r = results["backfill"]
         what = f"{r['days']} days × 3 playlists × 50 items"
-        rows.append((
-            f"(b) range run, `dg.materialize` with range tags (in-process, ephemeral instance), {what}",
-            f"{r['in_process_wall_s']:.1f} s (CPU {r['in_process_cpu_s']:.1f} s, peak RSS {r['in_process_peak_rss_mib']:.0f} MiB)",
-            f"≤ {TARGETS['range_wall_s']:.0f} s", _met(r["in_process_wall_s"] <= TARGETS["range_wall_s"]),
-        ))
-        rows.append((
-            f"(b) range run, CLI `--partition-range` (fresh process, SQLite DAGSTER_HOME), {what}"
-            + (f", median of {len(r['range_walls_s'])}" if len(r["range_walls_s"]) > 1 else ""),
-            f"{r['range_wall_s']:.1f} s (CPU {r['range_cpu_s']:.1f} s"
-            + (f"; runs {', '.join(f'{w:.1f}' for w in r['range_walls_s'])} s)" if len(r["range_walls_s"]) > 1 else ")"),
-            f"≤ {TARGETS['range_wall_s']:.0f} s", _met(r["range_wall_s"] <= TARGETS["range_wall_s"]),
-        ))
-        rows.append((
-            "(b) same CLI run with DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS=1 (one planned event per asset, not per day)",
-            f"{r['range_planned_subset_wall_s']:.1f} s (CPU {r['range_planned_subset_cpu_s']:.1f} s)",
-            f"≤ {TARGETS['range_wall_s']:.0f} s", _met(r["range_planned_subset_wall_s"] <= TARGETS["range_wall_s"]),
-        ))
-        rows.append((
-            f"(b) one run per day: {r['single_samples']} CLI `--partition` runs × {r['extrapolation_factor']:.0f}",
-            f"{r['per_partition_wall_s'] / 60:.1f} min (median run {r['single_median_wall_s']:.1f} s)",
-            "", "",
-        ))
-        rows.append((
-            "(b) speedup of one range run over one run per day (CLI vs CLI; in-process vs CLI)",
-            f"{r['speedup']:.0f}×; {r['in_process_speedup']:.0f}×",
-            f"≥ {TARGETS['speedup']:.0f}×", _met(r["speedup"] >= TARGETS["speedup"]),
-        ))
+        rows.append(
+            (
+                f"(b) range run, `dg.materialize` with range tags (in-process, ephemeral instance), {what}",
+                f"{r['in_process_wall_s']:.1f} s (CPU {r['in_process_cpu_s']:.1f} s, peak RSS {r['in_process_peak_rss_mib']:.0f} MiB)",
+                f"≤ {TARGETS['range_wall_s']:.0f} s",
+                _met(r["in_process_wall_s"] <= TARGETS["range_wall_s"]),
+            )
+        )
+        rows.append(
+            (
+                f"(b) range run, CLI `--partition-range` (fresh process, SQLite DAGSTER_HOME), {what}"
+                + (f", median of {len(r['range_walls_s'])}" if len(r["range_walls_s"]) > 1 else ""),
+                f"{r['range_wall_s']:.1f} s (CPU {r['range_cpu_s']:.1f} s"
+                + (
+                    f"; runs {', '.join(f'{w:.1f}' for w in r['range_walls_s'])} s)"
+                    if len(r["range_walls_s"]) > 1
+                    else ")"
+                ),
+                f"≤ {TARGETS['range_wall_s']:.0f} s",
+                _met(r["range_wall_s"] <= TARGETS["range_wall_s"]),
+            )
+        )
+        rows.append(
+            (
+                "(b) same CLI run with DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS=1 (one planned event per asset, not per day)",
+                f"{r['range_planned_subset_wall_s']:.1f} s (CPU {r['range_planned_subset_cpu_s']:.1f} s)",
+                f"≤ {TARGETS['range_wall_s']:.0f} s",
+                _met(r["range_planned_subset_wall_s"] <= TARGETS["range_wall_s"]),
+            )
+        )
+        rows.append(
+            (
+                f"(b) one run per day: {r['single_samples']} CLI `--partition` runs × {r['extrapolation_factor']:.0f}",
+                f"{r['per_partition_wall_s'] / 60:.1f} min (median run {r['single_median_wall_s']:.1f} s)",
+                "",
+                "",
+            )
+        )
+        rows.append(
+            (
+                "(b) speedup of one range run over one run per day (CLI vs CLI; in-process vs CLI)",
+                f"{r['speedup']:.0f}×; {r['in_process_speedup']:.0f}×",
+                f"≥ {TARGETS['speedup']:.0f}×",
+                _met(r["speedup"] >= TARGETS["speedup"]),
+            )
+        )
         pg = r.get("postgres", {})
         if "skipped" in pg:
-            rows.append(("(b) range run on the deployment's instance (PostgreSQL)", f"not measured: {pg['skipped']}", f"≤ {TARGETS['range_wall_s']:.0f} s", ""))
+            rows.append(
+                (
+                    "(b) range run on the deployment's instance (PostgreSQL)",
+                    f"not measured: {pg['skipped']}",
+                    f"≤ {TARGETS['range_wall_s']:.0f} s",
+                    "",
+                )
+            )
         elif pg:
             repeats = len(pg["range_walls_s"])
-            rows.append((
-                f"(b) range run, CLI `--partition-range`, the deployment's instance (`deploy/dagster.yaml`: {pg['server']} on this machine, "
-                f"DAGSTER_EVENT_BATCH_SIZE={pg['event_batch_size']}), {what}" + (f", median of {repeats}" if repeats > 1 else ""),
-                f"{pg['range_wall_s']:.1f} s (CPU {pg['range_cpu_s']:.1f} s"
-                + (f"; runs {', '.join(f'{w:.1f}' for w in pg['range_walls_s'])} s)" if repeats > 1 else ")"),
-                f"≤ {TARGETS['range_wall_s']:.0f} s", _met(pg["range_wall_s"] <= TARGETS["range_wall_s"]),
-            ))
-            rows.append((
-                f"(b) one run per day on the same instance: {len(pg['single_wall_s'])} CLI `--partition` runs × {r['extrapolation_factor']:.0f}",
-                f"{pg['per_partition_wall_s'] / 60:.1f} min (median run {pg['single_median_wall_s']:.1f} s)", "", "",
-            ))
-            rows.append((
-                "(b) speedup on the deployment's instance (CLI vs CLI)",
-                f"{pg['speedup']:.0f}×", f"≥ {TARGETS['speedup']:.0f}×", _met(pg["speedup"] >= TARGETS["speedup"]),
-            ))
+            rows.append(
+                (
+                    f"(b) range run, CLI `--partition-range`, the deployment's instance (`deploy/dagster.yaml`: {pg['server']} on this machine, "
+                    f"DAGSTER_EVENT_BATCH_SIZE={pg['event_batch_size']}), {what}"
+                    + (f", median of {repeats}" if repeats > 1 else ""),
+                    f"{pg['range_wall_s']:.1f} s (CPU {pg['range_cpu_s']:.1f} s"
+                    + (f"; runs {', '.join(f'{w:.1f}' for w in pg['range_walls_s'])} s)" if repeats > 1 else ")"),
+                    f"≤ {TARGETS['range_wall_s']:.0f} s",
+                    _met(pg["range_wall_s"] <= TARGETS["range_wall_s"]),
+                )
+            )
+            rows.append(
+                (
+                    f"(b) one run per day on the same instance: {len(pg['single_wall_s'])} CLI `--partition` runs × {r['extrapolation_factor']:.0f}",
+                    f"{pg['per_partition_wall_s'] / 60:.1f} min (median run {pg['single_median_wall_s']:.1f} s)",
+                    "",
+                    "",
+                )
+            )
+            rows.append(
+                (
+                    "(b) speedup on the deployment's instance (CLI vs CLI)",
+                    f"{pg['speedup']:.0f}×",
+                    f"≥ {TARGETS['speedup']:.0f}×",
+                    _met(pg["speedup"] >= TARGETS["speedup"]),
+                )
+            )
     if "sensor" in results:
         r = results["sensor"]
         for setting in (k for k in r if k.isdigit()):
@@ -178,31 +247,47 @@ def table_rows(results: dict) -> list[tuple[str, str, str, str]]:
             default = " (the default)" if str(t["sweep_keys"]) == ENV_VARS["SPOTIFY_SENSOR_SWEEP_KEYS"][0] else ""
             how = (
                 f"SPOTIFY_SENSOR_SWEEP_KEYS={t['sweep_keys']:,}{default}: last 3 days' folders + {t['sweep_keys']:,} keys of a rolling sweep"
-                if t["sweep_keys"] else "SPOTIFY_SENSOR_SWEEP_KEYS=0: the whole zone every tick"
+                if t["sweep_keys"]
+                else "SPOTIFY_SENSOR_SWEEP_KEYS=0: the whole zone every tick"
             )
             found = f"; new object found after {t['today_latency_ticks_max']} tick (today's)"
             if t["old_folder_latency_ticks_max"] is not None:
                 found += f", ≤ {t['old_folder_latency_ticks_max']} ticks (old folder)"
-            rows.append((
-                f"(c) sensor tick, {r['objects']:,} raw objects on S3 (moto) + 1 new, {how}, median of {len(t['tick_wall_s'])}",
-                f"{t['median_tick_wall_s']:.2f} s (max {t['max_tick_wall_s']:.2f} s; CPU {t['median_tick_cpu_s']:.2f} s{found})",
-                *((f"≤ {TARGETS['tick_s']:.0f} s", _met(t["max_tick_wall_s"] <= TARGETS["tick_s"])) if t["sweep_keys"] else ("(comparison)", "")),
-            ))
+            rows.append(
+                (
+                    f"(c) sensor tick, {r['objects']:,} raw objects on S3 (moto) + 1 new, {how}, median of {len(t['tick_wall_s'])}",
+                    f"{t['median_tick_wall_s']:.2f} s (max {t['max_tick_wall_s']:.2f} s; CPU {t['median_tick_cpu_s']:.2f} s{found})",
+                    *(
+                        (f"≤ {TARGETS['tick_s']:.0f} s", _met(t["max_tick_wall_s"] <= TARGETS["tick_s"]))
+                        if t["sweep_keys"]
+                        else ("(comparison)", "")
+                    ),
+                )
+            )
     if "api" in results:
         r = results["api"]
-        rows.append((
-            f"(d) API requests to extract the {r['items']}-item recording (test server, 2026 dialect)",
-            f"{r['requests']} ({', '.join(f'{k} {v}' for k, v in r['by_endpoint'].items())})",
-            f"= {TARGETS['requests']}", _met(r["requests"] == TARGETS["requests"]),
-        ))
+        rows.append(
+            (
+                f"(d) API requests to extract the {r['items']}-item recording (test server, 2026 dialect)",
+                f"{r['requests']} ({', '.join(f'{k} {v}' for k, v in r['by_endpoint'].items())})",
+                f"= {TARGETS['requests']}",
+                _met(r["requests"] == TARGETS["requests"]),
+            )
+        )
         ids = r["lookup_ids"]
-        for dialect, what in (("2026", "2026 dialect: batch 403, then one request per id"), ("legacy", "legacy dialect: batches of 20 albums / 50 artists")):
+        for dialect, what in (
+            ("2026", "2026 dialect: batch 403, then one request per id"),
+            ("legacy", "legacy dialect: batches of 20 albums / 50 artists"),
+        ):
             x = r["lookups"][dialect]
-            rows.append((
-                f"(d) the same with SPOTIFY_LOOKUPS=albums,artists ({ids['albums']} albums, {ids['artists']} artists), {what}",
-                f"{x['requests']} ({', '.join(f'{k} {v}' for k, v in x['by_endpoint'].items())})",
-                "(context)", "",
-            ))
+            rows.append(
+                (
+                    f"(d) the same with SPOTIFY_LOOKUPS=albums,artists ({ids['albums']} albums, {ids['artists']} artists), {what}",
+                    f"{x['requests']} ({', '.join(f'{k} {v}' for k, v in x['by_endpoint'].items())})",
+                    "(context)",
+                    "",
+                )
+            )
     return rows
 
 
@@ -280,7 +365,8 @@ def misses(results: dict) -> list[str]:
             + (
                 f" On the deployment's instance (`deploy/dagster.yaml`, PostgreSQL, DAGSTER_EVENT_BATCH_SIZE={r['postgres']['event_batch_size']}) "
                 f"Dagster writes those events in batches and the same run takes {r['postgres']['range_wall_s']:.0f} s."
-                if "range_wall_s" in r.get("postgres", {}) else ""
+                if "range_wall_s" in r.get("postgres", {})
+                else ""
             )
         )
     r = results.get("sensor")
@@ -293,7 +379,9 @@ def misses(results: dict) -> list[str]:
     return notes
 
 
-def write_results(path: Path, info: dict, quick: bool, results: dict, rows, seconds: float, loads: tuple[str, str]) -> None:
+def write_results(
+    path: Path, info: dict, quick: bool, results: dict, rows, seconds: float, loads: tuple[str, str]
+) -> None:
     versions = ", ".join(f"{k} {v}" for k, v in info["versions"].items())
     text = [
         "# Benchmark results",
@@ -323,7 +411,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="spotify_assets benchmarks (see benchmarks/RESULTS.md)")
     parser.add_argument("--quick", action="store_true", help="smaller inputs: a smoke run of about a minute")
     parser.add_argument("--only", default="a,b,c,d", help="comma-separated subset of a,b,c,d (default: all)")
-    parser.add_argument("--output", type=Path, default=None, help=f"Markdown file to write (default: {RESULTS.name} for a full run, none for --quick)")
+    parser.add_argument(
+        "--output",
+        type=Path,
+        default=None,
+        help=f"Markdown file to write (default: {RESULTS.name} for a full run, none for --quick)",
+    )
     args = parser.parse_args(argv)
     cfg = QUICK if args.quick else FULL
     chosen = [part.strip() for part in args.only.split(",") if part.strip()]
@@ -332,7 +425,10 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"--only: unknown benchmark(s) {unknown}; choose from a, b, c, d")
 
     info, start_load, started = machine(), load_average(), time.perf_counter()
-    print(f"{info['cores']} cores, {info['ram_gib']} GiB, {info['cpu']}; Python {info['python']}; load {start_load}", flush=True)
+    print(
+        f"{info['cores']} cores, {info['ram_gib']} GiB, {info['cpu']}; Python {info['python']}; load {start_load}",
+        flush=True,
+    )
     results: dict = {"config": cfg}
     for part in chosen:
         for name, bench in BENCHES[part]:
@@ -345,7 +441,9 @@ def main(argv: list[str] | None = None) -> int:
     print(markdown_table(rows))
     output = args.output or (None if args.quick else RESULTS)
     if output is not None:
-        write_results(output, info, args.quick, results, rows, time.perf_counter() - started, (start_load, load_average()))
+        write_results(
+            output, info, args.quick, results, rows, time.perf_counter() - started, (start_load, load_average())
+        )
         print(f"\nwritten to {output}")
     return 0
 

@@ -44,7 +44,8 @@ def moto_server():
     port = free_port()
     server = subprocess.Popen(
         [str(Path(sys.executable).parent / "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     endpoint = f"http://127.0.0.1:{port}"
     try:
@@ -69,10 +70,15 @@ def moto_server():
 
 def _aws_env(endpoint: str) -> None:
     # Process-wide on purpose: boto3 and s3fs (inside Lake) both read them.
-    os.environ.update({
-        "AWS_ENDPOINT_URL": endpoint, "AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench",
-        "AWS_DEFAULT_REGION": REGION, "AWS_REGION": REGION,
-    })
+    os.environ.update(
+        {
+            "AWS_ENDPOINT_URL": endpoint,
+            "AWS_ACCESS_KEY_ID": "bench",
+            "AWS_SECRET_ACCESS_KEY": "bench",
+            "AWS_DEFAULT_REGION": REGION,
+            "AWS_REGION": REGION,
+        }
+    )
     for name in ("AWS_SESSION_TOKEN", "AWS_PROFILE"):
         os.environ.pop(name, None)
 
@@ -168,7 +174,10 @@ def _measure_setting(lake_url: str, sweep_keys: int, dts: list[str], ticks: int,
             for r in result.run_requests:
                 if r.partition_key not in pending:
                     raise RuntimeError(f"tick {n}: unexpected run request {r.partition_key} ({r.run_key})")
-                latency[r.partition_key] = ("today" if r.partition_key == today else "old", n - pending.pop(r.partition_key) + 1)
+                latency[r.partition_key] = (
+                    "today" if r.partition_key == today else "old",
+                    n - pending.pop(r.partition_key) + 1,
+                )
             n += 1
             if n > ticks + 100:
                 raise RuntimeError(f"objects never requested: {sorted(pending)}")

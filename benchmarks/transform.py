@@ -32,9 +32,9 @@ def transform(path: Path, lake_root: str) -> dict[str, int]:
     """Raw object bytes → four Parquet files under ``lake_root``, the way ``spotify_tables``
     and ``ParquetLakeIOManager`` do it (parse_raw_object, build_tables, split by dt,
     parquet_bytes, atomic Lake.write_bytes); returns ``{table: rows}``."""
-    from spotify_assets.lake.parquet import parquet_bytes, split_by_partition
     from spotify_assets.lake.lake import Lake
     from spotify_assets.lake.layout import RawObject, raw_key, table_key
+    from spotify_assets.lake.parquet import parquet_bytes, split_by_partition
     from spotify_assets.transform import build_partition_tables
 
     body = path.read_bytes()
@@ -88,7 +88,10 @@ def measure_rss(path: Path, repeats: int) -> dict:
         for _ in range(repeats):
             run = subprocess.run(
                 [sys.executable, "-m", "benchmarks.transform", "rss", mode, str(path)],
-                cwd=REPO, capture_output=True, text=True, check=True,
+                cwd=REPO,
+                capture_output=True,
+                text=True,
+                check=True,
             )
             answers.append(json.loads(run.stdout.strip().splitlines()[-1]))
         best = min(answers, key=lambda a: a["maxrss_mib"])

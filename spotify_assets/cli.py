@@ -60,7 +60,10 @@ def format_table(result: QueryResult) -> str:
         return "(statement run; it returns no rows)"
     cells = [[_cell(v) for v in row] for row in result.rows]
     widths = [max([len(name)] + [len(row[i]) for row in cells]) for i, name in enumerate(result.columns)]
-    numeric = [bool(result.rows) and all(_is_number(row[i]) or row[i] is None for row in result.rows) for i in range(len(widths))]
+    numeric = [
+        bool(result.rows) and all(_is_number(row[i]) or row[i] is None for row in result.rows)
+        for i in range(len(widths))
+    ]
 
     def line(values: Sequence[str]) -> str:
         return "  ".join(v.rjust(w) if num else v.ljust(w) for v, w, num in zip(values, widths, numeric)).rstrip()
@@ -68,7 +71,9 @@ def format_table(result: QueryResult) -> str:
     lines = [line(result.columns), "  ".join("-" * w for w in widths)]
     lines.extend(line(row) for row in cells)
     if result.cut_rows:
-        lines.append(f"(showing {len(result.rows)} of {result.total_rows} rows; {result.cut_rows} more not printed, see --max-rows)")
+        lines.append(
+            f"(showing {len(result.rows)} of {result.total_rows} rows; {result.cut_rows} more not printed, see --max-rows)"
+        )
     else:
         lines.append(f"({result.total_rows} row{'' if result.total_rows == 1 else 's'})")
     return "\n".join(lines)
@@ -86,7 +91,9 @@ def _query_duckdb(sql: str, max_rows: int | None, lake_url: str, duckdb_path: st
         _error(str(error))
         return EXIT_SQL_ERROR
     if statements != 1:
-        _error(f"query runs one SQL statement; this SQL holds {statements}: run each with its own `spotify-assets query`")
+        _error(
+            f"query runs one SQL statement; this SQL holds {statements}: run each with its own `spotify-assets query`"
+        )
         return EXIT_SQL_ERROR
     try:
         con = connect(lake_url, duckdb_path)
@@ -170,6 +177,7 @@ def _non_negative_int(text: str) -> int:
 def add_query_command(subparsers: argparse._SubParsersAction) -> None:
     """``spotify-assets query "SQL" [--max-rows N] [--timeout-s S]``."""
     from spotify_assets.catalog.tables import CATALOG_TABLE_NAMES  # the help names every table
+
     parser = subparsers.add_parser(
         "query",
         help="run SQL on the catalog (DuckDB locally, Athena with SPOTIFY_ASSETS_ENV=aws)",
@@ -180,11 +188,16 @@ def add_query_command(subparsers: argparse._SubParsersAction) -> None:
             "runs on Athena (GLUE_DATABASE, ATHENA_WORKGROUP, ATHENA_OUTPUT_URL)."
         ),
     )
-    parser.add_argument("sql", help="the SQL statement, e.g. \"select count(*) from songs\"")
+    parser.add_argument("sql", help='the SQL statement, e.g. "select count(*) from songs"')
     parser.add_argument(
-        "--max-rows", type=_non_negative_int, default=DEFAULT_MAX_ROWS, help=f"rows to print (default {DEFAULT_MAX_ROWS}; 0 = all)"
+        "--max-rows",
+        type=_non_negative_int,
+        default=DEFAULT_MAX_ROWS,
+        help=f"rows to print (default {DEFAULT_MAX_ROWS}; 0 = all)",
     )
-    parser.add_argument("--timeout-s", type=float, default=300.0, help="Athena only: seconds to wait for the query (default 300)")
+    parser.add_argument(
+        "--timeout-s", type=float, default=300.0, help="Athena only: seconds to wait for the query (default 300)"
+    )
     parser.set_defaults(func=_run_query)
 
 
@@ -208,12 +221,18 @@ def add_doctor_command(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run)
 
 
-SUBCOMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [add_query_command, add_authorize_command, add_doctor_command]
+SUBCOMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
+    add_query_command,
+    add_authorize_command,
+    add_doctor_command,
+]
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every subcommand of :data:`SUBCOMMANDS`."""
-    parser = argparse.ArgumentParser(prog="spotify-assets", description="Tools for the spotify_assets lake and catalog.")
+    parser = argparse.ArgumentParser(
+        prog="spotify-assets", description="Tools for the spotify_assets lake and catalog."
+    )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for add_command in SUBCOMMANDS:
         add_command(subparsers)

@@ -62,7 +62,9 @@ def build_resources(settings: Settings) -> dict:
 
 # One snapshot a day: an asset whose last materialization is older than this is shown
 # overdue in the UI (a missed day), applied to every asset in one place.
-DAILY_FRESHNESS_POLICY = dg.FreshnessPolicy.time_window(fail_window=timedelta(hours=30), warn_window=timedelta(hours=26))
+DAILY_FRESHNESS_POLICY = dg.FreshnessPolicy.time_window(
+    fail_window=timedelta(hours=30), warn_window=timedelta(hours=26)
+)
 
 
 def with_global_attributes(assets: list, settings: Settings) -> list:
@@ -82,12 +84,23 @@ def with_global_attributes(assets: list, settings: Settings) -> list:
 def build_definitions(settings: Settings | None = None) -> dg.Definitions:
     """The ``Definitions`` for ``settings`` (default: read from the environment)."""
     settings = settings or Settings.from_env()
-    sensors = [build_raw_playlist_sensor(DEFAULT_ASSET_SELECTION.downstream())]  # new raw objects → the tables and downstream
+    sensors = [
+        build_raw_playlist_sensor(DEFAULT_ASSET_SELECTION.downstream())
+    ]  # new raw objects → the tables and downstream
     resources = build_resources(settings)
-    assets = [raw_playlist, spotify_tables, playlist_trends, artist_daily_share, build_catalog_asset(settings.deployment)]
+    assets = [
+        raw_playlist,
+        spotify_tables,
+        playlist_trends,
+        artist_daily_share,
+        build_catalog_asset(settings.deployment),
+    ]
     if settings.alerts_topic_arn:  # failed runs and missed days to SNS
         resources["alerts"] = SnsAlertsResource(topic_arn=check_topic_arn(settings.alerts_topic_arn))
-        sensors += [run_failure_alert_sensor, build_freshness_alert_sensor([key for asset in assets for key in asset.keys])]
+        sensors += [
+            run_failure_alert_sensor,
+            build_freshness_alert_sensor([key for asset in assets for key in asset.keys]),
+        ]
     return dg.Definitions(
         assets=with_global_attributes(assets, settings),
         sensors=sensors,

@@ -24,7 +24,14 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TextIO
 
-from spotify_assets.settings import ENV_VARS, SPOTIFY_CREDENTIALS, Settings, aws_region, env, is_set, spotify_credentials_problem
+from spotify_assets.settings import (
+    ENV_VARS,
+    SPOTIFY_CREDENTIALS,
+    Settings,
+    aws_region,
+    env,
+    is_set,
+)
 
 SECRET_SETTINGS = frozenset({"SPOTIFY_CLIENT_SECRET", "SPOTIFY_REFRESH_TOKEN"})
 EXIT_OK, EXIT_PROBLEMS = 0, 1
@@ -108,7 +115,9 @@ def _lake_finding(lake) -> Finding:
     try:
         check_lake_writable(lake)
     except LakeSetupError as error:
-        return Finding("lake", False, str(error), "create the folder or bucket, or fix SPOTIFY_LAKE_URL and its permissions")
+        return Finding(
+            "lake", False, str(error), "create the folder or bucket, or fix SPOTIFY_LAKE_URL and its permissions"
+        )
     return Finding("lake", True, f"{lake.location} can be written")
 
 
@@ -117,11 +126,18 @@ def _aws_findings() -> Iterator[Finding]:
 
     region = aws_region()
     if region is None:
-        yield Finding("aws region", False, "neither AWS_REGION nor AWS_DEFAULT_REGION is set", "set AWS_REGION (e.g. eu-west-1)")
+        yield Finding(
+            "aws region", False, "neither AWS_REGION nor AWS_DEFAULT_REGION is set", "set AWS_REGION (e.g. eu-west-1)"
+        )
     else:
         yield Finding("aws region", True, region)
     if boto3_session().get_credentials() is None:
-        yield Finding("aws credentials", False, "boto3 finds no credentials", "use a role, AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY")
+        yield Finding(
+            "aws credentials",
+            False,
+            "boto3 finds no credentials",
+            "use a role, AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY",
+        )
     else:
         yield Finding("aws credentials", True, "boto3 finds credentials")
 
@@ -131,15 +147,26 @@ def _spotify_findings(spotify, log: logging.Logger) -> Iterator[Finding]:
 
     if spotify.is_offline:
         if spotify.synthetic_allowed:
-            yield Finding("spotify", True, "no credentials: runs read the offline SYNTHETIC sample (a demo, not Spotify data)")
+            yield Finding(
+                "spotify", True, "no credentials: runs read the offline SYNTHETIC sample (a demo, not Spotify data)"
+            )
         else:
-            yield Finding("spotify", False, "no credentials, and the synthetic sample is never read on aws or into an S3 lake",
-                          f"set {' and '.join(SPOTIFY_CREDENTIALS[:2])}")
+            yield Finding(
+                "spotify",
+                False,
+                "no credentials, and the synthetic sample is never read on aws or into an S3 lake",
+                f"set {' and '.join(SPOTIFY_CREDENTIALS[:2])}",
+            )
         return
     selection = spotify.playlist_selection()
     reader = spotify.get_reader(log=log)
     if not selection.ids and not selection.mine:
-        yield Finding("spotify playlists", False, "SPOTIFY_PLAYLIST_IDS is empty", "name the playlists (ids, URIs or URLs, or `me`)")
+        yield Finding(
+            "spotify playlists",
+            False,
+            "SPOTIFY_PLAYLIST_IDS is empty",
+            "name the playlists (ids, URIs or URLs, or `me`)",
+        )
     try:
         if selection.mine:
             listed = [p for page in reader.my_playlist_pages() for p in page["items"]]
@@ -151,10 +178,20 @@ def _spotify_findings(spotify, log: logging.Logger) -> Iterator[Finding]:
             except SpotifyExtractionError as error:
                 if error.affects_all_playlists:
                     raise
-                yield Finding(f"playlist {playlist_id}", False, str(error).split(": ", 1)[-1], "use the owner's refresh token, or drop the id")
+                yield Finding(
+                    f"playlist {playlist_id}",
+                    False,
+                    str(error).split(": ", 1)[-1],
+                    "use the owner's refresh token, or drop the id",
+                )
         yield Finding("spotify token", True, "an access token was obtained")
     except SpotifyExtractionError as error:
-        yield Finding("spotify token", False, str(error), "check SPOTIFY_CLIENT_ID/SECRET; run `spotify-assets authorize` for a new refresh token")
+        yield Finding(
+            "spotify token",
+            False,
+            str(error),
+            "check SPOTIFY_CLIENT_ID/SECRET; run `spotify-assets authorize` for a new refresh token",
+        )
 
 
 def _catalog_findings() -> Iterator[Finding]:
@@ -163,7 +200,12 @@ def _catalog_findings() -> Iterator[Finding]:
     session = boto3_session()
     mode, database = env("GLUE_CATALOG_MODE"), env("GLUE_DATABASE")
     if mode == "crawler" and not env("GLUE_CRAWLER_ROLE_ARN"):
-        yield Finding("glue crawler", False, "GLUE_CATALOG_MODE=crawler but GLUE_CRAWLER_ROLE_ARN is empty", "set the role the crawler assumes")
+        yield Finding(
+            "glue crawler",
+            False,
+            "GLUE_CATALOG_MODE=crawler but GLUE_CRAWLER_ROLE_ARN is empty",
+            "set the role the crawler assumes",
+        )
     glue = session.client("glue")
     try:
         glue.get_database(Name=database)
@@ -177,5 +219,9 @@ def _catalog_findings() -> Iterator[Finding]:
     if output:
         yield Finding("athena results", True, output)
     else:
-        yield Finding("athena results", False, f"neither ATHENA_OUTPUT_URL nor workgroup {env('ATHENA_WORKGROUP')} sets a result location",
-                      "set ATHENA_OUTPUT_URL=s3://bucket/athena-results/")
+        yield Finding(
+            "athena results",
+            False,
+            f"neither ATHENA_OUTPUT_URL nor workgroup {env('ATHENA_WORKGROUP')} sets a result location",
+            "set ATHENA_OUTPUT_URL=s3://bucket/athena-results/",
+        )

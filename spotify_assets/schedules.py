@@ -60,7 +60,9 @@ def _build(
         with dg.partition_loading_context(effective_dt=datetime.now(timezone.utc)):
             exists = partitions_def.has_partition_key(dt)
         if not exists:
-            return dg.SkipReason(f"partition {dt} is not in the daily partitions (first: {partitions_def.get_first_partition_key()})")
+            return dg.SkipReason(
+                f"partition {dt} is not in the daily partitions (first: {partitions_def.get_first_partition_key()})"
+            )
         return dg.RunRequest(partition_key=dt)
 
     return _daily

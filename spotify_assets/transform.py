@@ -112,7 +112,9 @@ def build_partition_tables(objects: Iterable[RawObject], partition_keys: list[st
         # Read first, as before: an unreadable object is reported, a readable one is out of range.
         playlist = _parse(index, obj, bad)
         if playlist is not None:
-            raise ValueError(f"raw object {playlist.source_key} belongs to {obj.dt}, outside the partitions {partition_keys[0]}...{partition_keys[-1]}")
+            raise ValueError(
+                f"raw object {playlist.source_key} belongs to {obj.dt}, outside the partitions {partition_keys[0]}...{partition_keys[-1]}"
+            )
     parts: dict[str, list[pa.Table]] = {name: [] for name in TABLE_SCHEMAS}
     skipped: Counter = Counter({reason: 0 for reason in SKIP_REASONS})
     objects_by_dt: dict[str, int] = {}
@@ -232,7 +234,10 @@ def _another_page(playlist: RawPlaylist, kept: list[RawPlaylist]) -> bool:
     if not playlist.items or (playlist.snapshot_id, playlist.extracted_at) != (first.snapshot_id, first.extracted_at):
         return False
     start, end = playlist.first_position, playlist.first_position + len(playlist.items)
-    return all(not other.items or end <= other.first_position or other.first_position + len(other.items) <= start for other in kept)
+    return all(
+        not other.items or end <= other.first_position or other.first_position + len(other.items) <= start
+        for other in kept
+    )
 
 
 def _extracted(playlist: RawPlaylist) -> datetime | None:

@@ -12,7 +12,13 @@ def item_object(item: dict) -> dict | None:
 
 def is_song(item: dict) -> bool:
     track = item_object(item)
-    return bool(track) and not item.get("is_local") and not track.get("is_local") and track.get("id") is not None and track.get("type") == "track"
+    return (
+        bool(track)
+        and not item.get("is_local")
+        and not track.get("is_local")
+        and track.get("id") is not None
+        and track.get("type") == "track"
+    )
 
 
 def expected_entries(playlist_id: str, items: list[dict], first_position: int = 1) -> list[tuple]:
@@ -31,7 +37,9 @@ def expected_songs(items: list[dict]) -> dict[str, tuple]:
     for item in items:
         if is_song(item):
             track = item_object(item)
-            songs.setdefault(track["id"], (track["name"], track["duration_ms"], track["album"]["id"], track["artists"][0]["id"]))
+            songs.setdefault(
+                track["id"], (track["name"], track["duration_ms"], track["album"]["id"], track["artists"][0]["id"])
+            )
     return songs
 
 

@@ -29,7 +29,9 @@ ROLE = "dagster"  # the database role the instance connects as (a superuser of t
 def postgres_bin_dir() -> Path | None:
     """The folder holding ``initdb`` and ``pg_ctl``: the newest ``/usr/lib/postgresql/N/bin``
     (Debian does not put them on PATH), else wherever PATH finds ``initdb``; None if neither."""
-    debian = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"), key=lambda p: int(p.parts[-3]) if p.parts[-3].isdigit() else 0)
+    debian = sorted(
+        Path("/usr/lib/postgresql").glob("*/bin/initdb"), key=lambda p: int(p.parts[-3]) if p.parts[-3].isdigit() else 0
+    )
     if debian:
         return debian[-1].parent
     found = shutil.which("initdb")
@@ -105,20 +107,48 @@ def postgres_server(fsync: bool = True) -> Iterator[PostgresServer]:
     if as_root:
         os.chown(root, _uid(SERVER_USER), -1)
     data, log, port = root / "data", root / "server.log", free_port()
-    options = f"-p {port} -k {root} -c listen_addresses=127.0.0.1" + ("" if fsync else " -c fsync=off -c synchronous_commit=off")
+    options = f"-p {port} -k {root} -c listen_addresses=127.0.0.1" + (
+        "" if fsync else " -c fsync=off -c synchronous_commit=off"
+    )
     try:
-        init = subprocess.run([*prefix, str(bin_dir / "initdb"), "-D", str(data), "-A", "trust", "-U", ROLE, "--no-sync"],
-                              capture_output=True, text=True, timeout=120)
+        init = subprocess.run(
+            [*prefix, str(bin_dir / "initdb"), "-D", str(data), "-A", "trust", "-U", ROLE, "--no-sync"],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         if init.returncode != 0:
             raise RuntimeError(f"initdb failed in {data}: {init.stderr.strip()}")
-        started = subprocess.run([*prefix, str(bin_dir / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(log), "-w", "-t", "60", "start"],
-                                 capture_output=True, text=True, timeout=90)
+        started = subprocess.run(
+            [
+                *prefix,
+                str(bin_dir / "pg_ctl"),
+                "-D",
+                str(data),
+                "-o",
+                options,
+                "-l",
+                str(log),
+                "-w",
+                "-t",
+                "60",
+                "start",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=90,
+        )
         if started.returncode != 0:
-            raise RuntimeError(f"PostgreSQL did not start on port {port}: {started.stderr.strip()}\n{log.read_text() if log.exists() else ''}")
+            raise RuntimeError(
+                f"PostgreSQL did not start on port {port}: {started.stderr.strip()}\n{log.read_text() if log.exists() else ''}"
+            )
         try:
             yield PostgresServer(port)
         finally:
-            subprocess.run([*prefix, str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop"],
-                           capture_output=True, timeout=60)
+            subprocess.run(
+                [*prefix, str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop"],
+                capture_output=True,
+                timeout=60,
+            )
     finally:
         shutil.rmtree(root, ignore_errors=True)

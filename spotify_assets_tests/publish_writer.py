@@ -22,7 +22,10 @@ def tables(label: str) -> dict[str, dict[str, pa.Table]]:
     """``{dt: {table: rows}}`` for :data:`DAYS` and the four tables, whose every row says
     which write (``label``) it is from."""
     return {
-        dt: {name: pa.table({"id": [f"{name}-{i}" for i in range(3)], "label": [label] * 3, "day": [dt] * 3}) for name in TABLE_NAMES}
+        dt: {
+            name: pa.table({"id": [f"{name}-{i}" for i in range(3)], "label": [label] * 3, "day": [dt] * 3})
+            for name in TABLE_NAMES
+        }
         for dt in DAYS
     }
 

@@ -19,5 +19,7 @@ def sample_path(relative: str) -> Path:
     """
     path = SAMPLES_DIR / relative
     if not path.is_file():
-        pytest.skip(f"recorded Spotify samples not available: {path} is absent (they live in ../shared/spotify-samples)")
+        pytest.skip(
+            f"recorded Spotify samples not available: {path} is absent (they live in ../shared/spotify-samples)"
+        )
     return path

@@ -21,7 +21,9 @@ ASSET_NODES_QUERY = "{ assetNodes { assetKey { path } groupName isPartitioned pa
 @contextmanager
 def server_process(args: Sequence[str], env: dict[str, str], cwd: Path) -> Iterator[subprocess.Popen]:
     """``args`` running in a new process group; SIGTERM then SIGKILL to the group on exit."""
-    process = subprocess.Popen(list(args), cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+    process = subprocess.Popen(
+        list(args), cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True
+    )
     try:
         yield process
     finally:

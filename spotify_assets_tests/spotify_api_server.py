@@ -519,7 +519,9 @@ class SpotifyTestServer:
             reply.delay_s += sum(delay for pattern, delay in self._slow if pattern.search(path))
         return reply
 
-    def _route_normally(self, method: str, path: str, query: dict[str, str], authorization: str | None, body: bytes) -> _Reply:
+    def _route_normally(
+        self, method: str, path: str, query: dict[str, str], authorization: str | None, body: bytes
+    ) -> _Reply:
         if path == TOKEN_PATH:
             if method != "POST":
                 return _error_reply(405)
@@ -533,7 +535,15 @@ class SpotifyTestServer:
             return _error_reply(405)
 
         if path.rstrip("/") == "/v1/me":
-            return _json_reply(200, {"id": CURRENT_USER_ID, "display_name": CURRENT_USER_ID, "type": "user", "uri": f"spotify:user:{CURRENT_USER_ID}"})
+            return _json_reply(
+                200,
+                {
+                    "id": CURRENT_USER_ID,
+                    "display_name": CURRENT_USER_ID,
+                    "type": "user",
+                    "uri": f"spotify:user:{CURRENT_USER_ID}",
+                },
+            )
         if path.rstrip("/") == "/v1/me/playlists":
             return self._my_playlists(query)
         if m := _PLAYLIST_PATH.match(path):
@@ -582,13 +592,16 @@ class SpotifyTestServer:
             if form["refresh_token"] != self.refresh_token:
                 return _token_error("invalid_grant", "Invalid refresh token")
         elif grant != "client_credentials":
-            return _token_error("unsupported_grant_type", f"grant_type must be client_credentials or refresh_token, not {grant!r}")
+            return _token_error(
+                "unsupported_grant_type", f"grant_type must be client_credentials or refresh_token, not {grant!r}"
+            )
         token = "test-access-" + secrets.token_urlsafe(24)  # random, so never reused
         with self._lock:
             self._token_expiry[token] = time.time() + self.token_lifetime_s
             self.issued_access_tokens.append(token)
         return _json_reply(
-            200, {"access_token": token, "token_type": "Bearer", "expires_in": self.token_lifetime_s, "scope": TOKEN_SCOPE}
+            200,
+            {"access_token": token, "token_type": "Bearer", "expires_in": self.token_lifetime_s, "scope": TOKEN_SCOPE},
         )
 
     def _check_bearer(self, authorization: str | None) -> _Reply | None:
@@ -604,7 +617,9 @@ class SpotifyTestServer:
             else:
                 return None
         reply = _error_reply(401, message)
-        reply.headers["WWW-Authenticate"] = f'Bearer realm="spotify", error="invalid_token", error_description="{message}"'
+        reply.headers["WWW-Authenticate"] = (
+            f'Bearer realm="spotify", error="invalid_token", error_description="{message}"'
+        )
         return reply
 
     # Emulates GET /v1/playlists/{id}, /v1/playlists/{id}/items and /v1/playlists/{id}/tracks.
@@ -686,15 +701,18 @@ class SpotifyTestServer:
             simplified.append(obj)
         base = f"{self.api_base_url}me/playlists"
         has_next = limit > 0 and offset + limit < len(simplified)
-        return _json_reply(200, {
-            "href": f"{base}?{urlencode({'offset': offset, 'limit': limit})}",
-            "items": simplified[offset : offset + limit],
-            "limit": limit,
-            "next": f"{base}?{urlencode({'offset': offset + limit, 'limit': limit})}" if has_next else None,
-            "offset": offset,
-            "previous": None,
-            "total": len(simplified),
-        })
+        return _json_reply(
+            200,
+            {
+                "href": f"{base}?{urlencode({'offset': offset, 'limit': limit})}",
+                "items": simplified[offset : offset + limit],
+                "limit": limit,
+                "next": f"{base}?{urlencode({'offset': offset + limit, 'limit': limit})}" if has_next else None,
+                "offset": offset,
+                "previous": None,
+                "total": len(simplified),
+            },
+        )
 
     # Emulates GET /v1/albums/{id}, /v1/artists/{id}, /v1/tracks/{id}.
     def _object(self, kind: str, object_id: str) -> _Reply:

@@ -128,7 +128,10 @@ def test_query_runs_on_athena_when_deployment_is_aws(aws_env, monkeypatch, capsy
     }
     requests.post(f"{aws_env}/moto-api/static/athena/query-results", json=payload, timeout=10).raise_for_status()
 
-    assert main(["query", "select artist_name, count(*) as entries from playlist_entries group by 1", "--timeout-s", "10"]) == 0
+    assert (
+        main(["query", "select artist_name, count(*) as entries from playlist_entries group by 1", "--timeout-s", "10"])
+        == 0
+    )
     assert capsys.readouterr().out.splitlines() == [
         "artist_name    entries",
         "-------------  -------",

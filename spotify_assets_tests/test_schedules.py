@@ -20,7 +20,9 @@ TABLES = {dg.AssetKey(name) for name in ("songs", "albums", "artists", "playlist
 
 
 def _defs(*schedules) -> dg.Definitions:
-    return dg.Definitions(assets=[raw_playlist, spotify_tables], schedules=list(schedules), resources=build_resources(Settings.from_env()))
+    return dg.Definitions(
+        assets=[raw_playlist, spotify_tables], schedules=list(schedules), resources=build_resources(Settings.from_env())
+    )
 
 
 def test_daily_schedule_requests_the_ticks_utc_date_over_raw_playlist(lake_dir):
@@ -45,7 +47,9 @@ def test_with_tables_schedule_runs_raw_playlist_and_the_four_tables(lake_dir):
     defs = _defs(daily_playlist_with_tables_schedule)
     schedule = defs.resolve_schedule_def("daily_playlist_with_tables_schedule")
     assert schedule.default_status == dg.DefaultScheduleStatus.STOPPED
-    assert defs.resolve_job_def(schedule.job_name).asset_layer.executable_asset_keys == TABLES | {dg.AssetKey("raw_playlist")}
+    assert defs.resolve_job_def(schedule.job_name).asset_layer.executable_asset_keys == TABLES | {
+        dg.AssetKey("raw_playlist")
+    }
     context = dg.build_schedule_context(scheduled_execution_time=datetime(2026, 11, 20, 6, tzinfo=timezone.utc))
     assert schedule(context).partition_key == "2026-11-20"
 

@@ -16,13 +16,24 @@ def _environment_reads(path: Path) -> list[str]:
     for node in ast.walk(tree):
         if isinstance(node, ast.Attribute) and node.attr in ("environ", "getenv", "environb", "putenv"):
             found.append(f"{path.relative_to(PACKAGE.parent)}:{node.lineno}: os.{node.attr}")
-        if isinstance(node, ast.ImportFrom) and node.module == "os" and {a.name for a in node.names} & {"environ", "getenv", "environb"}:
-            found.append(f"{path.relative_to(PACKAGE.parent)}:{node.lineno}: from os import {', '.join(a.name for a in node.names)}")
+        if (
+            isinstance(node, ast.ImportFrom)
+            and node.module == "os"
+            and {a.name for a in node.names} & {"environ", "getenv", "environb"}
+        ):
+            found.append(
+                f"{path.relative_to(PACKAGE.parent)}:{node.lineno}: from os import {', '.join(a.name for a in node.names)}"
+            )
     return found
 
 
 def test_only_settings_reads_the_environment():
-    reads = [read for path in sorted(PACKAGE.rglob("*.py")) if path.name != "settings.py" or path.parent != PACKAGE for read in _environment_reads(path)]
+    reads = [
+        read
+        for path in sorted(PACKAGE.rglob("*.py"))
+        if path.name != "settings.py" or path.parent != PACKAGE
+        for read in _environment_reads(path)
+    ]
     assert reads == []
 
 
@@ -33,6 +44,9 @@ def test_the_check_sees_an_environment_read(tmp_path):
     global PACKAGE
     saved, PACKAGE = PACKAGE, module.parent
     try:
-        assert _environment_reads(module) == ["spotify_assets/x.py:2: from os import getenv", "spotify_assets/x.py:3: os.environ"]
+        assert _environment_reads(module) == [
+            "spotify_assets/x.py:2: from os import getenv",
+            "spotify_assets/x.py:3: os.environ",
+        ]
     finally:
         PACKAGE = saved

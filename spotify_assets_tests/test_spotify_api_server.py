@@ -36,8 +36,15 @@ def _synthetic_items(n: int = 3) -> list[dict]:
     """``n`` recorded-shape items (``track`` key) with every field 2026 removes."""
 
     def artist(i: int) -> dict:
-        return {"id": f"artist{i}", "name": f"Artist {i}", "type": "artist", "uri": f"spotify:artist:artist{i}",
-                "followers": {"href": None, "total": 10}, "genres": ["pop"], "popularity": 50}
+        return {
+            "id": f"artist{i}",
+            "name": f"Artist {i}",
+            "type": "artist",
+            "uri": f"spotify:artist:artist{i}",
+            "followers": {"href": None, "total": 10},
+            "genres": ["pop"],
+            "popularity": 50,
+        }
 
     return [
         {
@@ -45,12 +52,26 @@ def _synthetic_items(n: int = 3) -> list[dict]:
             "added_by": {"id": "test-user", "type": "user"},
             "is_local": False,
             "track": {
-                "id": f"track{i}", "name": f"Song {i}", "type": "track", "uri": f"spotify:track:track{i}",
-                "duration_ms": 180000, "popularity": 70, "available_markets": ["DE"], "linked_from": {"id": "x"},
+                "id": f"track{i}",
+                "name": f"Song {i}",
+                "type": "track",
+                "uri": f"spotify:track:track{i}",
+                "duration_ms": 180000,
+                "popularity": 70,
+                "available_markets": ["DE"],
+                "linked_from": {"id": "x"},
                 "artists": [artist(i)],
-                "album": {"id": f"album{i}", "name": f"Album {i}", "type": "album", "label": "L", "popularity": 60,
-                          "available_markets": ["DE"], "release_date": "2020", "release_date_precision": "year",
-                          "artists": [artist(i)]},
+                "album": {
+                    "id": f"album{i}",
+                    "name": f"Album {i}",
+                    "type": "album",
+                    "label": "L",
+                    "popularity": 60,
+                    "available_markets": ["DE"],
+                    "release_date": "2020",
+                    "release_date_precision": "year",
+                    "artists": [artist(i)],
+                },
             },
         }
         for i in range(n)
@@ -257,14 +278,23 @@ def test_injected_token_answer_and_delay_provokes_client_timeout(spotify_api_ser
 
 def test_refresh_token_grant_and_revocation(spotify_api_server):
     server = spotify_api_server
-    oauth = SpotifyOAuth(server.client_id, server.client_secret, "http://127.0.0.1:8888/callback",
-                         cache_handler=MemoryCacheHandler(), open_browser=False)
+    oauth = SpotifyOAuth(
+        server.client_id,
+        server.client_secret,
+        "http://127.0.0.1:8888/callback",
+        cache_handler=MemoryCacheHandler(),
+        open_browser=False,
+    )
     oauth.OAUTH_TOKEN_URL = server.token_url
 
     token = oauth.refresh_access_token(server.refresh_token)
     assert token["access_token"] == server.issued_access_tokens[-1]
-    raw = requests.post(server.token_url, auth=(server.client_id, server.client_secret), timeout=5,
-                        data={"grant_type": "refresh_token", "refresh_token": server.refresh_token}).json()
+    raw = requests.post(
+        server.token_url,
+        auth=(server.client_id, server.client_secret),
+        timeout=5,
+        data={"grant_type": "refresh_token", "refresh_token": server.refresh_token},
+    ).json()
     assert set(raw) == {"access_token", "token_type", "expires_in", "scope"}  # spotipy rewrites "scope"
     assert (raw["token_type"], raw["expires_in"]) == ("Bearer", 3600)
     with pytest.raises(SpotifyOauthError) as err:
@@ -289,8 +319,11 @@ def test_spotify_env_points_at_the_server(spotify_env):
     server = spotify_env
     assert os.environ["SPOTIFY_API_BASE_URL"] == server.api_base_url == f"http://127.0.0.1:{server.port}/v1/"
     assert os.environ["SPOTIFY_TOKEN_URL"] == server.token_url
-    assert (os.environ["SPOTIFY_CLIENT_ID"], os.environ["SPOTIFY_CLIENT_SECRET"], os.environ["SPOTIFY_REFRESH_TOKEN"]) == (
-        "test-client-id", "test-client-secret", "test-refresh-token")
+    assert (
+        os.environ["SPOTIFY_CLIENT_ID"],
+        os.environ["SPOTIFY_CLIENT_SECRET"],
+        os.environ["SPOTIFY_REFRESH_TOKEN"],
+    ) == ("test-client-id", "test-client-secret", "test-refresh-token")
 
 
 def test_stop_frees_the_port():

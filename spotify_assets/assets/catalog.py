@@ -14,11 +14,11 @@ _DESCRIPTIONS = {
     "local": (
         "The tables songs, albums, artists and playlist_entries as views in the DuckDB file SPOTIFY_DUCKDB_PATH, "
         "over the lake's Parquet with dt (VARCHAR, YYYY-MM-DD) from the Hive folder; with the lake on S3 they are "
-        "Arrow datasets registered at query time instead. Query with `spotify-assets query \"SQL\"`."
+        'Arrow datasets registered at query time instead. Query with `spotify-assets query "SQL"`.'
     ),
     "aws": (
         "The lake's tables in the Glue database GLUE_DATABASE (dt as a string partition key), so Athena can query "
-        "them: `spotify-assets query \"SQL\"`. GLUE_CATALOG_MODE=register (default) creates each table from its "
+        'them: `spotify-assets query "SQL"`. GLUE_CATALOG_MODE=register (default) creates each table from its '
         "schema and adds the run's days as partitions; crawler runs the Glue crawler GLUE_CRAWLER_NAME instead."
     ),
 }

@@ -1,6 +1,5 @@
 """``raw_playlist``: what the Spotify API answered for each configured playlist on a day."""
 
-
 import traceback
 from datetime import datetime, timezone
 
@@ -25,7 +24,9 @@ from spotify_assets.transform import parse_objects
 # (400/401/403/404, shapes, origins, deadlines, quota, bad token, bad settings, a lake
 # that cannot be written, bugs) is raised as Failure(allow_retries=False) and fails at once.
 SPOTIFY_API_POOL = "spotify_api"
-RAW_PLAYLIST_RETRY_POLICY = dg.RetryPolicy(max_retries=2, delay=15, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS)
+RAW_PLAYLIST_RETRY_POLICY = dg.RetryPolicy(
+    max_retries=2, delay=15, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS
+)
 
 
 def utc_today() -> str:
@@ -62,7 +63,9 @@ def raw_playlist(context: dg.AssetExecutionContext, spotify: SpotifyResource, la
     except Exception as error:
         if permanent_lake_error_reason(error) is None and _is_transient_lake_error(error):
             raise  # the RetryPolicy retries it (e.g. S3 briefly unreachable while listing)
-        raise dg.Failure(f"raw_playlist {context.partition_key}: {type(error).__name__}: {error}", allow_retries=False) from error
+        raise dg.Failure(
+            f"raw_playlist {context.partition_key}: {type(error).__name__}: {error}", allow_retries=False
+        ) from error
 
 
 def _is_transient_lake_error(error: Exception) -> bool:
@@ -115,7 +118,9 @@ def _prepare(context: dg.AssetExecutionContext, spotify: SpotifyResource):
             f"playlist {reader.playlist_id} shipped with spotify_assets instead of the Spotify API."
         )
         if lookup_kinds:
-            context.log.warning(f"SPOTIFY_LOOKUPS={spotify.lookups}: look-ups need the Spotify API; none are made for the offline sample.")
+            context.log.warning(
+                f"SPOTIFY_LOOKUPS={spotify.lookups}: look-ups need the Spotify API; none are made for the offline sample."
+            )
         return reader, [reader.playlist_id], None
     selection = spotify.playlist_selection()
     if not selection.mine and not selection.ids:
@@ -154,7 +159,9 @@ def _my_playlists(context: dg.AssetExecutionContext, reader) -> list[str]:
     mine, left_out = readable_playlists(user_id, listed)
     for playlist_id, reason in left_out.items():
         context.log.info(f"SPOTIFY_PLAYLIST_IDS=me: {playlist_id} left out: {reason}")
-    context.log.info(f"SPOTIFY_PLAYLIST_IDS=me: {len(mine)} of the {len(listed)} playlists of user {user_id} are owned or collaborative")
+    context.log.info(
+        f"SPOTIFY_PLAYLIST_IDS=me: {len(mine)} of the {len(listed)} playlists of user {user_id} are owned or collaborative"
+    )
     return mine
 
 
@@ -167,7 +174,9 @@ def _extract_all(context, reader, playlist_ids: list[str], page_size: int, looku
     for index, playlist_id in enumerate(playlist_ids):
         context.log.info(f"extracting playlist {playlist_id}")
         try:
-            documents[playlist_id] = extract_playlist(reader, playlist_id, page_size=page_size, log=context.log, lookups=lookups)
+            documents[playlist_id] = extract_playlist(
+                reader, playlist_id, page_size=page_size, log=context.log, lookups=lookups
+            )
         except Exception as raised:
             error = raised if isinstance(raised, SpotifyExtractionError) else _unexpected(playlist_id, raised)
             context.log.error(_with_request(error))
@@ -194,7 +203,10 @@ def _with_request(error: SpotifyExtractionError) -> str:
 
 
 def _extraction_failure(
-    playlist_ids: list[str], documents: dict[str, dict], failures: dict[str, SpotifyExtractionError], not_attempted: list[str]
+    playlist_ids: list[str],
+    documents: dict[str, dict],
+    failures: dict[str, SpotifyExtractionError],
+    not_attempted: list[str],
 ) -> dg.Failure:
     """The step's failure naming every playlist stored, every one not stored and why.
 
@@ -231,13 +243,19 @@ def _extraction_metadata(documents: dict[str, dict], api_requests: int, source: 
             playlist = parse_raw_document(document, f"{playlist_id}.json")
             skipped = count_skipped_items(playlist)
         except Exception as error:  # never lose the documents over their metadata
-            reason = error.reason if isinstance(error, RawObjectError) else f"not readable by the tables ({type(error).__name__})"
+            reason = (
+                error.reason
+                if isinstance(error, RawObjectError)
+                else f"not readable by the tables ({type(error).__name__})"
+            )
             unreadable[playlist_id] = reason
             rows.append(f"| {playlist_id} | (unreadable: {_md(reason)}) | | |")
             continue
         for reason, count in skipped.items():
             skipped_total[reason] = skipped_total.get(reason, 0) + count
-        rows.append(f"| {playlist_id} | {_md(playlist.playlist_name)} | {_md(playlist.snapshot_id)} | {len(playlist.items)} |")
+        rows.append(
+            f"| {playlist_id} | {_md(playlist.playlist_name)} | {_md(playlist.snapshot_id)} | {len(playlist.items)} |"
+        )
     table = "| playlist_id | name | snapshot_id | items |\n|---|---|---|---|\n" + "\n".join(rows)
     return {
         "playlists": dg.MetadataValue.md(table),
@@ -269,7 +287,9 @@ def _record_landed_objects(context: dg.AssetExecutionContext, lake: Lake, dt: st
     good, bad = parse_objects(objects)
     for key, reason in bad.items():
         context.log.warning(f"raw object {key}: {reason}")
-    context.log.info(f"raw_playlist {dt}: recorded {len(good)} raw object(s) already in the lake; the API was not called")
+    context.log.info(
+        f"raw_playlist {dt}: recorded {len(good)} raw object(s) already in the lake; the API was not called"
+    )
     yield dg.Output(
         {},  # nothing to write: raw objects are never rewritten
         metadata={

@@ -3,7 +3,6 @@ turned into four Parquet tables, in one step so that each raw object is parsed o
 published write-audit-publish: built and audited in memory, then only the days that pass
 are written, the four tables of a day in one commit."""
 
-
 from datetime import date, timedelta
 
 import dagster as dg
@@ -82,7 +81,9 @@ def _check_specs() -> list[dg.AssetCheckSpec]:
     for name, key in TABLE_KEYS.items():
         specs.append(
             dg.AssetCheckSpec(
-                KEY_UNIQUE_NOT_NULL, asset=name, blocking=True,
+                KEY_UNIQUE_NOT_NULL,
+                asset=name,
+                blocking=True,
                 description=f"({', '.join(key)}) is never null and unique per dt. Audited before writing: a day that fails is not published.",
             )
         )
@@ -90,7 +91,9 @@ def _check_specs() -> list[dg.AssetCheckSpec]:
         targets = ", ".join(f"{col} → {parent}.{pcol}" for c, col, parent, pcol in REFERENCES if c == child)
         specs.append(
             dg.AssetCheckSpec(
-                REFERENTIAL_INTEGRITY, asset=child, blocking=True,
+                REFERENTIAL_INTEGRITY,
+                asset=child,
+                blocking=True,
                 description=f"Every {targets} exists on the same dt. Audited before writing: a day that fails is not published.",
             )
         )
@@ -110,7 +113,10 @@ def _check_specs() -> list[dg.AssetCheckSpec]:
         # Not required: a day that fails its audit is not published, so when every day of the
         # run fails there is nothing to output (see _publish_audited).
         name: dg.AssetOut(
-            io_manager_key="table_io_manager", description=TABLE_DESCRIPTIONS[name], kinds={"parquet", "pyarrow"}, is_required=False
+            io_manager_key="table_io_manager",
+            description=TABLE_DESCRIPTIONS[name],
+            kinds={"parquet", "pyarrow"},
+            is_required=False,
         )
         for name in TABLE_NAMES
     },
@@ -171,7 +177,9 @@ def _log_items_left_out(context: dg.AssetExecutionContext, result) -> None:
     for part in parts[:MAX_LOGGED_ITEMS]:
         context.log.warning(f"raw object {part}: the item gives no rows")
     if len(parts) > MAX_LOGGED_ITEMS:
-        context.log.warning(f"{len(parts) - MAX_LOGGED_ITEMS} more item(s) left out for an invalid field (the raw_objects_valid check lists them)")
+        context.log.warning(
+            f"{len(parts) - MAX_LOGGED_ITEMS} more item(s) left out for an invalid field (the raw_objects_valid check lists them)"
+        )
     for key, superseded in result.superseded.items():
         context.log.info(f"raw object {key} superseded by {superseded.by}: {superseded.reason}")
 
@@ -183,10 +191,15 @@ def _raw_objects_check(result) -> dg.AssetCheckResult:
     invalid = _invalid_parts(result)
     # Every bad object (a few per day at most); items left out can be thousands: the first few.
     parts = [f"{key}: {reason}" for key, reason in result.bad_objects.items()] + invalid[:MAX_EXAMPLES]
-    shown = "; ".join(parts) + (f"; and {len(invalid) - MAX_EXAMPLES} more item(s)" if len(invalid) > MAX_EXAMPLES else "")
+    shown = "; ".join(parts) + (
+        f"; and {len(invalid) - MAX_EXAMPLES} more item(s)" if len(invalid) > MAX_EXAMPLES else ""
+    )
 
     def listed(by_key, label: str) -> dict:
-        return {key: [{label: i.position, "reason": i.reason, "detail": i.detail} for i in items[:MAX_LISTED_PER_OBJECT]] for key, items in by_key.items()}
+        return {
+            key: [{label: i.position, "reason": i.reason, "detail": i.detail} for i in items[:MAX_LISTED_PER_OBJECT]]
+            for key, items in by_key.items()
+        }
 
     return dg.AssetCheckResult(
         asset_key="playlist_entries",
@@ -197,7 +210,9 @@ def _raw_objects_check(result) -> dg.AssetCheckResult:
             "bad_objects": dg.MetadataValue.json(result.bad_objects),
             "invalid_items": dg.MetadataValue.json(listed(result.invalid_items, "position")),
             "invalid_lookups": dg.MetadataValue.json(listed(result.invalid_lookups, "index")),
-            "superseded": dg.MetadataValue.json({key: {"by": s.by, "reason": s.reason} for key, s in result.superseded.items()}),
+            "superseded": dg.MetadataValue.json(
+                {key: {"by": s.by, "reason": s.reason} for key, s in result.superseded.items()}
+            ),
             "raw_objects": len(result.playlists),
         },
     )
@@ -225,7 +240,9 @@ def _shared_metadata(result, keys: list[str]) -> dict:
     }
 
 
-def _publish_audited(context: dg.AssetExecutionContext, lake: Lake, result, keys: list[str], withheld: dict[str, list[str]]):
+def _publish_audited(
+    context: dg.AssetExecutionContext, lake: Lake, result, keys: list[str], withheld: dict[str, list[str]]
+):
     """Publish the days not ``withheld`` (one commit), then the outputs or events that
     record them.
 
@@ -239,7 +256,9 @@ def _publish_audited(context: dg.AssetExecutionContext, lake: Lake, result, keys
     days = {dt: {name: by_table[name][dt] for name in TABLE_NAMES} for dt in passing}
     versions = publish(lake, days) if days else {}
     if days:
-        context.log.info(f"published {len(days)} day(s) of {', '.join(TABLE_NAMES)} under {lake.location} in one commit")
+        context.log.info(
+            f"published {len(days)} day(s) of {', '.join(TABLE_NAMES)} under {lake.location} in one commit"
+        )
     shared = _shared_metadata(result, keys)
     if not withheld:
         for name in TABLE_NAMES:
@@ -258,7 +277,10 @@ def _publish_audited(context: dg.AssetExecutionContext, lake: Lake, result, keys
 def audit_tables(tables: dict[str, pa.Table]) -> dict[tuple[str, str], CheckOutcome]:
     """The blocking checks (keys, references) of the built ``tables`` (with ``dt``):
     ``{(asset, check name): outcome}``, evaluated before anything is written."""
-    audit = {(name, KEY_UNIQUE_NOT_NULL): keys_unique_and_not_null(tables[name], key, name) for name, key in TABLE_KEYS.items()}
+    audit = {
+        (name, KEY_UNIQUE_NOT_NULL): keys_unique_and_not_null(tables[name], key, name)
+        for name, key in TABLE_KEYS.items()
+    }
     by_child: dict[str, list[CheckOutcome]] = {}
     for child, column, parent, parent_column in REFERENCES:
         outcome = references_exist(tables[child], column, tables[parent], parent_column, child, parent)
@@ -322,7 +344,11 @@ def _row_count_results(context: dg.AssetExecutionContext, tables: dict[str, pa.T
 
 
 def _result(
-    context: dg.AssetExecutionContext, asset: str, check: str, outcome: CheckOutcome, severity=dg.AssetCheckSeverity.ERROR
+    context: dg.AssetExecutionContext,
+    asset: str,
+    check: str,
+    outcome: CheckOutcome,
+    severity=dg.AssetCheckSeverity.ERROR,
 ) -> dg.AssetCheckResult:
     if not outcome.passed:
         log = context.log.warning if severity == dg.AssetCheckSeverity.WARN else context.log.error
@@ -333,11 +359,15 @@ def _result(
         passed=outcome.passed,
         severity=severity,
         description=outcome.description,
-        metadata={k: dg.MetadataValue.json(v) if isinstance(v, (dict, list)) else v for k, v in outcome.metadata.items()},
+        metadata={
+            k: dg.MetadataValue.json(v) if isinstance(v, (dict, list)) else v for k, v in outcome.metadata.items()
+        },
     )
 
 
-def _previous_row_counts(lake: Lake, name: str, keys: list[str], current: dict[str, int]) -> dict[str, tuple[str, int] | None]:
+def _previous_row_counts(
+    lake: Lake, name: str, keys: list[str], current: dict[str, int]
+) -> dict[str, tuple[str, int] | None]:
     """``{dt: (previous day, its rows) or None}``: from this run's own rows when the previous
     day is in the run, else from the previous day's file in the lake (its Parquet footer:
     one small read per table and run, whichever run or range wrote it). None when the

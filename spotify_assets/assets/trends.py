@@ -64,7 +64,9 @@ TREND_TABLE_ASSET_ARGS = dict(
     ins={"playlist_entries": dg.AssetIn(), "songs": dg.AssetIn()},
     description=PLAYLIST_TRENDS_DESCRIPTION,
 )
-def playlist_trends(context: dg.AssetExecutionContext, lake: LakeResource, playlist_entries: pa.Table, songs: pa.Table) -> dg.Output[pa.Table]:
+def playlist_trends(
+    context: dg.AssetExecutionContext, lake: LakeResource, playlist_entries: pa.Table, songs: pa.Table
+) -> dg.Output[pa.Table]:
     """Trend rows of the run's days (see ``compute_playlist_trends``) and their chart."""
     keys = context.partition_keys
     columns = pa.schema([PLAYLIST_ENTRIES_SCHEMA.field(c) for c in ENTRY_COLUMNS])
@@ -73,7 +75,9 @@ def playlist_trends(context: dg.AssetExecutionContext, lake: LakeResource, playl
     history = pa.concat_tables([earlier, current])
     every_day = compute_playlist_trends(history)  # history too: the chart draws past snapshots
     trends = every_day.filter(pc.is_in(every_day[DT], pa.array(keys, pa.string())))
-    context.log.info(f"playlist_trends: {trends.num_rows} rows for {len(keys)} day(s) from {earlier.num_rows} earlier entry rows")
+    context.log.info(
+        f"playlist_trends: {trends.num_rows} rows for {len(keys)} day(s) from {earlier.num_rows} earlier entry rows"
+    )
     return dg.Output(trends, metadata={"position_chart": dg.MetadataValue.md(_charts_markdown(every_day, keys, songs))})
 
 
@@ -123,7 +127,9 @@ def _charts_markdown(every_day: pa.Table, keys: list[str], songs: pa.Table) -> s
         return f"No playlist snapshot on {keys[0]}" + ("" if len(keys) == 1 else f"...{keys[-1]}") + ": no chart."
     dt = present[DT].max()
     today = present[present[DT] == dt]
-    names = {r["song_id"]: r["song_name"] for r in songs.select([DT, "song_id", "song_name"]).to_pylist() if r[DT] == dt}
+    names = {
+        r["song_id"]: r["song_name"] for r in songs.select([DT, "song_id", "song_name"]).to_pylist() if r[DT] == dt
+    }
     parts = []
     for playlist_id in sorted(today["playlist_id"].unique())[:CHART_PLAYLISTS]:
         playlist_name = today.loc[today["playlist_id"] == playlist_id, "playlist_name"].iloc[0] or playlist_id

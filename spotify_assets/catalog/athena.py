@@ -21,12 +21,10 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-import boto3
 from botocore.exceptions import ClientError
 from pyathena.converter import DefaultTypeConverter
 
 from spotify_assets.aws import boto3_session
-
 from spotify_assets.catalog import QueryResult
 
 __all__ = ["AthenaQueryError", "AthenaQueryResult", "run_athena_query", "wait_for_query"]
@@ -70,7 +68,12 @@ def _convert(value: str | None, athena_type: str) -> Any:
 
 
 def wait_for_query(
-    athena: Any, execution_id: str, *, timeout_s: float = 300.0, poll_interval_s: float = 1.0, log: logging.Logger | None = None
+    athena: Any,
+    execution_id: str,
+    *,
+    timeout_s: float = 300.0,
+    poll_interval_s: float = 1.0,
+    log: logging.Logger | None = None,
 ) -> dict[str, Any]:
     """Poll GetQueryExecution until query ``execution_id`` SUCCEEDED; returns its
     ``QueryExecution`` (StatementType, ResultConfiguration, Status, ...).
@@ -88,7 +91,11 @@ def wait_for_query(
         if state == "SUCCEEDED":
             return execution
         if state in _TERMINAL_STATES:
-            reason = status.get("StateChangeReason") or status.get("AthenaError", {}).get("ErrorMessage") or "no reason given"
+            reason = (
+                status.get("StateChangeReason")
+                or status.get("AthenaError", {}).get("ErrorMessage")
+                or "no reason given"
+            )
             raise AthenaQueryError(f"Athena query {execution_id} {state}: {reason}")
         elapsed = time.monotonic() - started
         if elapsed >= timeout_s:
@@ -103,7 +110,9 @@ def wait_for_query(
         time.sleep(max(0.0, min(poll_interval_s, timeout_s - elapsed)))
 
 
-def _read_results(athena: Any, execution_id: str, statement_type: str | None, max_rows: int | None) -> tuple[list[str], list[tuple], int]:
+def _read_results(
+    athena: Any, execution_id: str, statement_type: str | None, max_rows: int | None
+) -> tuple[list[str], list[tuple], int]:
     columns: list[str] = []
     types: list[str] = []
     rows: list[tuple] = []
@@ -168,7 +177,9 @@ def run_athena_query(
     try:
         execution_id = athena.start_query_execution(**request)["QueryExecutionId"]
     except ClientError as error:
-        raise AthenaQueryError(f"Athena refused the query (workgroup {workgroup!r}, database {database!r}): {error}") from None
+        raise AthenaQueryError(
+            f"Athena refused the query (workgroup {workgroup!r}, database {database!r}): {error}"
+        ) from None
     log.info(f"Athena query {execution_id} started (workgroup {workgroup!r}, database {database!r})")
     try:
         execution = wait_for_query(athena, execution_id, timeout_s=timeout_s, poll_interval_s=poll_interval_s, log=log)
@@ -176,4 +187,6 @@ def run_athena_query(
     except ClientError as error:
         raise AthenaQueryError(f"Athena query {execution_id}: {error}") from None
     output = execution.get("ResultConfiguration", {}).get("OutputLocation")
-    return AthenaQueryResult(columns=columns, rows=rows, total_rows=total, query_execution_id=execution_id, output_location=output)
+    return AthenaQueryResult(
+        columns=columns, rows=rows, total_rows=total, query_execution_id=execution_id, output_location=output
+    )

@@ -40,8 +40,8 @@ import pyarrow.dataset as ds
 import pyarrow.fs as pafs
 
 from spotify_assets.catalog import QueryResult
-from spotify_assets.lake.lake import Lake
 from spotify_assets.catalog.tables import CATALOG_SCHEMAS, CATALOG_TABLE_NAMES
+from spotify_assets.lake.lake import Lake
 from spotify_assets.lake.layout import dt_from_key
 from spotify_assets.lake.publish import recover_pending
 from spotify_assets.settings import aws_region, env
@@ -129,7 +129,9 @@ class CatalogSummary:
         lines = ["| table | partitions | first dt | last dt | rows | source |", "|---|---:|---|---|---:|---|"]
         for t in self.tables:
             first, last = (t.partitions[0], t.partitions[-1]) if t.partitions else ("", "")
-            lines.append(f"| {t.name} | {len(t.partitions)} | {first} | {last} | {t.rows} | {_SOURCE_LABELS[t.source]} |")
+            lines.append(
+                f"| {t.name} | {len(t.partitions)} | {first} | {last} | {t.rows} | {_SOURCE_LABELS[t.source]} |"
+            )
         return "\n".join(lines)
 
 
@@ -192,7 +194,9 @@ def arrow_s3_filesystem() -> pafs.S3FileSystem:
     if endpoint:
         parsed = urlparse(endpoint)
         if not parsed.scheme or not parsed.netloc:
-            raise CatalogError("AWS_ENDPOINT_URL is not a URL like http://host:port (got a value without scheme or host)")
+            raise CatalogError(
+                "AWS_ENDPOINT_URL is not a URL like http://host:port (got a value without scheme or host)"
+            )
         kwargs["endpoint_override"] = parsed.netloc + parsed.path.rstrip("/")
         kwargs["scheme"] = parsed.scheme
     region = aws_region()  # AWS_REGION or AWS_DEFAULT_REGION
@@ -227,7 +231,12 @@ def _s3_partition_files(fs: pafs.FileSystem, lake: Lake, table: str) -> dict[str
         key = info.path[len(root) :] if info.path.startswith(root) else info.path
         dt = dt_from_key(key)
         # Hidden names (".", "_" prefixes) are temporary or marker files, as in Lake.list_objects.
-        if info.type == pafs.FileType.File and key.endswith(".parquet") and dt and not info.base_name.startswith((".", "_")):
+        if (
+            info.type == pafs.FileType.File
+            and key.endswith(".parquet")
+            and dt
+            and not info.base_name.startswith((".", "_"))
+        ):
             files.setdefault(dt, key)
     return dict(sorted(files.items()))
 
@@ -244,7 +253,9 @@ def _register_s3_tables(con: duckdb.DuckDBPyConnection, lake: Lake) -> dict[str,
 
 
 def _rows_by_partition(con: duckdb.DuckDBPyConnection, table: str, partitions: Sequence[str]) -> dict[str, int]:
-    counted = dict(con.execute(f"SELECT {DT_COLUMN}, count(*) FROM {_sql_identifier(table)} GROUP BY {DT_COLUMN}").fetchall())
+    counted = dict(
+        con.execute(f"SELECT {DT_COLUMN}, count(*) FROM {_sql_identifier(table)} GROUP BY {DT_COLUMN}").fetchall()
+    )
     # A 0-row file is a partition too (an empty day is written as one): it counts 0.
     rows = {dt: 0 for dt in partitions}
     rows.update({dt: int(n) for dt, n in counted.items() if dt is not None})
@@ -292,7 +303,9 @@ def refresh_catalog(lake_url: str, duckdb_path: str, log: logging.Logger | None 
             for table in CATALOG_TABLE_NAMES:
                 files = found[table]
                 if not files:
-                    log.warning(f"catalog: {table} has no Parquet files under {lake.url(table)}/ yet; it reads as an empty table")
+                    log.warning(
+                        f"catalog: {table} has no Parquet files under {lake.url(table)}/ yet; it reads as an empty table"
+                    )
                 source = SOURCE_ARROW_DATASET if files else SOURCE_EMPTY
                 tables.append(TableSummary(table, tuple(files), _rows_by_partition(con, table, list(files)), source))
         finally:
@@ -309,7 +322,9 @@ def refresh_catalog(lake_url: str, duckdb_path: str, log: logging.Logger | None 
             if files:
                 body = _parquet_view_body(lake, table)
             else:
-                log.warning(f"catalog: {table} has no Parquet files under {lake.url(table)}/ yet; created an empty typed view")
+                log.warning(
+                    f"catalog: {table} has no Parquet files under {lake.url(table)}/ yet; created an empty typed view"
+                )
                 body = _empty_view_body(con, table)
             con.execute(f"CREATE OR REPLACE VIEW main.{_sql_identifier(table)} AS {body}")
         con.execute("COMMIT")

@@ -181,7 +181,9 @@ def _table_shape(table: Mapping[str, Any]) -> tuple:
     return columns, keys, descriptor.get("Location"), descriptor.get("SerdeInfo", {}).get("SerializationLibrary")
 
 
-def _create_partitions(glue: Any, database: str, name: str, inputs: Sequence[dict[str, Any]], done: GlueRegistration) -> None:
+def _create_partitions(
+    glue: Any, database: str, name: str, inputs: Sequence[dict[str, Any]], done: GlueRegistration
+) -> None:
     done.api_calls += 1
     response = glue.batch_create_partition(DatabaseName=database, TableName=name, PartitionInputList=list(inputs))
     existing, refused = set(), []
@@ -193,7 +195,9 @@ def _create_partitions(glue: Any, database: str, name: str, inputs: Sequence[dic
         else:
             refused.append(f"{day}: {detail.get('ErrorCode')}: {detail.get('ErrorMessage')}")
     if refused:
-        raise GlueRegistrationError(f"Glue table {database}.{name}: BatchCreatePartition refused {len(refused)} partition(s): {'; '.join(refused)}")
+        raise GlueRegistrationError(
+            f"Glue table {database}.{name}: BatchCreatePartition refused {len(refused)} partition(s): {'; '.join(refused)}"
+        )
     days = [i["Values"][0] for i in inputs]
     done.partitions_created.setdefault(name, []).extend(d for d in days if d not in existing)
     done.partitions_existing.setdefault(name, []).extend(d for d in days if d in existing)

@@ -85,13 +85,20 @@ def keys_unique_and_not_null(table: pa.Table, key_columns: Sequence[str], table_
     if null_rows:
         problems.append(f"null {', '.join(c for c, n in nulls.items() if n)} in {null_rows} row(s)")
     if duplicates.num_rows:
-        examples = [_format_key(row, columns) + f" ({row['count_all']} rows)" for row in duplicates.slice(0, MAX_EXAMPLES).to_pylist()]
+        examples = [
+            _format_key(row, columns) + f" ({row['count_all']} rows)"
+            for row in duplicates.slice(0, MAX_EXAMPLES).to_pylist()
+        ]
         problems.append(f"{duplicates.num_rows} duplicate key(s), e.g. " + ", ".join(examples))
     metadata = {"null_keys": null_rows, "duplicate_keys": duplicates.num_rows, "rows": table.num_rows}
     if not problems:
         return CheckOutcome(True, f"{table_name}: ({key}) unique and not null in {table.num_rows} rows", metadata)
     if scope:
-        null_rows_dt = table.column(PARTITION_COLUMN).filter(_any_null(table, key_columns)) if null_rows else pa.array([], pa.string())
+        null_rows_dt = (
+            table.column(PARTITION_COLUMN).filter(_any_null(table, key_columns))
+            if null_rows
+            else pa.array([], pa.string())
+        )
         metadata[FAILED_PARTITIONS] = _sorted_unique([null_rows_dt, duplicates.column(PARTITION_COLUMN)])
     return CheckOutcome(False, f"{table_name}: ({key}) " + " and ".join(problems), metadata)
 
@@ -122,7 +129,8 @@ def references_exist(
     dts = dts.filter(valid) if scoped else None
     child_keys = _scoped(values, dts)
     parent_keys = _scoped(
-        parent.column(parent_column).combine_chunks(), parent.column(PARTITION_COLUMN).combine_chunks() if scoped else None
+        parent.column(parent_column).combine_chunks(),
+        parent.column(PARTITION_COLUMN).combine_chunks() if scoped else None,
     )
     missing = pc.unique(child_keys.filter(pc.invert(pc.is_in(child_keys, value_set=parent_keys))))
     name = f"{child_name}.{child_column} → {parent_name}.{parent_column}"
@@ -173,7 +181,9 @@ def row_count_drop(
     if not drops:
         if not compared:
             return CheckOutcome(True, f"{table_name}: no previous partition to compare with", metadata)
-        return CheckOutcome(True, f"{table_name}: no partition below {min_ratio:.0%} of the previous one's rows", metadata)
+        return CheckOutcome(
+            True, f"{table_name}: no partition below {min_ratio:.0%} of the previous one's rows", metadata
+        )
     parts = [
         f"{dt}: {d['rows']} rows, {1 - d['rows'] / d['previous_rows']:.0%} fewer than {d['previous_rows']} on {d['previous_dt']}"
         for dt, d in drops.items()

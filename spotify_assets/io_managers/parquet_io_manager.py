@@ -49,7 +49,9 @@ class ParquetLakeIOManager(dg.ConfigurableIOManager):
         table_name = context.asset_key.path[-1]
         keys = context.asset_partition_keys if context.has_asset_partitions else []
         if not keys:
-            raise dg.DagsterInvariantViolationError(f"{table_name}: the Parquet lake IO manager stores daily-partitioned tables only")
+            raise dg.DagsterInvariantViolationError(
+                f"{table_name}: the Parquet lake IO manager stores daily-partitioned tables only"
+            )
         lake = self._lake()
         if isinstance(obj, PublishedTable):
             if Lake(obj.lake_url).location != lake.location:
@@ -61,7 +63,9 @@ class ParquetLakeIOManager(dg.ConfigurableIOManager):
             parts = split_by_partition(obj, keys)
             versions = publish(lake, {key: {table_name: part} for key, part in parts.items()})
         else:
-            raise TypeError(f"{context.asset_key.to_user_string()}: expected a pyarrow.Table or a PublishedTable, got {type(obj).__name__}")
+            raise TypeError(
+                f"{context.asset_key.to_user_string()}: expected a pyarrow.Table or a PublishedTable, got {type(obj).__name__}"
+            )
         urls = [lake.url(table_key(table_name, key)) for key in parts]
         combined = obj.drop_columns([DT]) if DT in obj.column_names else obj
         if len(keys) == 1:
@@ -80,10 +84,13 @@ class ParquetLakeIOManager(dg.ConfigurableIOManager):
             metadata["run_row_count"] = obj.num_rows
             metadata["partitions_written"] = len(keys)
             _add_partition_metadata(
-                context, {key: {"dagster/row_count": part.num_rows, "version": versions[key]} for key, part in parts.items()}
+                context,
+                {key: {"dagster/row_count": part.num_rows, "version": versions[key]} for key, part in parts.items()},
             )
         context.add_output_metadata(metadata)
-        context.log.info(f"{table_name}: {obj.num_rows} rows in {len(urls)} partition file(s) under {lake.url(table_name)}/")
+        context.log.info(
+            f"{table_name}: {obj.num_rows} rows in {len(urls)} partition file(s) under {lake.url(table_name)}/"
+        )
 
     def load_input(self, context: dg.InputContext) -> pa.Table:
         table_name = context.asset_key.path[-1]
@@ -96,7 +103,9 @@ class ParquetLakeIOManager(dg.ConfigurableIOManager):
             try:
                 data = lake.read_bytes(path)
             except FileNotFoundError:
-                raise FileNotFoundError(f"{table_name} partition {key} has not been materialised: {lake.url(path)} is absent") from None
+                raise FileNotFoundError(
+                    f"{table_name} partition {key} has not been materialised: {lake.url(path)} is absent"
+                ) from None
             part = read_parquet_bytes(data)
             tables.append(part.append_column(DT, pa.array([key] * part.num_rows, pa.string())))
         if not tables:

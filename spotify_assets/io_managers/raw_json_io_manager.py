@@ -53,7 +53,10 @@ class RawJsonIOManager(dg.ConfigurableIOManager):
                 url = lake.write_bytes(raw_key(dt, playlist_id), orjson.dumps(document))
             except Exception as error:  # noqa: BLE001 - each failure is reported below
                 permanent = permanent_lake_error_reason(error)
-                failed[playlist_id] = (permanent or f"{type(error).__name__}: {str(error)[:300]}", permanent is not None)
+                failed[playlist_id] = (
+                    permanent or f"{type(error).__name__}: {str(error)[:300]}",
+                    permanent is not None,
+                )
                 context.log.error(f"raw_playlist: playlist {playlist_id} not stored: {failed[playlist_id][0]}")
                 continue
             stored.append(playlist_id)
@@ -65,7 +68,10 @@ class RawJsonIOManager(dg.ConfigurableIOManager):
                     f"raw_playlist {dt}: {len(failed)} of {len(obj)} playlists could not be written to the lake at "
                     f"SPOTIFY_LAKE_URL={lake.location} ({reasons}); stored: {', '.join(stored) or 'none'}"
                 ),
-                metadata={"stored_playlists": dg.MetadataValue.json(stored), "unstored_playlists": dg.MetadataValue.json(sorted(failed))},
+                metadata={
+                    "stored_playlists": dg.MetadataValue.json(stored),
+                    "unstored_playlists": dg.MetadataValue.json(sorted(failed)),
+                },
                 allow_retries=not any(permanent for _, permanent in failed.values()),
             )
 

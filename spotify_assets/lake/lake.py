@@ -98,7 +98,12 @@ def make_filesystem(url: str) -> tuple[fsspec.AbstractFileSystem, str]:
 
         region = aws_region()  # AWS_REGION alone too (botocore reads only AWS_DEFAULT_REGION)
         client_kwargs = {"region_name": region} if region else {}
-        fs = s3fs.S3FileSystem(endpoint_url=aws_endpoint_url(), use_listings_cache=False, session=_s3_session(), client_kwargs=client_kwargs)
+        fs = s3fs.S3FileSystem(
+            endpoint_url=aws_endpoint_url(),
+            use_listings_cache=False,
+            session=_s3_session(),
+            client_kwargs=client_kwargs,
+        )
         return fs, url[len("s3://") :].rstrip("/")
     path = url[len("file://") :] if url.startswith("file://") else url
     return fsspec.filesystem("file"), os.path.abspath(os.path.expanduser(path))
@@ -243,7 +248,9 @@ class Lake:
                 fd = os.open(name, _FILE_FLAGS, dir_fd=dir_fd)
             except OSError as err:
                 if err.errno in (errno.ELOOP, errno.EMLINK):  # swapped for a link since the lstat
-                    raise LakeEntryError(key, _entry_problem(_lstat_at(name, dir_fd), name, dir_fd) or "a symbolic link: not followed") from None
+                    raise LakeEntryError(
+                        key, _entry_problem(_lstat_at(name, dir_fd), name, dir_fd) or "a symbolic link: not followed"
+                    ) from None
                 raise
         finally:
             os.close(dir_fd)
@@ -381,10 +388,19 @@ class Lake:
         below, _ = self.list_page(folder + "/", max_keys=None, include_unreadable=include_unreadable)
         if below or prefix.endswith("/"):
             return below
-        return [o for o in self.list_page(folder, max_keys=None, include_unreadable=include_unreadable)[0] if o.key == folder]
+        return [
+            o
+            for o in self.list_page(folder, max_keys=None, include_unreadable=include_unreadable)[0]
+            if o.key == folder
+        ]
 
     def list_page(
-        self, prefix: str, start_after: str | None = None, max_keys: int | None = 1000, *, include_unreadable: bool = False
+        self,
+        prefix: str,
+        start_after: str | None = None,
+        max_keys: int | None = 1000,
+        *,
+        include_unreadable: bool = False,
     ) -> tuple[list[ObjectInfo], str | None]:
         """Up to ``max_keys`` (None: all) objects whose keys start with ``prefix`` and sort
         after ``start_after``, in key order, and the key to continue after (``None`` when
@@ -413,7 +429,11 @@ class Lake:
         objects: list[ObjectInfo] = []
         listed = 0
         while max_keys is None or listed < max_keys:
-            kwargs = {"Bucket": bucket, "Prefix": base + prefix, "MaxKeys": 1000 if max_keys is None else min(1000, max_keys - listed)}
+            kwargs = {
+                "Bucket": bucket,
+                "Prefix": base + prefix,
+                "MaxKeys": 1000 if max_keys is None else min(1000, max_keys - listed),
+            }
             if after is not None:
                 kwargs["StartAfter"] = base + after
             response = self.fs.call_s3("list_objects_v2", **kwargs)
@@ -539,15 +559,20 @@ def _s3_object(key: str, entry: dict) -> ObjectInfo:
     modified = entry.get("LastModified") or datetime.fromtimestamp(0, timezone.utc)
     etag = str(entry.get("ETag") or "").strip('"')
     return ObjectInfo(
-        key=printable_key(key), etag=etag, last_modified=modified.astimezone(timezone.utc),
-        size=int(entry.get("Size") or 0), unreadable=key_problem(key),
+        key=printable_key(key),
+        etag=etag,
+        last_modified=modified.astimezone(timezone.utc),
+        size=int(entry.get("Size") or 0),
+        unreadable=key_problem(key),
     )
 
 
 def _local_object(key: str, stat: os.stat_result) -> ObjectInfo:
     """ObjectInfo of a local file: its ETag is ``<size>-<mtime_ns>`` in hex."""
     modified = datetime.fromtimestamp(stat.st_mtime, timezone.utc)
-    return ObjectInfo(key=key, etag=f"{stat.st_size:x}-{int(stat.st_mtime * 1e9):x}", last_modified=modified, size=stat.st_size)
+    return ObjectInfo(
+        key=key, etag=f"{stat.st_size:x}-{int(stat.st_mtime * 1e9):x}", last_modified=modified, size=stat.st_size
+    )
 
 
 def _write_synced(dir_fd: int, name: str, data: bytes, flags: int) -> None:

@@ -206,13 +206,23 @@ def _read_record(lake: Lake, write_id: str) -> list[dict[str, str]] | None:
     except FileNotFoundError:
         return None
     try:
-        files = [{"staged": f["staged"], "final": f["final"], "version": f["version"]} for f in json.loads(data)["files"]]
+        files = [
+            {"staged": f["staged"], "final": f["final"], "version": f["version"]} for f in json.loads(data)["files"]
+        ]
     except (ValueError, KeyError, TypeError) as error:
-        raise PublishError(f"commit record {lake.url(key)} is unreadable ({error!r}): delete it and re-run the days it covers") from None
+        raise PublishError(
+            f"commit record {lake.url(key)} is unreadable ({error!r}): delete it and re-run the days it covers"
+        ) from None
     for f in files:
         # Only this write's staged files, only onto table files: a record is never trusted to move anything else.
-        if not (isinstance(f["staged"], str) and f["staged"].startswith(f"{STAGING_PREFIX}/{write_id}/") and _TABLE_FILE.fullmatch(str(f["final"]))):
-            raise PublishError(f"commit record {lake.url(key)} names {f['staged']!r} → {f['final']!r}, not a staged file of this write and a table file")
+        if not (
+            isinstance(f["staged"], str)
+            and f["staged"].startswith(f"{STAGING_PREFIX}/{write_id}/")
+            and _TABLE_FILE.fullmatch(str(f["final"]))
+        ):
+            raise PublishError(
+                f"commit record {lake.url(key)} names {f['staged']!r} → {f['final']!r}, not a staged file of this write and a table file"
+            )
     return files
 
 

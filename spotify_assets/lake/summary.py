@@ -8,7 +8,6 @@ from __future__ import annotations
 import argparse
 from datetime import datetime, timezone
 
-
 from spotify_assets.lake.lake import Lake, LakeEntryError
 from spotify_assets.lake.layout import RAW_PREFIX, TABLE_NAMES, raw_partition_prefix, table_key
 from spotify_assets.lake.parquet import read_parquet_bytes
@@ -27,7 +26,9 @@ def describe_day(lake: Lake, dt: str, rows: int = 5) -> str:
     lines = [f"Lake: {lake.location}", "", f"{RAW_PREFIX} ({dt}):"]
     raw = lake.list_objects(raw_partition_prefix(dt), include_unreadable=True)
     lines += [
-        f"  {lake.shown(o.key)} ({o.size:,} bytes)" if o.unreadable is None else f"  {lake.shown(o.key)}: {o.unreadable}"
+        f"  {lake.shown(o.key)} ({o.size:,} bytes)"
+        if o.unreadable is None
+        else f"  {lake.shown(o.key)}: {o.unreadable}"
         for o in raw
     ] or ["  (none)"]
     for name in TABLE_NAMES:
@@ -48,7 +49,9 @@ def describe_day(lake: Lake, dt: str, rows: int = 5) -> str:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--dt", default=datetime.now(timezone.utc).strftime("%Y-%m-%d"), help="partition (UTC date), default today")
+    parser.add_argument(
+        "--dt", default=datetime.now(timezone.utc).strftime("%Y-%m-%d"), help="partition (UTC date), default today"
+    )
     parser.add_argument("--rows", type=int, default=5)
     args = parser.parse_args(argv)
     print(describe_day(Lake(env("SPOTIFY_LAKE_URL")), args.dt, args.rows))

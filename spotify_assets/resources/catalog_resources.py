@@ -65,7 +65,9 @@ def catalog_metadata(summary: CatalogSummary, partition_keys: Sequence[str], log
         metadata["duckdb_path"] = dg.MetadataValue.path(summary.duckdb_path)
         metadata["views"] = dg.MetadataValue.json([t.name for t in summary.tables])
     else:
-        metadata["duckdb_path"] = "none: S3 lake, tables registered as Arrow datasets at query time (spotify-assets query)"
+        metadata["duckdb_path"] = (
+            "none: S3 lake, tables registered as Arrow datasets at query time (spotify-assets query)"
+        )
     return metadata
 
 
@@ -86,7 +88,11 @@ class DuckDBCatalogResource(CatalogResource):
         log.info(
             "catalog: "
             + ", ".join(f"{t.name} {t.rows} rows in {len(t.partitions)} partition(s)" for t in summary.tables)
-            + (f" → views in {summary.duckdb_path}" if summary.duckdb_path else " (S3 lake: Arrow datasets at query time)")
+            + (
+                f" → views in {summary.duckdb_path}"
+                if summary.duckdb_path
+                else " (S3 lake: Arrow datasets at query time)"
+            )
         )
         return catalog_metadata(summary, partition_keys, log)
 
@@ -135,7 +141,11 @@ class GluePartitionsCatalogResource(CatalogResource):
         days_by_table: dict[str, list[str]] = {}
         for table in CATALOG_TABLE_NAMES:
             # One listing per table: which of the run's days have a file to point a partition at.
-            written = {dt for o in lake.list_objects(f"{table}/") if (dt := dt_from_key(o.key)) and o.key == table_key(table, dt)}
+            written = {
+                dt
+                for o in lake.list_objects(f"{table}/")
+                if (dt := dt_from_key(o.key)) and o.key == table_key(table, dt)
+            }
             days_by_table[table] = sorted(wanted & written)
             missing = sorted(wanted - written)
             if missing:

@@ -221,9 +221,7 @@ class GlueCrawlerResource(dg.ConfigurableResource):
                 )
         return False
 
-    def _metrics(
-        self, session: boto3.session.Session, log: logging.Logger
-    ) -> tuple[int | None, int | None]:
+    def _metrics(self, session: boto3.session.Session, log: logging.Logger) -> tuple[int | None, int | None]:
         """TablesCreated/TablesUpdated of the last crawl from GetCrawlerMetrics; (None, None)
         when the call fails (informational only: one attempt, never raises)."""
         try:
@@ -281,9 +279,7 @@ class GlueCrawlerResource(dg.ConfigurableResource):
             log.info("Started Glue crawler %r", self.crawler_name)
         except ClientError as error:
             if _error_code(error) != "CrawlerRunningException":
-                raise GlueCrawlerError(
-                    f"Glue crawler {self.crawler_name!r} could not be started: {error}"
-                ) from error
+                raise GlueCrawlerError(f"Glue crawler {self.crawler_name!r} could not be started: {error}") from error
             joined = True
             log.info("Glue crawler %r is already running; joining that crawl", self.crawler_name)
 

@@ -7,7 +7,12 @@ import logging
 import dagster as dg
 from pydantic import Field
 
-from spotify_assets.spotify.client import DEFAULT_PLAYLIST_DEADLINE_S, DEFAULT_REQUEST_DEADLINE_S, DEFAULT_RUN_DEADLINE_S, SpotifyClient
+from spotify_assets.spotify.client import (
+    DEFAULT_PLAYLIST_DEADLINE_S,
+    DEFAULT_REQUEST_DEADLINE_S,
+    DEFAULT_RUN_DEADLINE_S,
+    SpotifyClient,
+)
 from spotify_assets.spotify.extract import PAGE_SIZE, PlaylistReader
 from spotify_assets.spotify.ids import PlaylistSelection, parse_playlist_ids, parse_playlist_selection
 from spotify_assets.spotify.lookups import parse_lookup_kinds
@@ -30,15 +35,31 @@ class SpotifyResource(dg.ConfigurableResource):
     api_base_url: str = Field(default="https://api.spotify.com/v1/", description="SPOTIFY_API_BASE_URL")
     token_url: str = Field(default="https://accounts.spotify.com/api/token", description="SPOTIFY_TOKEN_URL")
     playlist_ids: str = Field(default="", description="SPOTIFY_PLAYLIST_IDS: comma-separated ids, URIs or URLs")
-    lookups: str = Field(default="none", description="SPOTIFY_LOOKUPS: none, or albums and/or artists (comma-separated)")
+    lookups: str = Field(
+        default="none", description="SPOTIFY_LOOKUPS: none, or albums and/or artists (comma-separated)"
+    )
     page_size: int = Field(default=PAGE_SIZE, description="items per page request (the API's maximum is 50)")
     max_retry_after_s: float = Field(default=60.0, description="longest 429 Retry-After to wait for, seconds")
     max_attempts: int = Field(default=4, description="attempts per request for 429, 5xx and timeouts")
     backoff_s: float = Field(default=1.0, description="first backoff for 5xx/timeouts, seconds (doubles)")
-    request_timeout_s: float = Field(default=10.0, description="longest wait for any one socket read of a request, seconds")
-    request_deadline_s: float = Field(default=DEFAULT_REQUEST_DEADLINE_S, gt=0, description="SPOTIFY_REQUEST_DEADLINE_S: total time of one request, body included, seconds")
-    playlist_deadline_s: float = Field(default=DEFAULT_PLAYLIST_DEADLINE_S, gt=0, description="SPOTIFY_PLAYLIST_DEADLINE_S: total time of one playlist (pages, retries, look-ups), seconds")
-    run_deadline_s: float = Field(default=DEFAULT_RUN_DEADLINE_S, gt=0, description="SPOTIFY_RUN_DEADLINE_S: total time of the extraction of all playlists in a run, seconds")
+    request_timeout_s: float = Field(
+        default=10.0, description="longest wait for any one socket read of a request, seconds"
+    )
+    request_deadline_s: float = Field(
+        default=DEFAULT_REQUEST_DEADLINE_S,
+        gt=0,
+        description="SPOTIFY_REQUEST_DEADLINE_S: total time of one request, body included, seconds",
+    )
+    playlist_deadline_s: float = Field(
+        default=DEFAULT_PLAYLIST_DEADLINE_S,
+        gt=0,
+        description="SPOTIFY_PLAYLIST_DEADLINE_S: total time of one playlist (pages, retries, look-ups), seconds",
+    )
+    run_deadline_s: float = Field(
+        default=DEFAULT_RUN_DEADLINE_S,
+        gt=0,
+        description="SPOTIFY_RUN_DEADLINE_S: total time of the extraction of all playlists in a run, seconds",
+    )
 
     @property
     def is_offline(self) -> bool:

@@ -45,7 +45,9 @@ def first_line(text: str | None) -> str:
     return line if len(line) <= MAX_ERROR_CHARS else line[: MAX_ERROR_CHARS - 1] + "…"
 
 
-def failure_alert(run_id: str, job_name: str, assets: list[str], partition: str | None, error: str | None) -> tuple[str, str]:
+def failure_alert(
+    run_id: str, job_name: str, assets: list[str], partition: str | None, error: str | None
+) -> tuple[str, str]:
     """``(subject, message)`` of the alert for one failed run."""
     where = f", {partition}" if partition else ""
     subject = f"spotify_assets run failed: {', '.join(assets) or job_name}{where}"
@@ -99,7 +101,9 @@ def _first_error(context: dg.RunFailureSensorContext) -> str | None:
 )
 def run_failure_alert_sensor(context: dg.RunFailureSensorContext, alerts: SnsAlertsResource) -> None:
     run = context.dagster_run
-    subject, message = failure_alert(run.run_id, run.job_name, _run_assets(context), run_partition(run.tags), _first_error(context))
+    subject, message = failure_alert(
+        run.run_id, run.job_name, _run_assets(context), run_partition(run.tags), _first_error(context)
+    )
     message_id = alerts.publish(subject, message)
     context.log.info(f"alert for run {run.run_id} published to SNS (MessageId {message_id})")
 

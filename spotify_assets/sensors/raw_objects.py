@@ -46,8 +46,8 @@ import posixpath
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cached_property
 from datetime import date, datetime, timedelta, timezone
+from functools import cached_property
 
 from spotify_assets.lake.lake import ObjectInfo
 from spotify_assets.lake.layout import RAW_PREFIX, dt_from_key
@@ -168,7 +168,9 @@ def sweep_start(zone: ZoneCursor, now: datetime) -> tuple[str | None, datetime]:
     return None, now
 
 
-def reset_future_zones(cursor: SensorCursor, now: datetime, lag: timedelta = DEFAULT_LAG) -> tuple[SensorCursor, list[str]]:
+def reset_future_zones(
+    cursor: SensorCursor, now: datetime, lag: timedelta = DEFAULT_LAG
+) -> tuple[SensorCursor, list[str]]:
     """``(cursor, warnings)``: every zone whose ``floor``, ``sweep_started`` or ``swept`` is
     later than ``now + lag`` (UTC) replaced by an empty zone, with one warning per zone.
 
@@ -183,7 +185,11 @@ def reset_future_zones(cursor: SensorCursor, now: datetime, lag: timedelta = DEF
     zones: dict[str, ZoneCursor] = {}
     warnings: list[str] = []
     for name, zone in cursor.zones.items():
-        late = [(what, t) for what, t in (("floor", zone.floor), ("sweep_started", zone.sweep_started), ("swept", zone.swept)) if t is not None and t > limit]
+        late = [
+            (what, t)
+            for what, t in (("floor", zone.floor), ("sweep_started", zone.sweep_started), ("swept", zone.swept))
+            if t is not None and t > limit
+        ]
         if not late:
             zones[name] = zone
             continue
@@ -233,8 +239,13 @@ def advance_zone(
     started = sweep_started or now
     if sweep_after is not None:  # the sweep goes on: nothing may be forgotten yet
         return ZoneCursor(
-            url=url, mark=mark, floor=old_floor, seen=_frozen(seen), sweep_after=sweep_after,
-            sweep_started=started, swept=previous.swept if same else None,
+            url=url,
+            mark=mark,
+            floor=old_floor,
+            seen=_frozen(seen),
+            sweep_after=sweep_after,
+            sweep_started=started,
+            swept=previous.swept if same else None,
         )
     # min(mark, started): an object dated in the future (a skewed clock, `touch -d`) must
     # not lift the floor over objects written until then.
@@ -267,9 +278,13 @@ def encode_cursor(cursor: SensorCursor) -> str:
 
     zones = {
         name: {
-            "url": z.url, "mark": when(z.mark), "floor": when(z.floor),
+            "url": z.url,
+            "mark": when(z.mark),
+            "floor": when(z.floor),
             "seen": {str(m): sorted(d) for m, d in sorted(z.seen.items())},
-            "sweep_after": z.sweep_after, "sweep_started": when(z.sweep_started), "swept": when(z.swept),
+            "sweep_after": z.sweep_after,
+            "sweep_started": when(z.sweep_started),
+            "swept": when(z.swept),
         }
         for name, z in sorted(cursor.zones.items())
     }
@@ -290,8 +305,14 @@ def decode_cursor(text: str | None) -> SensorCursor:
         data = json.loads(text)
     except ValueError as err:
         raise CursorError(f"sensor cursor is not JSON ({err.msg} at char {err.pos})") from None
-    if not isinstance(data, dict) or data.get("v") not in (1, CURSOR_VERSION) or not isinstance(data.get("zones"), dict):
-        raise CursorError(f'sensor cursor is not a version {CURSOR_VERSION} cursor {{"v": {CURSOR_VERSION}, "zones": {{...}}}}')
+    if (
+        not isinstance(data, dict)
+        or data.get("v") not in (1, CURSOR_VERSION)
+        or not isinstance(data.get("zones"), dict)
+    ):
+        raise CursorError(
+            f'sensor cursor is not a version {CURSOR_VERSION} cursor {{"v": {CURSOR_VERSION}, "zones": {{...}}}}'
+        )
     zones = {}
     for name, z in data["zones"].items():
         try:
@@ -299,13 +320,19 @@ def decode_cursor(text: str | None) -> SensorCursor:
             if data["v"] == 1:
                 anchor = mark or floor or datetime.now(timezone.utc)
                 seen = {_minute(anchor): frozenset(str(d) for d in z["seen"])} if z["seen"] else {}
-                zones[name] = ZoneCursor(url=str(z["url"]), mark=mark, floor=floor, seen=seen, swept=_parse_utc(z.get("swept")))
+                zones[name] = ZoneCursor(
+                    url=str(z["url"]), mark=mark, floor=floor, seen=seen, swept=_parse_utc(z.get("swept"))
+                )
                 continue
             seen = {int(m): frozenset(str(d) for d in digests) for m, digests in z["seen"].items()}
             after = z["sweep_after"]
             zones[name] = ZoneCursor(
-                url=str(z["url"]), mark=mark, floor=floor, seen=seen,
-                sweep_after=None if after is None else str(after), sweep_started=_parse_utc(z["sweep_started"]),
+                url=str(z["url"]),
+                mark=mark,
+                floor=floor,
+                seen=seen,
+                sweep_after=None if after is None else str(after),
+                sweep_started=_parse_utc(z["sweep_started"]),
                 swept=_parse_utc(z["swept"]),
             )
         except (KeyError, TypeError, ValueError, AttributeError) as err:

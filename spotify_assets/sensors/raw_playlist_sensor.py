@@ -38,16 +38,16 @@ from spotify_assets.sensors.raw_objects import (
     ZoneCursor,
     advance_zone,
     check_zones_disjoint,
-    recent_raw_prefixes,
-    reset_future_zones,
-    sweep_start,
     decode_cursor,
     encode_cursor,
     format_utc,
     landing_copy_key,
     landing_partition_date,
     new_objects,
+    recent_raw_prefixes,
+    reset_future_zones,
     run_key_for,
+    sweep_start,
 )
 from spotify_assets.settings import env, int_setting
 
@@ -109,7 +109,12 @@ def build_raw_playlist_sensor(
     )
     def _raw_playlist_sensor(context: dg.SensorEvaluationContext, lake: LakeResource):
         return evaluate_tick(
-            context, lake.get_lake(), env("SPOTIFY_LANDING_URL"), lag=lag, partitions_def=partitions_def, sensor_name=name
+            context,
+            lake.get_lake(),
+            env("SPOTIFY_LANDING_URL"),
+            lag=lag,
+            partitions_def=partitions_def,
+            sensor_name=name,
         )
 
     return _raw_playlist_sensor
@@ -140,7 +145,9 @@ class _Found:
         """Whether ``dt`` is a partition; else the object is recorded as skipped."""
         if dt is not None and self.first is not None and self.last is not None and self.first <= dt <= self.last:
             return True
-        reason = "no dt=YYYY-MM-DD folder" if dt is None else f"date {dt} outside the partitions {self.first}..{self.last}"
+        reason = (
+            "no dt=YYYY-MM-DD folder" if dt is None else f"date {dt} outside the partitions {self.first}..{self.last}"
+        )
         self.skipped.append(f"{where} ({reason})")
         return False
 
@@ -195,12 +202,18 @@ def evaluate_tick(
             continue
         found.triggers[dt].append((RAW_ZONE, obj.key, obj.etag))
         outside[dt].append(obj)
-    zones[RAW_ZONE] = advance_zone(lake.root_url, listing, zone, now, lag, sweep_started=started, sweep_after=next_after)
+    zones[RAW_ZONE] = advance_zone(
+        lake.root_url, listing, zone, now, lag, sweep_started=started, sweep_after=next_after
+    )
     found.events.extend(_outside_producer_events(context.instance, lake, outside))
     _log_skipped(context, found)
     cursor = encode_cursor(SensorCursor(zones=zones))
     run_requests = [
-        dg.RunRequest(partition_key=dt, run_key=run_key_for(dt, objects), tags={"spotify_assets/new_raw_objects": str(len(objects))})
+        dg.RunRequest(
+            partition_key=dt,
+            run_key=run_key_for(dt, objects),
+            tags={"spotify_assets/new_raw_objects": str(len(objects))},
+        )
         for dt, objects in sorted(found.triggers.items())
     ]
     if run_requests:
@@ -212,7 +225,11 @@ def evaluate_tick(
         looked_at += f" and {landing_count} under {landing_url}"
         marks += f", landing {format_utc(zones[LANDING_ZONE].mark)}"
     also = f"; skipped {len(found.skipped)} new object(s) without a partition (see the log)" if found.skipped else ""
-    also += f"; not read: {len(found.unread)} new entr{'y' if len(found.unread) == 1 else 'ies'} (see the log)" if found.unread else ""
+    also += (
+        f"; not read: {len(found.unread)} new entr{'y' if len(found.unread) == 1 else 'ies'} (see the log)"
+        if found.unread
+        else ""
+    )
     also += "".join(f"; {warning}" for warning in warnings)
     return dg.SensorResult(skip_reason=dg.SkipReason(f"no new raw objects: {looked_at} ({marks}){also}"), cursor=cursor)
 
@@ -220,11 +237,15 @@ def evaluate_tick(
 def _log_skipped(context: dg.SensorEvaluationContext, found: _Found) -> None:
     skipped = found.skipped
     if skipped:
-        shown = "; ".join(skipped[:_MAX_KEYS_IN_LOG]) + (f"; and {len(skipped) - _MAX_KEYS_IN_LOG} more" if len(skipped) > _MAX_KEYS_IN_LOG else "")
+        shown = "; ".join(skipped[:_MAX_KEYS_IN_LOG]) + (
+            f"; and {len(skipped) - _MAX_KEYS_IN_LOG} more" if len(skipped) > _MAX_KEYS_IN_LOG else ""
+        )
         context.log.info(f"skipped {len(skipped)} new object(s): {shown}")
     if found.unread:
         count = len(found.unread)
-        context.log.warning(f"not read: {count} new lake entr{'y' if count == 1 else 'ies'}: " + "; ".join(found.unread))
+        context.log.warning(
+            f"not read: {count} new lake entr{'y' if count == 1 else 'ies'}: " + "; ".join(found.unread)
+        )
 
 
 def _list_raw_zone(
@@ -234,7 +255,9 @@ def _list_raw_zone(
     zone: the rolling sweep's next keys plus the recent days' folders (and the folders of
     ``copied_days``), entries that are never read included, by key."""
     after, started = sweep_start(zone, now)
-    swept, next_after = lake.list_page(RAW_PREFIX + "/", start_after=after, max_keys=sweep_keys_per_tick(), include_unreadable=True)
+    swept, next_after = lake.list_page(
+        RAW_PREFIX + "/", start_after=after, max_keys=sweep_keys_per_tick(), include_unreadable=True
+    )
     if next_after is not None and dt_from_key(next_after):
         # End the tick's share at a folder boundary: a day's objects split over two ticks
         # would request two runs of that day.
@@ -247,8 +270,12 @@ def _list_raw_zone(
         return sorted(by_key.values(), key=lambda o: o.key), "", started, next_after
     # Today's folders and those the copies went to: a copy into an old day must be
     # in the cursor before the sweep lists it.
-    prefixes = sorted(set(recent_raw_prefixes(now.date(), RECENT_DAYS)) | {f"{RAW_PREFIX}/dt={dt}/" for dt in copied_days})
-    by_key.update((o.key, o) for prefix in prefixes for o in _json_objects(lake.list_objects(prefix, include_unreadable=True)))
+    prefixes = sorted(
+        set(recent_raw_prefixes(now.date(), RECENT_DAYS)) | {f"{RAW_PREFIX}/dt={dt}/" for dt in copied_days}
+    )
+    by_key.update(
+        (o.key, o) for prefix in prefixes for o in _json_objects(lake.list_objects(prefix, include_unreadable=True))
+    )
     progress = f"continues after {next_after}" if next_after else "complete"
     scope = (
         f" (the last {RECENT_DAYS + 1} days' folders and {len(swept)} keys of the rolling sweep started "
@@ -258,7 +285,12 @@ def _list_raw_zone(
 
 
 def _copy_landed_objects(
-    context: dg.SensorEvaluationContext, lake: Lake, landing: Lake, new: list[ObjectInfo], found: _Found, sensor_name: str
+    context: dg.SensorEvaluationContext,
+    lake: Lake,
+    landing: Lake,
+    new: list[ObjectInfo],
+    found: _Found,
+    sensor_name: str,
 ) -> None:
     """Copy each new landed object into ``raw_playlist/dt=<date>/`` and record it in
     ``found``; one that is not read (a link, FIFO, device, over ``SPOTIFY_RAW_MAX_BYTES``,
@@ -289,7 +321,13 @@ def _copy_landed_objects(
                 asset_key=RAW_PLAYLIST_KEY,
                 partition=dt,
                 description=f"landed object copied into the lake by {sensor_name}",
-                metadata={"source_key": landing.url(obj.key), "copied_to": copied_to, "etag": obj.etag, "size_bytes": obj.size, "date_from": how},
+                metadata={
+                    "source_key": landing.url(obj.key),
+                    "copied_to": copied_to,
+                    "etag": obj.etag,
+                    "size_bytes": obj.size,
+                    "date_from": how,
+                },
             )
         )
         context.log.info(f"copied landed object {landing.url(obj.key)} ({how} → {dt}) to {copied_to}")

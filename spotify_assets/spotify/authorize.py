@@ -82,7 +82,9 @@ def exchange_code(
     """
     text = redirected_url_or_code.strip()
     if not text:
-        raise SpotifyAuthError("no redirected URL or code given: paste the full URL the browser was sent to after consenting")
+        raise SpotifyAuthError(
+            "no redirected URL or code given: paste the full URL the browser was sent to after consenting"
+        )
     cache = MemoryCacheHandler()
     oauth = SpotifyOAuth(
         client_id=client_id,
@@ -98,11 +100,17 @@ def exchange_code(
         try:
             state, code = SpotifyOAuth.parse_auth_response_url(text)
         except SpotifyOauthError as error:  # ?error=access_denied when the user said no
-            raise SpotifyAuthError(f"Spotify did not authorise the app ({error.error}): consent was refused or cancelled") from None
+            raise SpotifyAuthError(
+                f"Spotify did not authorise the app ({error.error}): consent was refused or cancelled"
+            ) from None
         if code is None:
-            raise SpotifyAuthError("the redirected URL holds no 'code' parameter: paste the whole URL from the address bar")
+            raise SpotifyAuthError(
+                "the redirected URL holds no 'code' parameter: paste the whole URL from the address bar"
+            )
         if expected_state is not None and state != expected_state:
-            raise SpotifyAuthError("the redirected URL's state does not match this authorisation: start `spotify-assets authorize` again")
+            raise SpotifyAuthError(
+                "the redirected URL's state does not match this authorisation: start `spotify-assets authorize` again"
+            )
     else:
         code = text
     try:
@@ -149,7 +157,10 @@ def authorize(
     client_secret = client_secret or env("SPOTIFY_CLIENT_SECRET")
     token_url = token_url or env("SPOTIFY_TOKEN_URL") or DEFAULT_TOKEN_URL
     if not client_id or not client_secret:
-        print("spotify-assets authorize: set SPOTIFY_CLIENT_ID and SPOTIFY_CLIENT_SECRET (your app's, from the Spotify developer dashboard) first.", file=stderr)
+        print(
+            "spotify-assets authorize: set SPOTIFY_CLIENT_ID and SPOTIFY_CLIENT_SECRET (your app's, from the Spotify developer dashboard) first.",
+            file=stderr,
+        )
         return EXIT_FAILED
     state = secrets.token_urlsafe(16)
     url = authorization_url(client_id, redirect_uri, scope, state=state, authorize_url=authorize_url)
@@ -190,6 +201,10 @@ def add_authorize_command(subparsers: argparse._SubParsersAction) -> None:
             "mode, and again every 6 months or after the user revokes the app (the pipeline then fails with invalid_grant)."
         ),
     )
-    parser.add_argument("--redirect-uri", default=DEFAULT_REDIRECT_URI, help=f"a Redirect URI registered for the app (default {DEFAULT_REDIRECT_URI})")
+    parser.add_argument(
+        "--redirect-uri",
+        default=DEFAULT_REDIRECT_URI,
+        help=f"a Redirect URI registered for the app (default {DEFAULT_REDIRECT_URI})",
+    )
     parser.add_argument("--scope", default=OAUTH_SCOPES, help=f"space-separated scopes (default {OAUTH_SCOPES!r})")
     parser.set_defaults(func=lambda args: authorize(redirect_uri=args.redirect_uri, scope=args.scope))

@@ -279,7 +279,10 @@ class BoundedSession(requests.Session):
         if watchdog.fired:  # a body without Content-Length simply ends when the socket is shut
             raise DeadlineHit(deadline)
         if 300 <= response.status_code < 400:
-            raise Redirected(response.status_code, origin_of(response.headers.get("Location") or "") if response.headers.get("Location") else "nowhere")
+            raise Redirected(
+                response.status_code,
+                origin_of(response.headers.get("Location") or "") if response.headers.get("Location") else "nowhere",
+            )
         if self._raise_errors and response.status_code >= 400:
             raise error_answer(response)
         return response
@@ -323,4 +326,3 @@ def error_answer(response: requests.Response) -> ErrorAnswer:
     if message is None:
         message = response.content.decode("utf-8", "replace")
     return ErrorAnswer(response.status_code, message, reason, response.headers)
-

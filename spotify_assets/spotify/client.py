@@ -48,7 +48,14 @@ import spotipy
 from spotipy.cache_handler import MemoryCacheHandler
 from spotipy.oauth2 import SpotifyClientCredentials, SpotifyOAuth, SpotifyOauthError
 
-from spotify_assets.spotify.bounded_http import BodyTooLarge, BoundedSession, DeadlineHit, ErrorAnswer, ForeignOrigin, Redirected
+from spotify_assets.spotify.bounded_http import (
+    BodyTooLarge,
+    BoundedSession,
+    DeadlineHit,
+    ErrorAnswer,
+    ForeignOrigin,
+    Redirected,
+)
 from spotify_assets.spotify.deadlines import Deadlines
 from spotify_assets.spotify.errors import (
     SpotifyAuthError,
@@ -69,7 +76,9 @@ logging.getLogger("spotipy").setLevel(logging.WARNING)
 # 403 in development mode); SpotifyClient logs each fault itself, saying what it does.
 logging.getLogger("spotipy.client").setLevel(logging.CRITICAL)
 
-PLAYLIST_METADATA_FIELDS = "id,name,description,snapshot_id,owner(id,display_name),collaborative,public,external_urls,href,uri,type,images"
+PLAYLIST_METADATA_FIELDS = (
+    "id,name,description,snapshot_id,owner(id,display_name),collaborative,public,external_urls,href,uri,type,images"
+)
 # The redirect URI is only used by the authorisation step (`spotify-assets authorize`);
 # refreshing a token does not contact it.
 DEFAULT_REDIRECT_URI = "http://127.0.0.1:8888/callback"
@@ -166,11 +175,15 @@ class SpotifyClient:
         self._batch_refused: set[str] = set()  # look-up kinds whose batch endpoint answered 403
         self._token_session.hooks["response"].append(self._record_token_status)
         self._auth = self._auth_manager(client_id, client_secret, refresh_token, token_url, request_timeout_s)
-        self.sp = spotipy.Spotify(auth_manager=self._auth, requests_session=self._api_session, requests_timeout=request_timeout_s)
+        self.sp = spotipy.Spotify(
+            auth_manager=self._auth, requests_session=self._api_session, requests_timeout=request_timeout_s
+        )
         self.sp.prefix = self.api_base_url
         self._api_session.hooks["response"].append(self._count_request)
 
-    def _auth_manager(self, client_id: str, client_secret: str, refresh_token: str | None, token_url: str, timeout_s: float):
+    def _auth_manager(
+        self, client_id: str, client_secret: str, refresh_token: str | None, token_url: str, timeout_s: float
+    ):
         if refresh_token:
             auth = SpotifyOAuth(
                 client_id=client_id,
@@ -184,7 +197,14 @@ class SpotifyClient:
             )
             # An expired cached token makes spotipy refresh with this refresh token.
             self._cache.save_token_to_cache(
-                {"access_token": "", "refresh_token": refresh_token, "expires_at": 0, "scope": OAUTH_SCOPES, "token_type": "Bearer", "expires_in": 0}
+                {
+                    "access_token": "",
+                    "refresh_token": refresh_token,
+                    "expires_at": 0,
+                    "scope": OAUTH_SCOPES,
+                    "token_type": "Bearer",
+                    "expires_in": 0,
+                }
             )
         else:
             auth = SpotifyClientCredentials(
@@ -256,15 +276,22 @@ class SpotifyClient:
         if isinstance(error, SpotifyOauthError):
             return self._token_fault(error, what, attempt)
         if isinstance(error, ErrorAnswer):
-            return self._status_fault(error.status, error.message, error.reason, error.headers, what, playlist_id, attempt, refused)
+            return self._status_fault(
+                error.status, error.message, error.reason, error.headers, what, playlist_id, attempt, refused
+            )
         if isinstance(error, spotipy.SpotifyException):  # spotipy's own; BoundedSession raises ErrorAnswer instead
-            return self._status_fault(error.http_status, error.msg, error.reason, error.headers or {}, what, playlist_id, attempt, refused)
+            return self._status_fault(
+                error.http_status, error.msg, error.reason, error.headers or {}, what, playlist_id, attempt, refused
+            )
         if isinstance(error, DeadlineHit):
             if error.deadline.name != "request":
                 raise error.deadline.error(what, request) from None
             return self._transient(what, f"{error.deadline.describe()} was hit", attempt)
         if isinstance(error, ForeignOrigin):
-            raise SpotifyOriginError(f"{what}: the URL is on another origin ({error.origin}) than SPOTIFY_API_BASE_URL; no request was sent", request) from None
+            raise SpotifyOriginError(
+                f"{what}: the URL is on another origin ({error.origin}) than SPOTIFY_API_BASE_URL; no request was sent",
+                request,
+            ) from None
         if isinstance(error, Redirected):
             raise SpotifyRequestError(
                 f"{what}: Spotify answered HTTP {error.status}, a redirect to {error.location}; redirects are not followed "
@@ -272,7 +299,9 @@ class SpotifyClient:
                 request,
             ) from None
         if isinstance(error, BodyTooLarge):
-            raise SpotifyResponseError(f"{what}: the answer's body is larger than {error.limit // 2**20} MiB; it is not read", request) from None
+            raise SpotifyResponseError(
+                f"{what}: the answer's body is larger than {error.limit // 2**20} MiB; it is not read", request
+            ) from None
         if isinstance(error, requests.RequestException):
             return self._transient(what, _transport_reason(error), attempt)
         status = self._last_token_status
@@ -289,7 +318,11 @@ class SpotifyClient:
         if attempt >= self.max_attempts:
             raise SpotifyTransientError(f"{what}: {reason}, after {attempt} attempt(s)", self._last_request())
         delay = self.backoff_s * 2 ** (attempt - 1)
-        return _Retry(f"{what}: {reason}; retrying in {delay:.2f} s (attempt {attempt + 1} of {self.max_attempts})", delay, detail or reason)
+        return _Retry(
+            f"{what}: {reason}; retrying in {delay:.2f} s (attempt {attempt + 1} of {self.max_attempts})",
+            delay,
+            detail or reason,
+        )
 
     def _token_fault(self, error: SpotifyOauthError, what: str, attempt: int) -> _Retry:
         status = self._last_token_status
@@ -297,17 +330,22 @@ class SpotifyClient:
             if attempt < self.max_attempts:
                 return self._transient(what, f"token endpoint answered HTTP {status}", attempt)
             raise SpotifyTransientError(
-                f"{what}: Spotify's token endpoint answered HTTP {status} after {attempt} attempt(s): {_quote(error.error)}", self._last_request()
+                f"{what}: Spotify's token endpoint answered HTTP {status} after {attempt} attempt(s): {_quote(error.error)}",
+                self._last_request(),
             ) from None
         raise self._auth_error(error, status) from None
 
-    def _status_fault(self, status: int, message, reason, headers, what: str, playlist_id: str, attempt: int, refused: tuple[int, ...]) -> _Retry:
+    def _status_fault(
+        self, status: int, message, reason, headers, what: str, playlist_id: str, attempt: int, refused: tuple[int, ...]
+    ) -> _Retry:
         request = self._last_request()
         if status == 401:
             if not self._refreshed:
                 self._refreshed = True
                 self._drop_access_token()
-                return _Retry(f"{what}: access token rejected (401); refreshing it and retrying once", 0.0, "", logging.INFO)
+                return _Retry(
+                    f"{what}: access token rejected (401); refreshing it and retrying once", 0.0, "", logging.INFO
+                )
             raise SpotifyAuthError(
                 f"{what}: Spotify rejected a freshly obtained access token (401: {_quote(message)}). "
                 "Check that the app and the user's authorisation are still valid; if the refresh token was "
@@ -322,9 +360,15 @@ class SpotifyClient:
             raise self._access_error(playlist_id, status, request) from None
         if status >= 500:
             if attempt < self.max_attempts:
-                return self._transient(what, f"HTTP {status}", attempt, f"Spotify answered HTTP {status}: {_quote(message)}")
-            raise SpotifyTransientError(f"{what}: Spotify answered HTTP {status} after {attempt} attempt(s): {_quote(message)}", request) from None
-        raise SpotifyRequestError(f"{what}: Spotify answered HTTP {status}: {_quote(message)}; the request is not retried", request) from None
+                return self._transient(
+                    what, f"HTTP {status}", attempt, f"Spotify answered HTTP {status}: {_quote(message)}"
+                )
+            raise SpotifyTransientError(
+                f"{what}: Spotify answered HTTP {status} after {attempt} attempt(s): {_quote(message)}", request
+            ) from None
+        raise SpotifyRequestError(
+            f"{what}: Spotify answered HTTP {status}: {_quote(message)}; the request is not retried", request
+        ) from None
 
     def _rate_limit(self, what: str, reason, headers, attempt: int) -> _Retry:
         request = self._last_request()
@@ -344,8 +388,14 @@ class SpotifyClient:
                 request,
             ) from None
         if attempt >= self.max_attempts:
-            raise SpotifyRateLimitError(f"{what}: still rate limited (429) after {attempt} attempts. Run again later.", request) from None
-        return _Retry(f"{what}: rate limited (429); waiting {retry_after:g} s as Retry-After asks (attempt {attempt + 1} of {self.max_attempts})", retry_after, "rate limited (429)")
+            raise SpotifyRateLimitError(
+                f"{what}: still rate limited (429) after {attempt} attempts. Run again later.", request
+            ) from None
+        return _Retry(
+            f"{what}: rate limited (429); waiting {retry_after:g} s as Retry-After asks (attempt {attempt + 1} of {self.max_attempts})",
+            retry_after,
+            "rate limited (429)",
+        )
 
     def _access_error(self, playlist_id: str, status: int, request: str | None = None) -> SpotifyPlaylistAccessError:
         if status == 403:
@@ -366,13 +416,25 @@ class SpotifyClient:
         if code == "invalid_grant":
             return SpotifyAuthError(f"Spotify refused the refresh token (invalid_grant). {REAUTHORISE_HINT}", request)
         if code == "invalid_client":
-            return SpotifyAuthError("Spotify refused the client credentials (invalid_client): check SPOTIFY_CLIENT_ID and SPOTIFY_CLIENT_SECRET.", request)
+            return SpotifyAuthError(
+                "Spotify refused the client credentials (invalid_client): check SPOTIFY_CLIENT_ID and SPOTIFY_CLIENT_SECRET.",
+                request,
+            )
         answered = f"HTTP {status}, " if status else ""
-        return SpotifyAuthError(f"Spotify's token endpoint refused the request ({answered}{_quote(code) or 'unknown error'}).", request)
+        return SpotifyAuthError(
+            f"Spotify's token endpoint refused the request ({answered}{_quote(code) or 'unknown error'}).", request
+        )
 
     def playlist_metadata(self, playlist_id: str) -> dict:
         """Playlist object without items: ``GET /playlists/{id}?fields=...``."""
-        return self._call(f"playlist {playlist_id} metadata", playlist_id, self.sp.playlist, playlist_id, fields=PLAYLIST_METADATA_FIELDS, additional_types=("track", "episode"))
+        return self._call(
+            f"playlist {playlist_id} metadata",
+            playlist_id,
+            self.sp.playlist,
+            playlist_id,
+            fields=PLAYLIST_METADATA_FIELDS,
+            additional_types=("track", "episode"),
+        )
 
     def playlist_item_pages(self, playlist_id: str, page_size: int = 50) -> Iterator[dict]:
         """Paging objects of ``GET /playlists/{id}/items``, following ``next`` to the end.
@@ -383,13 +445,25 @@ class SpotifyClient:
         URL, on another origin or already read, or more pages than ``total`` allows.
         """
         guard = PageGuard(playlist_id, page_size, self.api_base_url)
-        page = self._call(f"playlist {playlist_id} items offset 0", playlist_id, self.sp.playlist_items, playlist_id, limit=page_size, offset=0)
+        page = self._call(
+            f"playlist {playlist_id} items offset 0",
+            playlist_id,
+            self.sp.playlist_items,
+            playlist_id,
+            limit=page_size,
+            offset=0,
+        )
         while True:
             next_url = guard.accept(page, self._api_session.last_url, self._api_session.last_request)
             yield page
             if next_url is None:
                 return
-            page = self._call(f"playlist {playlist_id} items offset {guard.next_offset}", playlist_id, self.sp.next, {"next": next_url})
+            page = self._call(
+                f"playlist {playlist_id} items offset {guard.next_offset}",
+                playlist_id,
+                self.sp.next,
+                {"next": next_url},
+            )
 
     def current_user_id(self) -> str:
         """The authorising user's id: ``GET /me`` (needs a user token, i.e. a refresh token).
@@ -398,7 +472,9 @@ class SpotifyClient:
         me = self._my_call("GET /me", self.sp.me)
         user_id = me.get("id")
         if not isinstance(user_id, str) or not user_id:
-            raise SpotifyResponseError(f"GET /me: 'id' is {json_type(user_id)}, not the user's id", self._last_request())
+            raise SpotifyResponseError(
+                f"GET /me: 'id' is {json_type(user_id)}, not the user's id", self._last_request()
+            )
         return user_id
 
     def my_playlist_pages(self, page_size: int = 50) -> Iterator[dict]:
@@ -460,7 +536,9 @@ class SpotifyClient:
                 break
             objects = answer.get(kind)
             if not isinstance(objects, list):
-                raise SpotifyRequestError(f"GET /{kind}?ids= answered an object without a '{kind}' list (keys {sorted(answer)[:8]})")
+                raise SpotifyRequestError(
+                    f"GET /{kind}?ids= answered an object without a '{kind}' list (keys {sorted(answer)[:8]})"
+                )
             by_id = {o["id"]: o for o in objects if isinstance(o, dict) and isinstance(o.get("id"), str)}
             found.update((i, by_id.get(i)) for i in chunk)
             pending = pending[size:]
@@ -471,7 +549,9 @@ class SpotifyClient:
             try:
                 found[object_id] = self._call(f"GET /{kind}/{object_id}", "", single, object_id, refused=(403, 404))
             except _Refused as refusal:
-                self.log.warning(f"{noun} {object_id}: GET /{kind}/{object_id} answered {refusal.status}; it is left out of the look-ups")
+                self.log.warning(
+                    f"{noun} {object_id}: GET /{kind}/{object_id} answered {refusal.status}; it is left out of the look-ups"
+                )
                 found[object_id] = None
         return found
 

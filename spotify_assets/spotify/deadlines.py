@@ -86,5 +86,7 @@ class Deadlines:
         outer = self._outer()
         if outer.remaining_s() <= wait_s:
             raise SpotifyDeadlineError(
-                f"{what}: {reason}; a retry in {wait_s:g} s would pass {outer.describe()}; not retried", outer.name, request
+                f"{what}: {reason}; a retry in {wait_s:g} s would pass {outer.describe()}; not retried",
+                outer.name,
+                request,
             )

@@ -66,7 +66,9 @@ def extract_playlist(
     odd = [position for position, item in enumerate(items, start=1) if not isinstance(item, dict)]
     if odd:
         shown = ", ".join(map(str, odd[:10])) + (f" and {len(odd) - 10} more" if len(odd) > 10 else "")
-        log.warning(f"playlist {playlist_id}: {len(odd)} item(s) are not JSON objects (positions {shown}); stored as the API sent them")
+        log.warning(
+            f"playlist {playlist_id}: {len(odd)} item(s) are not JSON objects (positions {shown}); stored as the API sent them"
+        )
     if total is not None and total != len(items):
         # The playlist changed while we paged through it; what we have is still a
         # consistent list of what each page answered.

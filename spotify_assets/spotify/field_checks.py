@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import datetime
 
-
 __all__ = [
     "InvalidField",
     "check_looked_up_album",
@@ -222,7 +221,11 @@ def check_song(item: dict, track: dict, cache: dict | None = None) -> None:
         raise Missing("name") if name is _MISSING else InvalidField("name", name, _STRING)
     duration = get("duration_ms", _MISSING)
     if type(duration) is not int or not 0 <= duration <= INT64_MAX:
-        raise Missing("duration_ms") if duration is _MISSING else InvalidField("duration_ms", duration, f"an integer from 0 to {INT64_MAX:,}")
+        raise (
+            Missing("duration_ms")
+            if duration is _MISSING
+            else InvalidField("duration_ms", duration, f"an integer from 0 to {INT64_MAX:,}")
+        )
     value = get("explicit")
     if value is not None and type(value) is not bool:
         raise InvalidField("explicit", value, "a boolean")

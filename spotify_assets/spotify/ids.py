@@ -11,7 +11,15 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-__all__ = ["BASE62_ID", "MY_PLAYLISTS", "InvalidSpotifyIdError", "PlaylistSelection", "validate_spotify_id", "parse_playlist_ids", "parse_playlist_selection"]
+__all__ = [
+    "BASE62_ID",
+    "MY_PLAYLISTS",
+    "InvalidSpotifyIdError",
+    "PlaylistSelection",
+    "validate_spotify_id",
+    "parse_playlist_ids",
+    "parse_playlist_selection",
+]
 
 BASE62_ID = re.compile(r"^[0-9A-Za-z]{1,64}$")  # Spotify ids are base-62 (22 chars in practice)
 
@@ -37,15 +45,14 @@ def validate_spotify_id(value: str, kind: str = "playlist") -> str:
     if isinstance(value, str) and BASE62_ID.fullmatch(value):
         return value
     raise InvalidSpotifyIdError(
-        f"invalid {kind} id {value!r}: Spotify ids are base-62 ([0-9A-Za-z]), "
-        "1 to 64 characters (22 in practice)"
+        f"invalid {kind} id {value!r}: Spotify ids are base-62 ([0-9A-Za-z]), 1 to 64 characters (22 in practice)"
     )
 
 
 def _id_from_entry(entry: str) -> str:
     """The playlist id inside one entry: a bare id, a ``spotify:playlist:`` URI or an open.spotify.com URL."""
     if entry.startswith(_URI_PREFIX):
-        return entry[len(_URI_PREFIX):]
+        return entry[len(_URI_PREFIX) :]
     if "://" in entry or entry.startswith("open.spotify.com/"):
         url = urlsplit(entry if "://" in entry else "https://" + entry)
         segments = [s for s in url.path.split("/") if s]

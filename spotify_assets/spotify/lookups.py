@@ -107,7 +107,10 @@ class LookupCache:
     def counts(self) -> dict[str, dict[str, int]]:
         """Per kind, the ids looked up so far: ``{"albums": {"found": n, "unknown": m}, ...}``."""
         return {
-            kind: {"found": sum(o is not None for o in known.values()), "unknown": sum(o is None for o in known.values())}
+            kind: {
+                "found": sum(o is not None for o in known.values()),
+                "unknown": sum(o is None for o in known.values()),
+            }
             for kind, known in self._objects.items()
         }
 
@@ -121,7 +124,9 @@ class LookupCache:
             known = self._objects[kind]
             missing = [i for i in wanted[kind] if i not in known]
             if missing:
-                self.log.info(f"playlist {playlist_id}: looking up {len(missing)} {kind} ({len(wanted[kind]) - len(missing)} already looked up in this run)")
+                self.log.info(
+                    f"playlist {playlist_id}: looking up {len(missing)} {kind} ({len(wanted[kind]) - len(missing)} already looked up in this run)"
+                )
                 known.update(self.client.look_up(kind, missing))
             objects = [known[i] for i in wanted[kind] if known.get(i) is not None]
             if kind == "albums":

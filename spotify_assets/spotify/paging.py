@@ -71,7 +71,9 @@ class PageGuard:
         if not isinstance(items, list):
             raise SpotifyResponseError(f"{where}: 'items' is {json_type(items)}, not a list of items", request)
         if not isinstance(total, int) or isinstance(total, bool) or total < 0:
-            raise SpotifyResponseError(f"{where}: 'total' is {json_type(total)} ({str(total)[:40]}), not a count of items", request)
+            raise SpotifyResponseError(
+                f"{where}: 'total' is {json_type(total)} ({str(total)[:40]}), not a count of items", request
+            )
         self.largest_total = max(self.largest_total, total)
         offset = page.get("offset")
         self.next_offset = offset + self.page_size if isinstance(offset, int) and not isinstance(offset, bool) else "?"
@@ -91,9 +93,16 @@ class PageGuard:
                 request,
             )
         if _canonical(next_url) in self._seen:
-            raise SpotifyResponseError(f"{where}: 'next' points back to a page already read; paging stopped instead of reading it again", request)
+            raise SpotifyResponseError(
+                f"{where}: 'next' points back to a page already read; paging stopped instead of reading it again",
+                request,
+            )
         # A server may answer smaller pages than asked, never larger ones.
-        size = limit if isinstance(limit, int) and not isinstance(limit, bool) and 0 < limit <= self.page_size else self.page_size
+        size = (
+            limit
+            if isinstance(limit, int) and not isinstance(limit, bool) and 0 < limit <= self.page_size
+            else self.page_size
+        )
         allowed = max(1, math.ceil(self.largest_total / size))
         if self.pages >= allowed:
             raise SpotifyResponseError(

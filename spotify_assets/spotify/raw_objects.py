@@ -256,8 +256,8 @@ def _decode_albums_and_artists(items: list[dict]) -> None:
         return shared
 
     for item in items:
-        for field in ("item", "track"):
-            track = item.get(field)
+        for under in ("item", "track"):
+            track = item.get(under)
             if track is None:
                 continue
             if "artists" in track:
@@ -380,7 +380,9 @@ def _from_playlist(playlist: dict, key: str) -> RawPlaylist:
         raise RawObjectError(key, f"the playlist's 'lookups' is {describe(lookups)}, expected an object")
     albums, invalid = _objects_by_id(lookups.get("albums"), "albums", check_looked_up_album, key)
     artists, invalid_artists = _objects_by_id(lookups.get("artists"), "artists", check_looked_up_artist, key)
-    return replace(raw, looked_up_albums=albums, looked_up_artists=artists, invalid_lookups=(*invalid, *invalid_artists))
+    return replace(
+        raw, looked_up_albums=albums, looked_up_artists=artists, invalid_lookups=(*invalid, *invalid_artists)
+    )
 
 
 def _objects_by_id(objects: object, kind: str, check, key: str) -> tuple[dict[str, dict], list[InvalidItem]]:
@@ -434,7 +436,8 @@ def _raw_playlist(
             highest = INT32_MAX - len(items)  # positions are an int32 column
             if not _is_int(offset) or not 0 <= offset <= highest:
                 raise RawObjectError(
-                    key, f"page 'offset' is {describe(offset)}, expected an integer from 0 to {highest:,} (2**31 - 1 minus the item count)"
+                    key,
+                    f"page 'offset' is {describe(offset)}, expected an integer from 0 to {highest:,} (2**31 - 1 minus the item count)",
                 )
             first_position = offset + 1
         total = page.get("total")

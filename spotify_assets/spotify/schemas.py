@@ -59,7 +59,11 @@ ALBUMS_SCHEMA = pa.schema(
         _field("album_url", pa.string(), "external_urls.spotify of the album"),
         _field("artist_ids", _STRING_LIST, "ids of the artists credited on the album, in credit order"),
         _field("image_url", pa.string(), "URL of the album's largest cover image"),
-        _field("label", pa.string(), "record label; null where the API omits it (2026 development mode); also filled by album look-ups (SPOTIFY_LOOKUPS)"),
+        _field(
+            "label",
+            pa.string(),
+            "record label; null where the API omits it (2026 development mode); also filled by album look-ups (SPOTIFY_LOOKUPS)",
+        ),
     ]
 )
 

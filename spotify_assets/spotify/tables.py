@@ -291,7 +291,9 @@ class _TableBuilder:
         albums, artists = self.looked_up_albums, self.looked_up_artists
         album_rows = self.album_rows
         if albums:
-            album_rows = [row if row[_LABEL] is not None else _with_label(row, albums.get(row[0])) for row in album_rows]
+            album_rows = [
+                row if row[_LABEL] is not None else _with_label(row, albums.get(row[0])) for row in album_rows
+            ]
         artist_rows = [row + _artist_details(artists.get(row[0])) for row in self.artist_rows]
         return PlaylistTables(
             songs=_table(self.song_rows, SONGS_SCHEMA),

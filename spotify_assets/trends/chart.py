@@ -25,7 +25,9 @@ CHART_SIZE_PX = (int(_FIG_SIZE_IN[0] * _DPI), int(_FIG_SIZE_IN[1] * _DPI))
 _MAX_NAME = 34
 
 
-def chart_history(trends: pa.Table | pd.DataFrame, playlist_id: str, dt: str, top_n: int = 10, snapshots: int = 30) -> tuple[pd.DataFrame, list[str]]:
+def chart_history(
+    trends: pa.Table | pd.DataFrame, playlist_id: str, dt: str, top_n: int = 10, snapshots: int = 30
+) -> tuple[pd.DataFrame, list[str]]:
     """The positions to draw for one playlist: its ``top_n`` songs on ``dt`` across its
     last ``snapshots`` snapshots up to and including ``dt``.
 

@@ -43,12 +43,39 @@ PLAYLIST_TRENDS_SCHEMA = pa.schema(
         _field("playlist_name", pa.string(), "playlist name on this snapshot"),
         _field("snapshot_id", pa.string(), "playlist version id of this snapshot"),
         _field("song_id", pa.string(), "Spotify track id", nullable=False),
-        _field("position", pa.int32(), "1-based best position on this snapshot; null = the song left since the previous snapshot"),
-        _field("previous_position", pa.int32(), "best position on the playlist's previous snapshot; null when the song was not on it"),
-        _field("position_change", pa.int32(), "previous_position - position: positive = climbed; null for new and dropped entries"),
-        _field("is_new_entry", pa.bool_(), "on this snapshot but not on the previous one (all songs of a first snapshot)", nullable=False),
-        _field("snapshots_on_playlist", pa.int32(), "snapshots of this playlist up to and including dt that contain the song", nullable=False),
-        _field("peak_position", pa.int32(), "best position on any snapshot of this playlist up to and including dt", nullable=False),
+        _field(
+            "position",
+            pa.int32(),
+            "1-based best position on this snapshot; null = the song left since the previous snapshot",
+        ),
+        _field(
+            "previous_position",
+            pa.int32(),
+            "best position on the playlist's previous snapshot; null when the song was not on it",
+        ),
+        _field(
+            "position_change",
+            pa.int32(),
+            "previous_position - position: positive = climbed; null for new and dropped entries",
+        ),
+        _field(
+            "is_new_entry",
+            pa.bool_(),
+            "on this snapshot but not on the previous one (all songs of a first snapshot)",
+            nullable=False,
+        ),
+        _field(
+            "snapshots_on_playlist",
+            pa.int32(),
+            "snapshots of this playlist up to and including dt that contain the song",
+            nullable=False,
+        ),
+        _field(
+            "peak_position",
+            pa.int32(),
+            "best position on any snapshot of this playlist up to and including dt",
+            nullable=False,
+        ),
     ]
 )
 
@@ -83,7 +110,15 @@ def compute_playlist_trends(entries: pa.Table, dts: Collection[str] | None = Non
     rows: list[dict] = []
     for playlist_id in sorted(snapshots):
         rows.extend(_playlist_rows(playlist_id, snapshots[playlist_id], wanted))
-    rows.sort(key=lambda r: (r[DT], r["playlist_id"], r["position"] is None, r["position"] or r["previous_position"], r["song_id"]))
+    rows.sort(
+        key=lambda r: (
+            r[DT],
+            r["playlist_id"],
+            r["position"] is None,
+            r["position"] or r["previous_position"],
+            r["song_id"],
+        )
+    )
     schema = PLAYLIST_TRENDS_SCHEMA.append(pa.field(DT, pa.string(), nullable=False))
     return pa.Table.from_pylist(rows, schema=schema)
 
@@ -113,7 +148,12 @@ def _playlist_rows(playlist_id: str, by_dt: dict[str, _Snapshot], wanted: set[st
             counts[song] = counts.get(song, 0) + 1
             peaks[song] = min(position, peaks.get(song, position))
         if wanted is None or dt in wanted:
-            base = {DT: dt, "playlist_id": playlist_id, "playlist_name": snap.playlist_name, "snapshot_id": snap.snapshot_id}
+            base = {
+                DT: dt,
+                "playlist_id": playlist_id,
+                "playlist_name": snap.playlist_name,
+                "snapshot_id": snap.snapshot_id,
+            }
             for song, position in snap.positions.items():
                 before = previous.get(song)
                 rows.append(

@@ -25,8 +25,18 @@ ARTIST_DAILY_SHARE_SCHEMA = pa.schema(
         _field("playlist_id", pa.string(), "Spotify playlist id", nullable=False),
         _field("artist_id", pa.string(), "Spotify artist id", nullable=False),
         _field("artist_name", pa.string(), "artist name (null when the artist is not in that day's artists table)"),
-        _field("entries", pa.int64(), "song entries of the playlist that day crediting the artist (any credit position)", nullable=False),
-        _field("share", pa.float64(), "entries / number of song entries of the playlist that day, in (0, 1]", nullable=False),
+        _field(
+            "entries",
+            pa.int64(),
+            "song entries of the playlist that day crediting the artist (any credit position)",
+            nullable=False,
+        ),
+        _field(
+            "share",
+            pa.float64(),
+            "entries / number of song entries of the playlist that day, in (0, 1]",
+            nullable=False,
+        ),
     ]
 )
 
@@ -58,7 +68,9 @@ def compute_artist_share(entries: pa.Table, songs: pa.Table, artists: pa.Table) 
     for row in songs.select([DT, "song_id", "artist_id", "artist_ids"]).to_pylist():
         ids = row["artist_ids"] or ([row["artist_id"]] if row["artist_id"] else [])
         credits[(row[DT], row["song_id"])] = list(dict.fromkeys(ids))  # de-duplicated, order kept
-    names = {(r[DT], r["artist_id"]): r["artist_name"] for r in artists.select([DT, "artist_id", "artist_name"]).to_pylist()}
+    names = {
+        (r[DT], r["artist_id"]): r["artist_name"] for r in artists.select([DT, "artist_id", "artist_name"]).to_pylist()
+    }
 
     totals: Counter = Counter()  # (dt, playlist_id) -> song entries
     counts: Counter = Counter()  # (dt, playlist_id, artist_id) -> entries crediting the artist

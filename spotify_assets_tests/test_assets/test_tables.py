@@ -7,9 +7,9 @@ import dagster as dg
 import pyarrow.parquet as pq
 import pytest
 
+from spotify_assets.assets.raw import raw_playlist
 from spotify_assets.assets.tables import spotify_tables
 from spotify_assets.definitions import build_resources
-from spotify_assets.assets.raw import raw_playlist
 from spotify_assets.lake.lake import Lake
 from spotify_assets.lake.layout import RawObject
 from spotify_assets.resources.lake_resource import LakeResource
@@ -28,15 +28,36 @@ def _raw(dt: str, rel: str, name: str) -> RawObject:
 def test_tables_called_directly_match_the_recorded_page(tmp_path):
     """Asset unit test: the multi-asset called with build_asset_context and raw objects."""
     page = json.loads(sample_path(PAGE_WITH_NULL).read_text())
-    context = dg.build_asset_context(partition_key="2024-05-24", resources={"lake": LakeResource(lake_url=str(tmp_path))})
-    outputs = {o.output_name: o for o in spotify_tables(context, [_raw("2024-05-24", PAGE_WITH_NULL, "page")]) if isinstance(o, dg.Output)}
+    context = dg.build_asset_context(
+        partition_key="2024-05-24", resources={"lake": LakeResource(lake_url=str(tmp_path))}
+    )
+    outputs = {
+        o.output_name: o
+        for o in spotify_tables(context, [_raw("2024-05-24", PAGE_WITH_NULL, "page")])
+        if isinstance(o, dg.Output)
+    }
     entries = outputs["playlist_entries"].value
     expected = expected_entries("1sBSPdZ7IeXtPudsfyOzDK", page["items"])
     assert len(expected) == 99  # items[35] is "track": null
-    assert list(zip(entries["playlist_id"].to_pylist(), entries["position"].to_pylist(), entries["song_id"].to_pylist(), entries["added_at"].to_pylist())) == expected
+    assert (
+        list(
+            zip(
+                entries["playlist_id"].to_pylist(),
+                entries["position"].to_pylist(),
+                entries["song_id"].to_pylist(),
+                entries["added_at"].to_pylist(),
+            )
+        )
+        == expected
+    )
     assert 36 not in entries["position"].to_pylist() and 37 in entries["position"].to_pylist()
     assert set(entries["dt"].to_pylist()) == {"2024-05-24"}
-    assert outputs["songs"].metadata["skipped_items"].value == {"null_item": 1, "local_file": 0, "episode": 0, "not_a_track": 0}
+    assert outputs["songs"].metadata["skipped_items"].value == {
+        "null_item": 1,
+        "local_file": 0,
+        "episode": 0,
+        "not_a_track": 0,
+    }
 
     albums = outputs["albums"].value.to_pylist()
     year_albums = [a for a in albums if a["release_date_precision"] == "year"]
@@ -49,7 +70,9 @@ def test_tables_called_directly_match_the_recorded_page(tmp_path):
 
 
 def test_a_bad_object_is_reported_and_the_good_ones_are_built(tmp_path):
-    context = dg.build_asset_context(partition_key="2024-05-15", resources={"lake": LakeResource(lake_url=str(tmp_path))})
+    context = dg.build_asset_context(
+        partition_key="2024-05-15", resources={"lake": LakeResource(lake_url=str(tmp_path))}
+    )
     bad = RawObject(dt="2024-05-15", key="raw_playlist/dt=2024-05-15/broken.json", body=b'{"items": [')
     events = list(spotify_tables(context, [_raw("2024-05-15", TOP50, "top50"), bad]))
     outputs = {e.output_name: e.value for e in events if isinstance(e, dg.Output)}
@@ -68,17 +91,31 @@ def test_materialised_tables_hold_the_recorded_values(lake_dir, dt_range):
         lake.write_bytes(f"raw_playlist/dt={dt}/37i9dQZEVXbMDoHDwVN2tF.json", sample_path(rel).read_bytes())
     instance = dg.DagsterInstance.ephemeral()
     for dt in files:
-        result = dg.materialize([raw_playlist, spotify_tables], partition_key=dt, resources=build_resources(Settings.from_env()), instance=instance)
+        result = dg.materialize(
+            [raw_playlist, spotify_tables],
+            partition_key=dt,
+            resources=build_resources(Settings.from_env()),
+            instance=instance,
+        )
         assert result.success
     for dt, rel in files.items():
         playlist = json.loads(sample_path(rel).read_text())[0]
         items = playlist["tracks"]["items"]
         entries = pq.read_table(lake_dir / "playlist_entries" / f"dt={dt}" / "data.parquet")
         assert "dt" not in entries.column_names
-        assert list(zip(entries["playlist_id"].to_pylist(), entries["position"].to_pylist(), entries["song_id"].to_pylist(), entries["added_at"].to_pylist())) == expected_entries(playlist["id"], items)
+        assert list(
+            zip(
+                entries["playlist_id"].to_pylist(),
+                entries["position"].to_pylist(),
+                entries["song_id"].to_pylist(),
+                entries["added_at"].to_pylist(),
+            )
+        ) == expected_entries(playlist["id"], items)
         assert set(entries["snapshot_id"].to_pylist()) == {playlist["snapshot_id"]}
         songs = pq.read_table(lake_dir / "songs" / f"dt={dt}" / "data.parquet")
-        got = {r["song_id"]: (r["song_name"], r["duration_ms"], r["album_id"], r["artist_id"]) for r in songs.to_pylist()}
+        got = {
+            r["song_id"]: (r["song_name"], r["duration_ms"], r["album_id"], r["artist_id"]) for r in songs.to_pylist()
+        }
         assert got == expected_songs(items)
         artists = pq.read_table(lake_dir / "artists" / f"dt={dt}" / "data.parquet")
         credited = {a["id"] for i in items for a in item_object(i)["artists"] + item_object(i)["album"]["artists"]}

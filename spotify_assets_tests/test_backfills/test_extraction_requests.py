@@ -31,7 +31,9 @@ LOOKUP_PREFIXES = ("/v1/albums", "/v1/artists", "/v1/tracks")
 
 # raw_playlist (one partition per run) and the tables (single-run backfills) in one ad-hoc
 # job: Dagster warns about the differing backfill policies; not what these tests are about.
-pytestmark = pytest.mark.filterwarnings("ignore:Asset job __ephemeral_asset_job__ materializes assets with varying BackfillPolicies")
+pytestmark = pytest.mark.filterwarnings(
+    "ignore:Asset job __ephemeral_asset_job__ materializes assets with varying BackfillPolicies"
+)
 
 
 def recorded_items() -> list[dict]:
@@ -46,8 +48,11 @@ def test_a_317_item_playlist_takes_one_metadata_request_and_seven_pages(dialect)
     with SpotifyTestServer(dialect=dialect) as server:
         server.add_playlist(PLAYLIST_ID, items, name="huy-hng", snapshot_id="snap-1")
         client = SpotifyClient(
-            server.client_id, server.client_secret, refresh_token=server.refresh_token,
-            api_base_url=server.api_base_url, token_url=server.token_url,
+            server.client_id,
+            server.client_secret,
+            refresh_token=server.refresh_token,
+            api_base_url=server.api_base_url,
+            token_url=server.token_url,
         )
         document = extract_playlist(client, PLAYLIST_ID)
         requests = server.api_requests()
@@ -61,7 +66,9 @@ def test_a_317_item_playlist_takes_one_metadata_request_and_seven_pages(dialect)
     assert client.request_count == 8
     assert document["extraction"] == {"source": "spotify-web-api", "api_requests": 8}
     stored = document["items"]["items"]
-    assert [item_object(i)["id"] if item_object(i) else None for i in stored] == [item_object(i)["id"] if item_object(i) else None for i in items]
+    assert [item_object(i)["id"] if item_object(i) else None for i in stored] == [
+        item_object(i)["id"] if item_object(i) else None for i in items
+    ]
 
 
 def test_extraction_and_tables_make_no_album_or_artist_lookups(spotify_env, lake_dir, monkeypatch):
@@ -71,7 +78,9 @@ def test_extraction_and_tables_make_no_album_or_artist_lookups(spotify_env, lake
     monkeypatch.setenv("SPOTIFY_PLAYLIST_IDS", PLAYLIST_ID)
     today = utc_today()
 
-    result = dg.materialize([raw_playlist, spotify_tables], partition_key=today, resources=build_resources(Settings.from_env()))
+    result = dg.materialize(
+        [raw_playlist, spotify_tables], partition_key=today, resources=build_resources(Settings.from_env())
+    )
 
     assert result.success
     paths = [r.path for r in server.api_requests()]
@@ -86,7 +95,11 @@ def test_extraction_and_tables_make_no_album_or_artist_lookups(spotify_env, lake
     assert {r["album_id"] for r in album_rows} == set(albums)
     for row in album_rows:
         album = albums[row["album_id"]]
-        assert (row["album_name"], row["album_type"], row["total_tracks"]) == (album["name"], album["album_type"], album["total_tracks"])
+        assert (row["album_name"], row["album_type"], row["total_tracks"]) == (
+            album["name"],
+            album["album_type"],
+            album["total_tracks"],
+        )
         assert row["artist_ids"] == [a["id"] for a in album["artists"]]
     artists = {a["id"]: a["name"] for t in songs for a in t["artists"] + t["album"]["artists"]}
     artist_rows = pq.read_table(lake_dir / "artists" / f"dt={today}" / "data.parquet").to_pylist()

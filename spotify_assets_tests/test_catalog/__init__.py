@@ -16,10 +16,10 @@ import boto3
 import dagster as dg
 import pyarrow.parquet as pq
 
-from spotify_assets.catalog.tables import CATALOG_TABLE_NAMES
 from spotify_assets.assets.raw import raw_playlist
 from spotify_assets.assets.tables import spotify_tables
 from spotify_assets.assets.trends import artist_daily_share, playlist_trends
+from spotify_assets.catalog.tables import CATALOG_TABLE_NAMES
 from spotify_assets.definitions import build_resources
 from spotify_assets.lake import layout
 from spotify_assets.lake.lake import Lake
@@ -87,7 +87,9 @@ def local_settings(lake_url: str, duckdb_path: str, deployment: str = "local") -
     )
 
 
-def materialize_day(settings: Settings, dt: str, extra_assets=(), extra_resources=None, instance=None, raise_on_error=True):
+def materialize_day(
+    settings: Settings, dt: str, extra_assets=(), extra_resources=None, instance=None, raise_on_error=True
+):
     """One run of ``raw_playlist`` (records the landed objects: a past day never calls the
     API), ``spotify_tables`` and the trend tables for ``dt``, plus ``extra_assets``."""
     resources = {**build_resources(settings), **(extra_resources or {})}

@@ -94,7 +94,10 @@ def _as_get_query_results(columns: list[str], duckdb_types: list[str], rows: lis
 def test_every_readme_query_and_every_table_column_answers_duckdbs_types_on_athena(duckdb_answers, aws_env):
     queries = list(duckdb_answers)
     assert len(readme_queries()) >= 9, "the README's example queries were not found"
-    payload = {"region": REGION, "results": [_as_get_query_results(r.columns, types, r.rows) for r, types in duckdb_answers.values()]}
+    payload = {
+        "region": REGION,
+        "results": [_as_get_query_results(r.columns, types, r.rows) for r, types in duckdb_answers.values()],
+    }
     requests.post(f"{aws_env}/moto-api/static/athena/query-results", json=payload, timeout=10).raise_for_status()
     seen_types: set[type] = set()
     for sql in queries:

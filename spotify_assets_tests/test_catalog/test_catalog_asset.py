@@ -18,8 +18,8 @@ import requests
 
 from spotify_assets.assets.catalog import build_catalog_asset
 from spotify_assets.catalog.athena import AthenaQueryError, run_athena_query, wait_for_query
-from spotify_assets.lake.lake import Lake
 from spotify_assets.catalog.tables import CATALOG_TABLE_NAMES as TABLE_NAMES
+from spotify_assets.lake.lake import Lake
 from spotify_assets.lake.layout import table_key
 from spotify_assets.partitions import daily_partitions
 from spotify_assets.resources.catalog_resources import (
@@ -30,7 +30,13 @@ from spotify_assets.resources.catalog_resources import (
 from spotify_assets.resources.glue_crawler_resource import GlueCrawlerResource
 from spotify_assets.settings import Settings
 from spotify_assets_tests.fixtures.moto import LAKE_URL, REGION, set_glue_crawl_transition_immediate
-from spotify_assets_tests.test_catalog import land_top50, local_settings, materialize_day, parquet_rows, shared_top50_lake
+from spotify_assets_tests.test_catalog import (
+    land_top50,
+    local_settings,
+    materialize_day,
+    parquet_rows,
+    shared_top50_lake,
+)
 
 CATALOG = dg.AssetKey("catalog")
 
@@ -81,9 +87,14 @@ def test_catalog_asset_local_registers_views_and_reports_partitions_and_counts(l
     assert instance.get_latest_materialization_event(CATALOG).asset_materialization.partition == "2024-05-15"
 
     con = duckdb.connect(settings.duckdb_path, read_only=True)
-    views = {row[0] for row in con.execute("SELECT view_name FROM duckdb_views() WHERE NOT internal AND NOT temporary").fetchall()}
+    views = {
+        row[0]
+        for row in con.execute("SELECT view_name FROM duckdb_views() WHERE NOT internal AND NOT temporary").fetchall()
+    }
     assert views == set(TABLE_NAMES)
-    assert con.execute("SELECT dt, count(*) FROM playlist_entries GROUP BY dt ORDER BY dt").fetchall() == [(d, 50) for d in days]
+    assert con.execute("SELECT dt, count(*) FROM playlist_entries GROUP BY dt ORDER BY dt").fetchall() == [
+        (d, 50) for d in days
+    ]
     con.close()
 
 
@@ -99,7 +110,9 @@ def _materialize_catalog_only(settings: Settings, dt: str) -> dict:
     return {key: value.value for key, value in materialization.metadata.items()}
 
 
-def test_catalog_asset_local_mode_on_s3_lake_reports_counts_without_a_duckdb_file(s3_lake, tmp_path, tmp_path_factory, monkeypatch):
+def test_catalog_asset_local_mode_on_s3_lake_reports_counts_without_a_duckdb_file(
+    s3_lake, tmp_path, tmp_path_factory, monkeypatch
+):
     duckdb_path = tmp_path / "catalog.duckdb"
     monkeypatch.setenv("SPOTIFY_DUCKDB_PATH", str(duckdb_path))
     # The Parquet files spotify_tables wrote for 2024-05-15, put on S3 (building them on
@@ -134,7 +147,9 @@ def test_catalog_asset_aws_creates_and_runs_the_glue_crawler(s3_lake, aws_env, m
     assert metadata["glue_created_crawler"] is True
     assert metadata["glue_database"] == "spotify_test"
     assert metadata["run_partitions"] == ["2024-05-15"]
-    crawler = boto3.session.Session(region_name=REGION).client("glue").get_crawler(Name="spotify-test-crawler")["Crawler"]
+    crawler = (
+        boto3.session.Session(region_name=REGION).client("glue").get_crawler(Name="spotify-test-crawler")["Crawler"]
+    )
     assert sorted(t["Path"] for t in crawler["Targets"]["S3Targets"]) == sorted(f"{LAKE_URL}/{t}/" for t in TABLE_NAMES)
     assert crawler["DatabaseName"] == "spotify_test" and crawler["LastCrawl"]["Status"] == "COMPLETED"
 
@@ -172,7 +187,9 @@ def athena(aws_env):
     client.create_work_group(Name="spotify", Configuration={})
     yield client
     # The state manager is process-wide and reset_moto only unsets the Glue transition.
-    requests.post(f"{aws_env}/moto-api/state-manager/unset-transition", json={"model_name": "athena::execution"}, timeout=10)
+    requests.post(
+        f"{aws_env}/moto-api/state-manager/unset-transition", json={"model_name": "athena::execution"}, timeout=10
+    )
 
 
 def _stall_athena(endpoint: str) -> None:
@@ -188,7 +205,11 @@ def test_athena_query_succeeds_with_workgroup_database_and_output_location(athen
     sql = "SELECT artist_name, entries FROM top_artists"
 
     result = run_athena_query(
-        sql, database="spotify_test", workgroup="spotify", output_location="s3://spotify-lake-test/athena/", poll_interval_s=0.01
+        sql,
+        database="spotify_test",
+        workgroup="spotify",
+        output_location="s3://spotify-lake-test/athena/",
+        poll_interval_s=0.01,
     )
 
     assert result.columns == header
@@ -203,7 +224,10 @@ def test_athena_query_succeeds_with_workgroup_database_and_output_location(athen
 
     capped = run_athena_query(sql, database="spotify_test", max_rows=1, poll_interval_s=0.01)
     assert (capped.rows, capped.total_rows, capped.cut_rows) == ([("Taylor Swift", 12)], 3, 2)
-    assert athena.get_query_execution(QueryExecutionId=capped.query_execution_id)["QueryExecution"]["WorkGroup"] == "primary"
+    assert (
+        athena.get_query_execution(QueryExecutionId=capped.query_execution_id)["QueryExecution"]["WorkGroup"]
+        == "primary"
+    )
 
 
 def test_athena_query_that_does_not_finish_is_stopped_with_a_clear_error(athena, aws_env):
@@ -217,7 +241,9 @@ def test_athena_query_that_does_not_finish_is_stopped_with_a_clear_error(athena,
 
 def test_athena_cancelled_query_raises_with_its_state(athena, aws_env):
     _stall_athena(aws_env)
-    execution_id = athena.start_query_execution(QueryString="SELECT 1", QueryExecutionContext={"Database": "d"})["QueryExecutionId"]
+    execution_id = athena.start_query_execution(QueryString="SELECT 1", QueryExecutionContext={"Database": "d"})[
+        "QueryExecutionId"
+    ]
     athena.stop_query_execution(QueryExecutionId=execution_id)
     with pytest.raises(AthenaQueryError, match=f"Athena query {execution_id} CANCELLED: no reason given"):
         wait_for_query(athena, execution_id, timeout_s=5, poll_interval_s=0.01)

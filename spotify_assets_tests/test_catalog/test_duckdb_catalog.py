@@ -9,9 +9,9 @@ import pyarrow as pa
 import pytest
 
 from spotify_assets.catalog.duckdb_catalog import DT_SQL_TYPE, connect, refresh_catalog, run_sql
-from spotify_assets.lake.lake import Lake
 from spotify_assets.catalog.tables import CATALOG_SCHEMAS
 from spotify_assets.catalog.tables import CATALOG_TABLE_NAMES as TABLE_NAMES
+from spotify_assets.lake.lake import Lake
 from spotify_assets.lake.layout import table_key
 from spotify_assets.lake.parquet import parquet_bytes
 from spotify_assets.spotify.schemas import TABLE_SCHEMAS
@@ -204,7 +204,9 @@ def test_connect_builds_views_on_the_fly_without_writing_the_catalog_file(top50,
     lake_url = top50[0]
     missing = tmp_path / "never-created.duckdb"
     con = connect(lake_url, str(missing))
-    assert run_sql(con, "SELECT dt, count(*) FROM playlist_entries GROUP BY dt ORDER BY dt").rows == [(dt, 50) for dt in ALL_DTS]
+    assert run_sql(con, "SELECT dt, count(*) FROM playlist_entries GROUP BY dt ORDER BY dt").rows == [
+        (dt, 50) for dt in ALL_DTS
+    ]
     con.close()
     assert not missing.exists()
 
@@ -263,8 +265,12 @@ def test_trend_tables_are_in_the_catalog(top50):
     after = {e.song_id for e in snapshots["2024-05-15"].entries}
     con = connect(top50[0], top50[1])
     try:
-        new = run_sql(con, "SELECT song_id FROM playlist_trends WHERE dt = '2024-05-15' AND is_new_entry ORDER BY song_id")
-        left = run_sql(con, "SELECT song_id FROM playlist_trends WHERE dt = '2024-05-15' AND position IS NULL ORDER BY song_id")
+        new = run_sql(
+            con, "SELECT song_id FROM playlist_trends WHERE dt = '2024-05-15' AND is_new_entry ORDER BY song_id"
+        )
+        left = run_sql(
+            con, "SELECT song_id FROM playlist_trends WHERE dt = '2024-05-15' AND position IS NULL ORDER BY song_id"
+        )
         shares = run_sql(con, "SELECT count(*) FROM artist_daily_share WHERE dt = '2024-05-15' AND share > 0")
     finally:
         con.close()
@@ -277,15 +283,41 @@ def test_artists_written_before_the_lookup_columns_read_as_null_beside_newer_day
     # Partitions written before `genres`, `followers`, `popularity`, `image_url` were added
     # to `artists` (4 columns) and after (8 columns) are one view; the old days read null.
     lake = Lake(str(tmp_path / "lake"))
-    old_schema = pa.schema(TABLE_SCHEMAS["artists"].field(name) for name in ("artist_id", "artist_name", "artist_url", "artist_uri"))
-    lake.write_bytes(table_key("artists", "2026-01-01"), parquet_bytes(pa.table({"artist_id": ["a1"], "artist_name": ["Old"], "artist_url": [None], "artist_uri": [None]}, schema=old_schema)))
-    new_row = {"artist_id": ["a2"], "artist_name": ["New"], "artist_url": [None], "artist_uri": [None], "genres": [["pop"]], "followers": [12425030], "popularity": [85], "image_url": ["https://i.scdn.co/x"]}
-    lake.write_bytes(table_key("artists", "2026-01-02"), parquet_bytes(pa.table(new_row, schema=TABLE_SCHEMAS["artists"])))
+    old_schema = pa.schema(
+        TABLE_SCHEMAS["artists"].field(name) for name in ("artist_id", "artist_name", "artist_url", "artist_uri")
+    )
+    lake.write_bytes(
+        table_key("artists", "2026-01-01"),
+        parquet_bytes(
+            pa.table(
+                {"artist_id": ["a1"], "artist_name": ["Old"], "artist_url": [None], "artist_uri": [None]},
+                schema=old_schema,
+            )
+        ),
+    )
+    new_row = {
+        "artist_id": ["a2"],
+        "artist_name": ["New"],
+        "artist_url": [None],
+        "artist_uri": [None],
+        "genres": [["pop"]],
+        "followers": [12425030],
+        "popularity": [85],
+        "image_url": ["https://i.scdn.co/x"],
+    }
+    lake.write_bytes(
+        table_key("artists", "2026-01-02"), parquet_bytes(pa.table(new_row, schema=TABLE_SCHEMAS["artists"]))
+    )
 
     duckdb_path = str(tmp_path / "catalog.duckdb")
     summary = refresh_catalog(lake.root_url, duckdb_path)
     assert summary.table("artists").rows_by_partition == {"2026-01-01": 1, "2026-01-02": 1}
     con = duckdb.connect(duckdb_path, read_only=True)
-    rows = con.execute("SELECT dt, artist_name, genres, followers, popularity, image_url FROM artists ORDER BY dt").fetchall()
+    rows = con.execute(
+        "SELECT dt, artist_name, genres, followers, popularity, image_url FROM artists ORDER BY dt"
+    ).fetchall()
     con.close()
-    assert rows == [("2026-01-01", "Old", None, None, None, None), ("2026-01-02", "New", ["pop"], 12425030, 85, "https://i.scdn.co/x")]
+    assert rows == [
+        ("2026-01-01", "Old", None, None, None, None),
+        ("2026-01-02", "New", ["pop"], 12425030, 85, "https://i.scdn.co/x"),
+    ]

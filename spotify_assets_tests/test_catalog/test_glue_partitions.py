@@ -24,7 +24,10 @@ from spotify_assets_tests.test_catalog import ALL_DTS, land_top50
 
 DATABASE = "spotify_test"
 FIRST, LAST = ALL_DTS[0], ALL_DTS[-1]  # 2024-04-22 ... 2024-05-15: 24 days, 4 with a snapshot
-DAYS = [(date.fromisoformat(FIRST) + timedelta(days=i)).isoformat() for i in range((date.fromisoformat(LAST) - date.fromisoformat(FIRST)).days + 1)]
+DAYS = [
+    (date.fromisoformat(FIRST) + timedelta(days=i)).isoformat()
+    for i in range((date.fromisoformat(LAST) - date.fromisoformat(FIRST)).days + 1)
+]
 RANGE_TAGS = {"dagster/asset_partition_range_start": FIRST, "dagster/asset_partition_range_end": LAST}
 
 
@@ -67,9 +70,15 @@ def test_a_range_run_registers_every_table_and_every_day_without_a_crawl(registe
         columns = [(c["Name"], c["Type"]) for c in table["StorageDescriptor"]["Columns"]]
         assert columns == [(f.name, glue_type(f.type)) for f in schema], name
         assert table["StorageDescriptor"]["Location"] == f"{LAKE_URL}/{name}/"
-        partitions = [p for page in glue.get_paginator("get_partitions").paginate(DatabaseName=DATABASE, TableName=name) for p in page["Partitions"]]
+        partitions = [
+            p
+            for page in glue.get_paginator("get_partitions").paginate(DatabaseName=DATABASE, TableName=name)
+            for p in page["Partitions"]
+        ]
         assert sorted(p["Values"][0] for p in partitions) == DAYS, name
-        assert {p["StorageDescriptor"]["Location"] for p in partitions} == {f"{LAKE_URL}/{name}/dt={dt}/" for dt in DAYS}
+        assert {p["StorageDescriptor"]["Location"] for p in partitions} == {
+            f"{LAKE_URL}/{name}/dt={dt}/" for dt in DAYS
+        }
     assert metadata["glue_partitions_added"] == len(DAYS) * len(CATALOG_TABLE_NAMES)
     assert metadata["glue_partitions_already_registered"] == 0
     assert sorted(metadata["glue_tables_created"]) == sorted(CATALOG_TABLE_NAMES)
@@ -102,10 +111,16 @@ def test_registering_again_adds_nothing_and_a_changed_schema_updates_the_table(r
     # An artists table registered before the look-up columns existed is brought up to date.
     old_artists = CATALOG_SCHEMAS["artists"].remove(CATALOG_SCHEMAS["artists"].get_field_index("genres"))
     register_tables(_glue(), DATABASE, LAKE_URL, {"artists": old_artists}, {})
-    assert "genres" not in [c["Name"] for c in _glue().get_table(DatabaseName=DATABASE, Name="artists")["Table"]["StorageDescriptor"]["Columns"]]
+    assert "genres" not in [
+        c["Name"]
+        for c in _glue().get_table(DatabaseName=DATABASE, Name="artists")["Table"]["StorageDescriptor"]["Columns"]
+    ]
     updated = _refresh(settings, [LAST])
     assert updated["glue_tables_updated"] == ["artists"]
-    assert "genres" in [c["Name"] for c in _glue().get_table(DatabaseName=DATABASE, Name="artists")["Table"]["StorageDescriptor"]["Columns"]]
+    assert "genres" in [
+        c["Name"]
+        for c in _glue().get_table(DatabaseName=DATABASE, Name="artists")["Table"]["StorageDescriptor"]["Columns"]
+    ]
 
 
 def test_an_unknown_catalog_mode_is_refused_at_load_naming_the_variable(monkeypatch):

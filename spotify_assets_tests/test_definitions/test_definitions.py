@@ -6,10 +6,23 @@ import dagster as dg
 import pytest
 
 from spotify_assets.definitions import build_definitions
-from spotify_assets.resources.catalog_resources import DuckDBCatalogResource, GlueCatalogResource, GluePartitionsCatalogResource
+from spotify_assets.resources.catalog_resources import (
+    DuckDBCatalogResource,
+    GlueCatalogResource,
+    GluePartitionsCatalogResource,
+)
 from spotify_assets.settings import Settings
 
-ASSETS = ["raw_playlist", "songs", "albums", "artists", "playlist_entries", "playlist_trends", "artist_daily_share", "catalog"]
+ASSETS = [
+    "raw_playlist",
+    "songs",
+    "albums",
+    "artists",
+    "playlist_entries",
+    "playlist_trends",
+    "artist_daily_share",
+    "catalog",
+]
 
 
 def _specs(defs: dg.Definitions) -> dict[str, dg.AssetSpec]:

@@ -26,16 +26,28 @@ ACCOUNT_ID = "123456789012"  # moto's default account
 
 # Types moto's CloudFormation makes (moto/cloudformation/parsing.py imports their models).
 MOTO_TYPES = {
-    "AWS::S3::Bucket", "AWS::IAM::Role", "AWS::ECS::Cluster", "AWS::ECS::TaskDefinition", "AWS::ECS::Service",
-    "AWS::Logs::LogGroup", "AWS::SNS::Topic", "AWS::EC2::SecurityGroup", "AWS::EC2::SecurityGroupIngress",
-    "AWS::RDS::DBInstance", "AWS::RDS::DBSubnetGroup",
-    "AWS::ElasticLoadBalancingV2::LoadBalancer", "AWS::ElasticLoadBalancingV2::TargetGroup",
+    "AWS::S3::Bucket",
+    "AWS::IAM::Role",
+    "AWS::ECS::Cluster",
+    "AWS::ECS::TaskDefinition",
+    "AWS::ECS::Service",
+    "AWS::Logs::LogGroup",
+    "AWS::SNS::Topic",
+    "AWS::EC2::SecurityGroup",
+    "AWS::EC2::SecurityGroupIngress",
+    "AWS::RDS::DBInstance",
+    "AWS::RDS::DBSubnetGroup",
+    "AWS::ElasticLoadBalancingV2::LoadBalancer",
+    "AWS::ElasticLoadBalancingV2::TargetGroup",
     "AWS::ElasticLoadBalancingV2::Listener",
 }
 # Made through their own APIs before the stack (see make_with_apis).
 API_MADE = {
-    "AWS::SecretsManager::Secret", "AWS::Glue::Database", "AWS::Athena::WorkGroup",
-    "AWS::ServiceDiscovery::PrivateDnsNamespace", "AWS::ServiceDiscovery::Service",
+    "AWS::SecretsManager::Secret",
+    "AWS::Glue::Database",
+    "AWS::Athena::WorkGroup",
+    "AWS::ServiceDiscovery::PrivateDnsNamespace",
+    "AWS::ServiceDiscovery::Service",
 }
 # Put after the stack (put_bucket_policy), or not made: a secret attachment only adds the
 # database's host and port to its secret; the crawler exists only in crawler mode.
@@ -51,7 +63,9 @@ def load_template(path: Path = TEMPLATE_PATH) -> dict[str, Any]:
 
 def parameter_values(template: dict[str, Any], given: dict[str, str], region: str) -> dict[str, Any]:
     """Every parameter's value (``given``, else the template's default) and the pseudo parameters."""
-    values: dict[str, Any] = {name: spec["Default"] for name, spec in template["Parameters"].items() if "Default" in spec}
+    values: dict[str, Any] = {
+        name: spec["Default"] for name, spec in template["Parameters"].items() if "Default" in spec
+    }
     values.update(given)
     values.update({"AWS::Region": region, "AWS::AccountId": ACCOUNT_ID, "AWS::Partition": "aws", "AWS::NoValue": None})
     return values
@@ -77,8 +91,12 @@ def _secret(client, props: dict[str, Any]) -> dict[str, str]:
     secret_string = props.get("SecretString")
     generate = props.get("GenerateSecretString")
     if generate:  # what CloudFormation does: the template's JSON plus a generated key
-        password = client.get_random_password(PasswordLength=generate["PasswordLength"], ExcludeCharacters=generate["ExcludeCharacters"])
-        secret_string = json.dumps({**json.loads(generate["SecretStringTemplate"]), generate["GenerateStringKey"]: password["RandomPassword"]})
+        password = client.get_random_password(
+            PasswordLength=generate["PasswordLength"], ExcludeCharacters=generate["ExcludeCharacters"]
+        )
+        secret_string = json.dumps(
+            {**json.loads(generate["SecretStringTemplate"]), generate["GenerateStringKey"]: password["RandomPassword"]}
+        )
     arn = client.create_secret(Name=props["Name"], Description=props["Description"], SecretString=secret_string)["ARN"]
     return {"": arn}
 
@@ -104,7 +122,9 @@ def make_with_apis(template: dict[str, Any], names: dict[str, Any], region: str)
             session.client("glue").create_database(CatalogId=props["CatalogId"], DatabaseInput=props["DatabaseInput"])
             made[logical_id] = {"": props["DatabaseInput"]["Name"]}
         elif kind == "AWS::Athena::WorkGroup":
-            session.client("athena").create_work_group(Name=props["Name"], Description=props["Description"], Configuration=props["WorkGroupConfiguration"])
+            session.client("athena").create_work_group(
+                Name=props["Name"], Description=props["Description"], Configuration=props["WorkGroupConfiguration"]
+            )
             made[logical_id] = {"": props["Name"]}
         elif kind == "AWS::ServiceDiscovery::PrivateDnsNamespace":
             client = session.client("servicediscovery")
@@ -127,7 +147,9 @@ def reduce_template(template: dict[str, Any], made: dict[str, dict[str, str]]) -
     template and those parameters' values. Raises ``AssertionError`` when a resource of
     another type is left, or a kept resource refers to one not made."""
     kinds = {resource["Type"] for resource in template["Resources"].values()}
-    assert kinds <= MOTO_TYPES | API_MADE | AFTER_STACK | NOT_MADE, f"types neither made by moto nor by the test: {kinds - MOTO_TYPES - API_MADE - AFTER_STACK - NOT_MADE}"
+    assert kinds <= MOTO_TYPES | API_MADE | AFTER_STACK | NOT_MADE, (
+        f"types neither made by moto nor by the test: {kinds - MOTO_TYPES - API_MADE - AFTER_STACK - NOT_MADE}"
+    )
     reduced = copy.deepcopy(template)
     reduced["Resources"] = {k: v for k, v in reduced["Resources"].items() if v["Type"] in MOTO_TYPES}
     values: dict[str, str] = {}
@@ -145,12 +167,14 @@ def reduce_template(template: dict[str, Any], made: dict[str, dict[str, str]]) -
             values[_parameter_name(logical_id, attribute)] = made[logical_id][attribute]
             return {"Ref": _parameter_name(logical_id, attribute)}
         if "Fn::Sub" in value and isinstance(value["Fn::Sub"], str):
+
             def sub(match: re.Match) -> str:
                 logical_id, _, attribute = match[1].partition(".")
                 if logical_id not in made:
                     return match[0]
                 values[_parameter_name(logical_id, attribute)] = made[logical_id][attribute or ""]
                 return "${" + _parameter_name(logical_id, attribute) + "}"
+
             return {"Fn::Sub": re.sub(r"\$\{([\w:.]+)\}", sub, value["Fn::Sub"])}
         return {key: rewrite(item) for key, item in value.items()}
 
@@ -160,7 +184,9 @@ def reduce_template(template: dict[str, Any], made: dict[str, dict[str, str]]) -
     for resource in reduced["Resources"].values():
         refs = set(re.findall(r'"Ref": "(\w+)"|"Fn::GetAtt": \["(\w+)"', json.dumps(resource)))
         for name in {a or b for a, b in refs}:
-            assert name in kept or name in reduced["Parameters"] or name in values or name.startswith("AWS"), f"{name} is referred to but not made"
+            assert name in kept or name in reduced["Parameters"] or name in values or name.startswith("AWS"), (
+                f"{name} is referred to but not made"
+            )
         if "DependsOn" in resource:
             depends = resource["DependsOn"] if isinstance(resource["DependsOn"], list) else [resource["DependsOn"]]
             resource["DependsOn"] = [d for d in depends if d in kept]

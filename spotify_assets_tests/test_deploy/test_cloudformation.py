@@ -10,9 +10,7 @@ from __future__ import annotations
 import ast
 import io
 import json
-import os
 import re
-from pathlib import Path
 
 import boto3
 import dagster as dg
@@ -44,7 +42,17 @@ BUCKET = "spotify-lake-stack"
 IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/spotify-assets:test"
 DAY = "2026-11-20"
 COMMANDS = {  # ECS service -> the container's command (one image, three commands)
-    "code-server": ["dagster", "code-server", "start", "-m", "spotify_assets.definitions", "-h", "0.0.0.0", "-p", "4000"],
+    "code-server": [
+        "dagster",
+        "code-server",
+        "start",
+        "-m",
+        "spotify_assets.definitions",
+        "-h",
+        "0.0.0.0",
+        "-p",
+        "4000",
+    ],
     "webserver": ["dagster-webserver", "-h", "0.0.0.0", "-p", "3000", "-w", "/opt/dagster/home/workspace.yaml"],
     "daemon": ["dagster-daemon", "run", "-w", "/opt/dagster/home/workspace.yaml"],
 }
@@ -52,9 +60,19 @@ SPOTIFY_SECRETS = {"SPOTIFY_CLIENT_ID", "SPOTIFY_CLIENT_SECRET", "SPOTIFY_REFRES
 SECRETS = SPOTIFY_SECRETS | {"DAGSTER_PG_PASSWORD"}
 # What every container gets (README "Deploying on AWS"); the crawler's two only in crawler mode.
 PROJECT_ENVIRONMENT = {
-    "SPOTIFY_ASSETS_ENV", "SPOTIFY_LAKE_URL", "SPOTIFY_PLAYLIST_IDS", "GLUE_CATALOG_MODE", "GLUE_DATABASE",
-    "ATHENA_WORKGROUP", "ATHENA_OUTPUT_URL", "AWS_REGION",
-    "DAGSTER_PG_HOST", "DAGSTER_PG_PORT", "DAGSTER_PG_USERNAME", "DAGSTER_PG_DB", "DAGSTER_EVENT_BATCH_SIZE",
+    "SPOTIFY_ASSETS_ENV",
+    "SPOTIFY_LAKE_URL",
+    "SPOTIFY_PLAYLIST_IDS",
+    "GLUE_CATALOG_MODE",
+    "GLUE_DATABASE",
+    "ATHENA_WORKGROUP",
+    "ATHENA_OUTPUT_URL",
+    "AWS_REGION",
+    "DAGSTER_PG_HOST",
+    "DAGSTER_PG_PORT",
+    "DAGSTER_PG_USERNAME",
+    "DAGSTER_PG_DB",
+    "DAGSTER_EVENT_BATCH_SIZE",
 }
 
 
@@ -85,7 +103,9 @@ def test_template_parses_and_every_container_variable_is_one_the_project_knows()
         environment = _env_names(container["Environment"])
         secrets = _env_names(container["Secrets"])
         for name in environment | secrets:
-            assert name in ENV_VARS or name.startswith(("DAGSTER_", "AWS_")), f"{logical_id}: {name} is no setting of the project"
+            assert name in ENV_VARS or name.startswith(("DAGSTER_", "AWS_")), (
+                f"{logical_id}: {name} is no setting of the project"
+            )
         assert PROJECT_ENVIRONMENT <= environment, f"{logical_id} lacks {PROJECT_ENVIRONMENT - environment}"
         assert not environment & SECRETS, f"{logical_id} passes a secret as plain environment: {environment & SECRETS}"
         assert "DAGSTER_PG_PASSWORD" in secrets
@@ -95,7 +115,9 @@ def test_template_parses_and_every_container_variable_is_one_the_project_knows()
         assert container["LogConfiguration"]["LogDriver"] == "awslogs"
     # The database password: generated into Secrets Manager, resolved at creation, no parameter.
     database = template["Resources"]["Database"]["Properties"]
-    assert database["MasterUserPassword"] == {"Fn::Sub": "{{resolve:secretsmanager:${DatabaseSecret}:SecretString:password}}"}
+    assert database["MasterUserPassword"] == {
+        "Fn::Sub": "{{resolve:secretsmanager:${DatabaseSecret}:SecretString:password}}"
+    }
     assert "GenerateSecretString" in template["Resources"]["DatabaseSecret"]["Properties"]
     assert not [name for name in template["Parameters"] if re.search("password|secret|token", name, re.I)]
     # What moto's CloudFormation does not apply to a bucket (only encryption and tags): read here.
@@ -124,8 +146,13 @@ def test_crawler_mode_gives_the_crawler_settings_and_register_mode_none():
 
 
 def _point_at_moto(patch: pytest.MonkeyPatch, endpoint: str) -> None:
-    for name, value in {"AWS_ENDPOINT_URL": endpoint, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                        "AWS_DEFAULT_REGION": REGION, "AWS_REGION": REGION}.items():
+    for name, value in {
+        "AWS_ENDPOINT_URL": endpoint,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_REGION": REGION,
+    }.items():
         patch.setenv(name, value)
     for name in ("AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_SECURITY_TOKEN"):
         patch.delenv(name, raising=False)
@@ -141,7 +168,9 @@ def made_stack(moto_server):
         session = boto3.session.Session(region_name=REGION)
         ec2 = session.client("ec2")
         vpc = ec2.describe_vpcs(Filters=[{"Name": "isDefault", "Values": ["true"]}])["Vpcs"][0]["VpcId"]
-        subnets = sorted(s["SubnetId"] for s in ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["Subnets"])[:2]
+        subnets = sorted(
+            s["SubnetId"] for s in ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["Subnets"]
+        )[:2]
         given = {"LakeBucketName": BUCKET, "VpcId": vpc, "SubnetIds": ",".join(subnets), "ImageUri": IMAGE}
 
         template = load_template()
@@ -150,7 +179,9 @@ def made_stack(moto_server):
         reduced, made_values = reduce_template(template, made)
         cloudformation = session.client("cloudformation")
         cloudformation.create_stack(
-            StackName=STACK, TemplateBody=json.dumps(reduced), Capabilities=["CAPABILITY_IAM"],
+            StackName=STACK,
+            TemplateBody=json.dumps(reduced),
+            Capabilities=["CAPABILITY_IAM"],
             Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in {**given, **made_values}.items()],
         )
         described = cloudformation.describe_stacks(StackName=STACK)["Stacks"][0]
@@ -175,7 +206,10 @@ def _task_definitions(cluster: str) -> dict[str, dict]:
     """``{service name: its task definition}`` as moto's ECS describes them."""
     ecs = boto3.session.Session(region_name=REGION).client("ecs")
     services = ecs.describe_services(cluster=cluster, services=list(COMMANDS))["services"]
-    return {s["serviceName"]: ecs.describe_task_definition(taskDefinition=s["taskDefinition"])["taskDefinition"] for s in services}
+    return {
+        s["serviceName"]: ecs.describe_task_definition(taskDefinition=s["taskDefinition"])["taskDefinition"]
+        for s in services
+    }
 
 
 def test_the_stack_makes_an_encrypted_bucket_reachable_over_tls_only(stack):
@@ -188,7 +222,9 @@ def test_the_stack_makes_an_encrypted_bucket_reachable_over_tls_only(stack):
     # it refuses what moto's plain-HTTP endpoint is, a request without TLS.
     policy = load_template()["Resources"]["LakeBucketPolicy"]["Properties"]
     names = {"LakeBucket": BUCKET, "LakeBucket.Arn": f"arn:aws:s3:::{BUCKET}"}
-    s3.put_bucket_policy(Bucket=resolve(policy["Bucket"], names), Policy=json.dumps(resolve(policy["PolicyDocument"], names)))
+    s3.put_bucket_policy(
+        Bucket=resolve(policy["Bucket"], names), Policy=json.dumps(resolve(policy["PolicyDocument"], names))
+    )
     try:
         with pytest.raises(ClientError, match=r"\(403\)|AccessDenied"):
             s3.put_object(Bucket=BUCKET, Key="lake/probe.json", Body=b"{}")
@@ -203,7 +239,11 @@ def test_three_services_one_image_three_commands_secrets_from_secrets_manager(st
     secrets = boto3.session.Session(region_name=REGION).client("secretsmanager")
     definitions = _task_definitions(outputs["ClusterName"])
     assert set(definitions) == set(COMMANDS)
-    run = boto3.session.Session(region_name=REGION).client("ecs").describe_task_definition(taskDefinition=outputs["RunTaskDefinitionArn"])["taskDefinition"]
+    run = (
+        boto3.session.Session(region_name=REGION)
+        .client("ecs")
+        .describe_task_definition(taskDefinition=outputs["RunTaskDefinitionArn"])["taskDefinition"]
+    )
     definitions["run"] = run
     for service, definition in definitions.items():
         (container,) = definition["containerDefinitions"]
@@ -219,11 +259,18 @@ def test_three_services_one_image_three_commands_secrets_from_secrets_manager(st
         assert environment["SPOTIFY_LAKE_URL"] == outputs["LakeUrl"]
         assert environment["ATHENA_OUTPUT_URL"] == outputs["AthenaOutputUrl"]
         assert environment["GLUE_DATABASE"] == outputs["GlueDatabaseName"] == "spotify_assets"
-        assert environment["DAGSTER_PG_HOST"] == outputs["DatabaseEndpoint"] and environment["DAGSTER_PG_PORT"] == "5432"
+        assert (
+            environment["DAGSTER_PG_HOST"] == outputs["DatabaseEndpoint"] and environment["DAGSTER_PG_PORT"] == "5432"
+        )
         assert "GLUE_CRAWLER_NAME" not in environment  # register mode
-        assert container["logConfiguration"]["options"]["awslogs-group"] == f"/{STACK}/{'runs' if service == 'run' else service}"
+        assert (
+            container["logConfiguration"]["options"]["awslogs-group"]
+            == f"/{STACK}/{'runs' if service == 'run' else service}"
+        )
     assert set(s["name"] for s in definitions["code-server"]["containerDefinitions"][0]["secrets"]) == SECRETS
-    assert set(s["name"] for s in definitions["daemon"]["containerDefinitions"][0]["secrets"]) == {"DAGSTER_PG_PASSWORD"}
+    assert set(s["name"] for s in definitions["daemon"]["containerDefinitions"][0]["secrets"]) == {
+        "DAGSTER_PG_PASSWORD"
+    }
 
 
 def _readme_policy() -> list[dict]:
@@ -249,9 +296,15 @@ def test_the_task_role_is_the_readmes_policy_on_the_stacks_names(stack):
     statements = {s["Sid"]: s for s in document["Statement"] if s is not None}
 
     def ours(value: str) -> str:  # the README's example names → the stack's
-        return value.replace("my-bucket", BUCKET).replace("eu-west-1", REGION).replace("workgroup/primary", "workgroup/spotify_assets")
+        return (
+            value.replace("my-bucket", BUCKET)
+            .replace("eu-west-1", REGION)
+            .replace("workgroup/primary", "workgroup/spotify_assets")
+        )
 
-    readme = {s["Sid"]: s for s in _readme_policy() if s["Sid"] not in ("Crawler", "PassCrawlerRole")}  # crawler mode only
+    readme = {
+        s["Sid"]: s for s in _readme_policy() if s["Sid"] not in ("Crawler", "PassCrawlerRole")
+    }  # crawler mode only
     # The template's additions: the Dagster step logs and the alerts.
     assert set(statements) == set(readme) | {"ComputeLogs", "Alerts"}
     for sid, expected in readme.items():
@@ -293,8 +346,11 @@ def test_the_pipeline_runs_on_the_stacks_bucket_in_the_code_servers_environment(
 
     catalog = build_catalog_asset("aws")
     result = dg.materialize(
-        [raw_playlist, spotify_tables, catalog], selection=[spotify_tables, catalog], partition_key=DAY,
-        resources=build_resources(settings), instance=dg.DagsterInstance.ephemeral(),
+        [raw_playlist, spotify_tables, catalog],
+        selection=[spotify_tables, catalog],
+        partition_key=DAY,
+        resources=build_resources(settings),
+        instance=dg.DagsterInstance.ephemeral(),
     )
     assert result.success
     s3 = boto3.session.Session(region_name=REGION).client("s3")

@@ -109,10 +109,14 @@ class _TaskMetadataHandler(BaseHTTPRequestHandler):
 
 
 def _metadata_server(cluster_arn: str, task_arn: str) -> ThreadingHTTPServer:
-    handler = type("Handler", (_TaskMetadataHandler,), {
-        "container": {"Name": "daemon", "DockerId": "0" * 12},
-        "task": {"Cluster": cluster_arn, "TaskARN": task_arn, "LaunchType": "FARGATE"},
-    })
+    handler = type(
+        "Handler",
+        (_TaskMetadataHandler,),
+        {
+            "container": {"Name": "daemon", "DockerId": "0" * 12},
+            "task": {"Cluster": cluster_arn, "TaskARN": task_arn, "LaunchType": "FARGATE"},
+        },
+    )
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server
@@ -124,8 +128,10 @@ def _stack(pg_env: dict[str, str], lake: Path) -> tuple[dict[str, str], dict, st
     session = boto3.session.Session(region_name=REGION)
     session.client("s3").create_bucket(Bucket=LOG_BUCKET)
     secrets = session.client("secretsmanager")
-    arns = {name: secrets.create_secret(Name=f"spotify-assets/{name.lower()}", SecretString=value)["ARN"]
-            for name, value in SECRETS.items()}
+    arns = {
+        name: secrets.create_secret(Name=f"spotify-assets/{name.lower()}", SecretString=value)["ARN"]
+        for name, value in SECRETS.items()
+    }
     ec2 = session.client("ec2")
     vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
     # DNS hostnames on, as the stack's private DNS namespace needs (moto names a task's ENI only then).
@@ -137,22 +143,41 @@ def _stack(pg_env: dict[str, str], lake: Path) -> tuple[dict[str, str], dict, st
     fargate = {"requiresCompatibilities": ["FARGATE"], "networkMode": "awsvpc", "cpu": "256", "memory": "1024"}
     # moto's RunTask adds up the containers' memory, so each container gives one (ECS does not need it).
     memory = {"memory": 1024}
-    ecs.register_task_definition(family="spotify-assets-daemon", **fargate, containerDefinitions=[
-        {"name": "daemon", "image": IMAGE, **memory, "command": ["dagster-daemon", "run"]}])
+    ecs.register_task_definition(
+        family="spotify-assets-daemon",
+        **fargate,
+        containerDefinitions=[{"name": "daemon", "image": IMAGE, **memory, "command": ["dagster-daemon", "run"]}],
+    )
     network = {"subnets": [subnet], "securityGroups": [group], "assignPublicIp": "DISABLED"}
-    daemon = ecs.run_task(cluster=CLUSTER, taskDefinition="spotify-assets-daemon", launchType="FARGATE",
-                          networkConfiguration={"awsvpcConfiguration": network})["tasks"][0]
+    daemon = ecs.run_task(
+        cluster=CLUSTER,
+        taskDefinition="spotify-assets-daemon",
+        launchType="FARGATE",
+        networkConfiguration={"awsvpcConfiguration": network},
+    )["tasks"][0]
     environment = {
         **{name: value for name, value in pg_env.items() if name != "DAGSTER_PG_PASSWORD"},
-        "SPOTIFY_LAKE_URL": str(lake), "SPOTIFY_DUCKDB_PATH": str(lake.parent / "catalog.duckdb"),
-        "DAGSTER_RUN_TASK_DEFINITION": RUN_FAMILY, "DAGSTER_RUN_CONTAINER_NAME": RUN_CONTAINER,
-        "DAGSTER_COMPUTE_LOG_BUCKET": LOG_BUCKET, "DAGSTER_COMPUTE_LOG_PREFIX": LOG_PREFIX,
+        "SPOTIFY_LAKE_URL": str(lake),
+        "SPOTIFY_DUCKDB_PATH": str(lake.parent / "catalog.duckdb"),
+        "DAGSTER_RUN_TASK_DEFINITION": RUN_FAMILY,
+        "DAGSTER_RUN_CONTAINER_NAME": RUN_CONTAINER,
+        "DAGSTER_COMPUTE_LOG_BUCKET": LOG_BUCKET,
+        "DAGSTER_COMPUTE_LOG_PREFIX": LOG_PREFIX,
     }
-    run_definition = ecs.register_task_definition(family=RUN_FAMILY, **fargate, containerDefinitions=[{
-        "name": RUN_CONTAINER, "image": IMAGE, "essential": True, **memory,
-        "environment": [{"name": name, "value": value} for name, value in environment.items()],
-        "secrets": [{"name": name, "valueFrom": arn} for name, arn in arns.items()],
-    }])["taskDefinition"]
+    run_definition = ecs.register_task_definition(
+        family=RUN_FAMILY,
+        **fargate,
+        containerDefinitions=[
+            {
+                "name": RUN_CONTAINER,
+                "image": IMAGE,
+                "essential": True,
+                **memory,
+                "environment": [{"name": name, "value": value} for name, value in environment.items()],
+                "secrets": [{"name": name, "valueFrom": arn} for name, arn in arns.items()],
+            }
+        ],
+    )["taskDefinition"]
     return arns, network, cluster_arn, daemon["taskArn"], run_definition["taskDefinitionArn"]
 
 
@@ -163,10 +188,19 @@ def _play_run_task(task: dict, task_definition: dict, endpoint: str) -> subproce
     secrets = boto3.session.Session(region_name=REGION).client("secretsmanager")
     env = {name: os.environ[name] for name in ("PATH", "HOME", "LANG") if name in os.environ}
     env.update({item["name"]: item["value"] for item in container["environment"]})
-    env.update({item["name"]: secrets.get_secret_value(SecretId=item["valueFrom"])["SecretString"]
-                for item in container["secrets"]})
-    env.update(AWS_ENDPOINT_URL=endpoint, AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing",
-               AWS_REGION=REGION, AWS_DEFAULT_REGION=REGION)
+    env.update(
+        {
+            item["name"]: secrets.get_secret_value(SecretId=item["valueFrom"])["SecretString"]
+            for item in container["secrets"]
+        }
+    )
+    env.update(
+        AWS_ENDPOINT_URL=endpoint,
+        AWS_ACCESS_KEY_ID="testing",
+        AWS_SECRET_ACCESS_KEY="testing",
+        AWS_REGION=REGION,
+        AWS_DEFAULT_REGION=REGION,
+    )
     (command,) = [o["command"] for o in task["overrides"]["containerOverrides"] if o["name"] == RUN_CONTAINER]
     # The image's PATH holds the venv's `dagster`; here it is next to the test's Python.
     executable = str(Path(sys.executable).parent / command[0])
@@ -177,14 +211,19 @@ def _launch(instance: dg.DagsterInstance) -> tuple[str, list[bytes], list[str]]:
     """Create the day's ``spotify_tables`` run from the code location and launch it, as the
     daemon does for a dequeued run; returns the run id, the RunTask request bodies and the
     Secrets Manager operations the launcher called."""
-    origin = LoadableTargetOrigin(executable_path=sys.executable, module_name="spotify_assets.definitions",
-                                  working_directory=str(REPO))
+    origin = LoadableTargetOrigin(
+        executable_path=sys.executable, module_name="spotify_assets.definitions", working_directory=str(REPO)
+    )
     requests: list[bytes] = []
     secrets_calls: list[str] = []
     launcher = instance.run_launcher
-    launcher.ecs.meta.events.register("before-send.ecs.RunTask", lambda request, **_: requests.append(bytes(request.body)))
+    launcher.ecs.meta.events.register(
+        "before-send.ecs.RunTask", lambda request, **_: requests.append(bytes(request.body))
+    )
     launcher.secrets_manager.meta.events.register(
-        "before-send.secrets-manager", lambda request, **_: secrets_calls.append(request.headers["X-Amz-Target"].decode()))
+        "before-send.secrets-manager",
+        lambda request, **_: secrets_calls.append(request.headers["X-Amz-Target"].decode()),
+    )
     with in_process_test_workspace(instance, origin, container_image=IMAGE) as workspace:
         location = workspace.get_code_location(workspace.code_location_names[0])
         repository = next(iter(location.get_repositories().values()))
@@ -194,8 +233,11 @@ def _launch(instance: dg.DagsterInstance) -> tuple[str, list[bytes], list[str]]:
         keys = {dg.AssetKey(name) for name in TABLE_NAMES}
         job_def = defs.resolve_implicit_global_asset_job_def().get_subset(asset_selection=keys)
         run = instance.create_run_for_job(
-            job_def=job_def, asset_selection=keys, tags={"dagster/partition": DAY},
-            remote_job_origin=remote_job.get_remote_origin(), job_code_origin=remote_job.get_python_origin(),
+            job_def=job_def,
+            asset_selection=keys,
+            tags={"dagster/partition": DAY},
+            remote_job_origin=remote_job.get_remote_origin(),
+            job_code_origin=remote_job.get_python_origin(),
         )
         instance.launch_run(run.run_id, workspace)
     return run.run_id, requests, secrets_calls
@@ -227,12 +269,20 @@ def launched(moto_server: str, tmp_path_factory: pytest.TempPathFactory) -> Iter
         # ECS sets both inside every Fargate task, and dagster-aws's boto3 clients take no
         # region but the environment's.
         env.setenv("AWS_DEFAULT_REGION", REGION)
-        pg_env = {**server.dagster_env(server.create_database("ecs_launch")), "DAGSTER_PG_PASSWORD": SECRETS["DAGSTER_PG_PASSWORD"]}
+        pg_env = {
+            **server.dagster_env(server.create_database("ecs_launch")),
+            "DAGSTER_PG_PASSWORD": SECRETS["DAGSTER_PG_PASSWORD"],
+        }
         arns, network, cluster_arn, daemon_task_arn, run_definition_arn = _stack(pg_env, lake)
         # The webserver and daemon containers' environment (the stack's, without the Spotify
         # secrets): the run task definition by its ARN (the run task's own names the family).
-        for name, value in {**pg_env, "DAGSTER_RUN_TASK_DEFINITION": run_definition_arn, "DAGSTER_RUN_CONTAINER_NAME": RUN_CONTAINER,
-                            "DAGSTER_COMPUTE_LOG_BUCKET": LOG_BUCKET, "DAGSTER_COMPUTE_LOG_PREFIX": LOG_PREFIX}.items():
+        for name, value in {
+            **pg_env,
+            "DAGSTER_RUN_TASK_DEFINITION": run_definition_arn,
+            "DAGSTER_RUN_CONTAINER_NAME": RUN_CONTAINER,
+            "DAGSTER_COMPUTE_LOG_BUCKET": LOG_BUCKET,
+            "DAGSTER_COMPUTE_LOG_PREFIX": LOG_PREFIX,
+        }.items():
             env.setenv(name, value)
         metadata = _metadata_server(cluster_arn, daemon_task_arn)
         env.setenv("ECS_CONTAINER_METADATA_URI_V4", f"http://127.0.0.1:{metadata.server_port}")
@@ -242,32 +292,52 @@ def launched(moto_server: str, tmp_path_factory: pytest.TempPathFactory) -> Iter
                 ecs = boto3.session.Session(region_name=REGION).client("ecs")
                 revisions = ecs.list_task_definitions(familyPrefix=RUN_FAMILY)["taskDefinitionArns"]
                 run_tags = instance.get_run_by_id(run_id).tags
-                (task,) = ecs.describe_tasks(cluster=CLUSTER, tasks=[run_tags["ecs/task_arn"]], include=["TAGS"])["tasks"]
-                task_definition = ecs.describe_task_definition(taskDefinition=task["taskDefinitionArn"])["taskDefinition"]
+                (task,) = ecs.describe_tasks(cluster=CLUSTER, tasks=[run_tags["ecs/task_arn"]], include=["TAGS"])[
+                    "tasks"
+                ]
+                task_definition = ecs.describe_task_definition(taskDefinition=task["taskDefinitionArn"])[
+                    "taskDefinition"
+                ]
                 executed = _play_run_task(task, task_definition, moto_server)
                 yield Launched(
-                    run_id=run_id, run_task_definition_arn=run_definition_arn, run_task_definitions=revisions,
-                    daemon_network=network, secret_arns=arns, run_task_requests=requests,
-                    secrets_manager_calls=secrets_calls, task=task, task_definition=task_definition, run_tags=dict(run_tags), executed=executed,
-                    run_status=instance.get_run_by_id(run_id).status, log_objects=_log_objects(), lake=lake,
+                    run_id=run_id,
+                    run_task_definition_arn=run_definition_arn,
+                    run_task_definitions=revisions,
+                    daemon_network=network,
+                    secret_arns=arns,
+                    run_task_requests=requests,
+                    secrets_manager_calls=secrets_calls,
+                    task=task,
+                    task_definition=task_definition,
+                    run_tags=dict(run_tags),
+                    executed=executed,
+                    run_status=instance.get_run_by_id(run_id).status,
+                    log_objects=_log_objects(),
+                    lake=lake,
                 )
         finally:
             metadata.shutdown()
             metadata.server_close()
 
 
-
 def test_deploy_yaml_takes_the_run_task_and_the_log_bucket_from_the_environment():
     config = yaml.safe_load(DEPLOY_YAML.read_text())
-    assert config["run_launcher"] == {"module": "dagster_aws.ecs", "class": "EcsRunLauncher", "config": {
-        "task_definition": {"env": "DAGSTER_RUN_TASK_DEFINITION"},
-        "container_name": {"env": "DAGSTER_RUN_CONTAINER_NAME"},
-        "use_current_ecs_task_config": True,
-        "secrets_tag": None,
-    }}
+    assert config["run_launcher"] == {
+        "module": "dagster_aws.ecs",
+        "class": "EcsRunLauncher",
+        "config": {
+            "task_definition": {"env": "DAGSTER_RUN_TASK_DEFINITION"},
+            "container_name": {"env": "DAGSTER_RUN_CONTAINER_NAME"},
+            "use_current_ecs_task_config": True,
+            "secrets_tag": None,
+        },
+    }
     logs = config["compute_logs"]
     assert (logs["module"], logs["class"]) == ("dagster_aws.s3.compute_log_manager", "S3ComputeLogManager")
-    assert (logs["config"]["bucket"], logs["config"]["prefix"]) == ({"env": "DAGSTER_COMPUTE_LOG_BUCKET"}, {"env": "DAGSTER_COMPUTE_LOG_PREFIX"})
+    assert (logs["config"]["bucket"], logs["config"]["prefix"]) == (
+        {"env": "DAGSTER_COMPUTE_LOG_BUCKET"},
+        {"env": "DAGSTER_COMPUTE_LOG_PREFIX"},
+    )
     assert "endpoint_url" not in logs["config"] and "region" not in logs["config"]  # boto3's own lookup
 
 
@@ -277,7 +347,10 @@ def test_launch_runs_one_task_of_the_run_task_definition_with_the_runs_command(l
     assert task["taskDefinitionArn"] == launched.run_task_definition_arn
     assert launched.run_task_definitions == [launched.run_task_definition_arn]
     assert task["clusterArn"].endswith(f":cluster/{CLUSTER}") and task["launchType"] == "FARGATE"
-    assert task["tags"] == [{"key": "dagster/run_id", "value": launched.run_id}, {"key": "dagster/job_name", "value": "__ASSET_JOB"}]
+    assert task["tags"] == [
+        {"key": "dagster/run_id", "value": launched.run_id},
+        {"key": "dagster/job_name", "value": "__ASSET_JOB"},
+    ]
     (override,) = task["overrides"]["containerOverrides"]
     assert override["name"] == RUN_CONTAINER and set(override) == {"name", "command"}
     command = override["command"]
@@ -300,8 +373,12 @@ def test_no_secret_value_leaves_secrets_manager_but_for_the_run_task(launched):
     # ECS resolves them when the task starts: the task definition holds ARNs only.
     assert {s["name"]: s["valueFrom"] for s in container["secrets"]} == launched.secret_arns
     assert not set(SECRETS) & {item["name"] for item in container["environment"]}
-    recorded = [*launched.run_task_requests, json.dumps(launched.task).encode(), json.dumps(container).encode(),
-                *launched.log_objects.values()]
+    recorded = [
+        *launched.run_task_requests,
+        json.dumps(launched.task).encode(),
+        json.dumps(container).encode(),
+        *launched.log_objects.values(),
+    ]
     assert len(launched.run_task_requests) == 1 and launched.log_objects  # something to search
     for name, value in SECRETS.items():
         assert not [body for body in recorded if value.encode() in body], f"{name}'s value left Secrets Manager"
@@ -314,22 +391,35 @@ def test_the_run_tasks_step_logs_land_under_the_compute_log_prefix(launched):
     assert launched.run_status == dg.DagsterRunStatus.SUCCESS
     assert all((launched.lake / table_key(table, DAY)).is_file() for table in TABLE_NAMES)
     run_prefix = f"{LOG_PREFIX}/storage/{launched.run_id}/compute_logs/"
-    assert launched.log_objects and all(key.startswith(run_prefix) for key in launched.log_objects), list(launched.log_objects)
+    assert launched.log_objects and all(key.startswith(run_prefix) for key in launched.log_objects), list(
+        launched.log_objects
+    )
     # The step's stderr: the asset's own log line and Dagster's step events (stdout was empty: skipped).
     (err,) = [body.decode() for key, body in launched.log_objects.items() if key.endswith(".err")]
     assert "1 raw object(s) over 1 partition(s) → " in err
     assert 'STEP_SUCCESS - Finished execution of step "spotify_tables"' in err
 
 
-@pytest.mark.parametrize(("variable", "value", "message"), [
-    ("DAGSTER_RUN_CONTAINER_NAME", "dagster",
-     f"Cannot override container 'dagster' in task definition 'arn:aws:ecs:{REGION}:123456789012:task-definition/{RUN_FAMILY}:1' "
-     "because the container is not defined."),
-    # ECS's own answer, which does not name the definition (the README's Failure modes say where to look).
-    ("DAGSTER_RUN_TASK_DEFINITION", "spotify-assets-missing",
-     "(ClientException) when calling the DescribeTaskDefinition operation: Unable to describe task definition."),
-])
-def test_a_wrong_run_task_setting_stops_the_launcher(launched, moto_server, tmp_path, monkeypatch, variable, value, message):
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        (
+            "DAGSTER_RUN_CONTAINER_NAME",
+            "dagster",
+            f"Cannot override container 'dagster' in task definition 'arn:aws:ecs:{REGION}:123456789012:task-definition/{RUN_FAMILY}:1' "
+            "because the container is not defined.",
+        ),
+        # ECS's own answer, which does not name the definition (the README's Failure modes say where to look).
+        (
+            "DAGSTER_RUN_TASK_DEFINITION",
+            "spotify-assets-missing",
+            "(ClientException) when calling the DescribeTaskDefinition operation: Unable to describe task definition.",
+        ),
+    ],
+)
+def test_a_wrong_run_task_setting_stops_the_launcher(
+    launched, moto_server, tmp_path, monkeypatch, variable, value, message
+):
     monkeypatch.setenv("AWS_ENDPOINT_URL", moto_server)  # the autouse fixture of fixtures/lake.py unsets it
     home = tmp_path / "dagster_home"
     home.mkdir()

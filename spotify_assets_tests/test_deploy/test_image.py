@@ -20,7 +20,16 @@ pytestmark = pytest.mark.slow  # starts processes or servers (README, Tests)
 
 REPO = Path(__file__).resolve().parents[2]
 DOCKERFILE = REPO / "deploy" / "Dockerfile"
-ASSETS = {"raw_playlist", "songs", "albums", "artists", "playlist_entries", "playlist_trends", "artist_daily_share", "catalog"}
+ASSETS = {
+    "raw_playlist",
+    "songs",
+    "albums",
+    "artists",
+    "playlist_entries",
+    "playlist_trends",
+    "artist_daily_share",
+    "catalog",
+}
 _PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==([^\s;]+)", re.MULTILINE)
 
 
@@ -33,7 +42,9 @@ def _pins(lock: str) -> dict[str, str]:
 
 
 def test_the_dockerfile_passes_hadolint():
-    done = subprocess.run([str(BIN / "hadolint"), "--no-color", str(DOCKERFILE)], capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [str(BIN / "hadolint"), "--no-color", str(DOCKERFILE)], capture_output=True, text=True, timeout=60
+    )
     assert (done.returncode, done.stdout, done.stderr) == (0, "", "")
 
 
@@ -46,7 +57,9 @@ def test_the_image_installs_the_lock_and_runs_the_code_server_as_a_user():
     assert users and users[-1] not in ("root", "0")
     last_user = max(i for i, (kind, _) in enumerate(instructions) if kind == "USER")
     cmd = max(i for i, (kind, _) in enumerate(instructions) if kind == "CMD")
-    assert last_user < cmd and instructions[cmd][1].startswith('["dagster", "code-server", "start", "-m", "spotify_assets.definitions"')
+    assert last_user < cmd and instructions[cmd][1].startswith(
+        '["dagster", "code-server", "start", "-m", "spotify_assets.definitions"'
+    )
     copied = " ".join(value for kind, value in instructions if kind == "COPY")
     assert "deploy/dagster.yaml deploy/workspace.yaml /opt/dagster/home/" in copied
 
@@ -69,7 +82,12 @@ def _image_command(host: str, port: int) -> list[str]:
 
 def test_the_images_command_serves_the_assets_to_a_webserver_on_the_grpc_workspace(tmp_path, lake_dir):
     port = free_port()
-    env = {**os.environ, "DAGSTER_HOME": str(tmp_path / "home"), "DAGSTER_CODE_SERVER_HOST": "127.0.0.1", "DAGSTER_CODE_SERVER_PORT": str(port)}
+    env = {
+        **os.environ,
+        "DAGSTER_HOME": str(tmp_path / "home"),
+        "DAGSTER_CODE_SERVER_HOST": "127.0.0.1",
+        "DAGSTER_CODE_SERVER_PORT": str(port),
+    }
     os.makedirs(env["DAGSTER_HOME"])
     health = [str(BIN / "dagster"), "api", "grpc-health-check", "-p", str(port), "-h", "127.0.0.1"]
 
@@ -89,7 +107,9 @@ def test_the_readme_the_dockerfile_and_the_template_give_the_same_three_commands
 
     readme = (REPO / "README.md").read_text()
     table = readme[readme.index("One image, three commands:") :].split("\n\n", 2)[1]
-    documented = dict(re.findall(r"^\| (code server|webserver|daemon)[^|]* \| `([^`]+)` \|$", table, flags=re.MULTILINE))
+    documented = dict(
+        re.findall(r"^\| (code server|webserver|daemon)[^|]* \| `([^`]+)` \|$", table, flags=re.MULTILINE)
+    )
     (cmd,) = [value for kind, value in _instructions() if kind == "CMD"]
     assert documented["code server"].split() == [part.strip().strip('"') for part in cmd.strip("[]").split(",")]
     containers = {

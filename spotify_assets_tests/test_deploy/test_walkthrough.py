@@ -37,5 +37,9 @@ def test_the_walkthroughs_commands_name_the_stack_and_the_secrets_the_template_d
     assert required <= overridden, f"the deploy command lacks {sorted(required - overridden)}"
     for suffix in ("spotify-client-id", "spotify-client-secret", "spotify-refresh-token"):
         assert f"--secret-id spotify-assets/{suffix}" in commands
-    secret_names = {str(r["Properties"].get("Name")) for r in template["Resources"].values() if r["Type"] == "AWS::SecretsManager::Secret"}
+    secret_names = {
+        str(r["Properties"].get("Name"))
+        for r in template["Resources"].values()
+        if r["Type"] == "AWS::SecretsManager::Secret"
+    }
     assert any("spotify-client-secret" in name for name in secret_names), secret_names

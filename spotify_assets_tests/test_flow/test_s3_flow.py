@@ -38,14 +38,27 @@ def test_landed_object_to_tables_on_s3_and_the_glue_catalog(s3_lake, aws_env, mo
     assert not sensor(dg.build_sensor_context(cursor=first.cursor, instance=instance, resources=resources)).run_requests
 
     job = defs.resolve_job_def(sensor.job_name)
-    assert {k.to_user_string() for k in job.asset_layer.executable_asset_keys} >= {"songs", "albums", "artists", "playlist_entries", "catalog"}
+    assert {k.to_user_string() for k in job.asset_layer.executable_asset_keys} >= {
+        "songs",
+        "albums",
+        "artists",
+        "playlist_entries",
+        "catalog",
+    }
     result = job.execute_in_process(partition_key=request.partition_key, instance=instance)
     assert result.success
 
     items = json.loads(body)["items"]
     key = "lake/playlist_entries/dt=2023-10-27/data.parquet"
     entries = pq.read_table(io.BytesIO(s3.get_object(Bucket=LAKE_BUCKET, Key=key)["Body"].read()))
-    got = list(zip(entries["playlist_id"].to_pylist(), entries["position"].to_pylist(), entries["song_id"].to_pylist(), entries["added_at"].to_pylist()))
+    got = list(
+        zip(
+            entries["playlist_id"].to_pylist(),
+            entries["position"].to_pylist(),
+            entries["song_id"].to_pylist(),
+            entries["added_at"].to_pylist(),
+        )
+    )
     assert got == expected_entries("37i9dQZEVXbNG2KDcFcKOF", items)
     listed = {o["Key"] for o in s3.list_objects_v2(Bucket=LAKE_BUCKET, Prefix="lake/")["Contents"]}
     for table in ("songs", "albums", "artists", "playlist_entries"):

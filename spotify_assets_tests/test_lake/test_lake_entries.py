@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 import threading
-from pathlib import Path
 
 import boto3
 import pytest
@@ -78,7 +77,10 @@ def test_listing_names_every_entry_that_is_never_read_and_reading_ends(hostile_l
     assert [o.key for o in listed if not o.unreadable] == [f"{DAY}good.json"]
     # By default only what the lake reads is listed: whole-zone listings too.
     assert [o.key for o in lake.list_objects(DAY)] == [f"{DAY}good.json"]
-    assert [o.key for o in lake.list_objects("raw_playlist/")] == ["raw_playlist/dt=2024-05-11/other.json", f"{DAY}good.json"]
+    assert [o.key for o in lake.list_objects("raw_playlist/")] == [
+        "raw_playlist/dt=2024-05-11/other.json",
+        f"{DAY}good.json",
+    ]
 
     objects = _bounded(read_raw_objects, lake, DT)
     assert {o.key: o.unreadable for o in objects} == {**reasons, f"{DAY}good.json": None}
@@ -157,7 +159,9 @@ def test_objects_above_the_size_limit_are_not_read(tmp_path, monkeypatch):
 @pytest.mark.parametrize("value", ["0", "-1", "512MiB"])
 def test_the_size_limit_setting_is_checked(monkeypatch, value):
     monkeypatch.setenv("SPOTIFY_RAW_MAX_BYTES", value)
-    with pytest.raises(ValueError, match=f"SPOTIFY_RAW_MAX_BYTES='{value}': expected a whole number of bytes, at least 1"):
+    with pytest.raises(
+        ValueError, match=f"SPOTIFY_RAW_MAX_BYTES='{value}': expected a whole number of bytes, at least 1"
+    ):
         raw_max_bytes()
 
 
@@ -225,7 +229,9 @@ def test_the_demo_summary_names_entries_it_does_not_read(hostile_lake, tmp_path)
     os.makedirs(tmp_path / "lake" / "songs" / f"dt={DT}")
     os.mkfifo(tmp_path / "lake" / "songs" / f"dt={DT}" / "data.parquet")
     text = _bounded(describe_day, lake, DT)
-    assert f"songs: {lake.location}/songs/dt={DT}/data.parquet: a FIFO (named pipe), not a regular file: not read" in text
+    assert (
+        f"songs: {lake.location}/songs/dt={DT}/data.parquet: a FIFO (named pipe), not a regular file: not read" in text
+    )
     for key, reason in reasons.items():
         assert f"  {lake.location}/{key}: {reason}" in text.splitlines()
     assert f"  {lake.location}/{DAY}good.json (11 bytes)" in text.splitlines()
@@ -236,7 +242,10 @@ def test_the_demo_summary_names_entries_it_does_not_read(hostile_lake, tmp_path)
     [
         (f"{DAY}a.json", None),
         (f"{DAY}caf\u00e9 \ufffd.json", None),  # any valid UTF-8 is a plain name
-        (f"{DAY}\udcff\udcfe.json", "the name is not valid UTF-8: not read"),  # as os.walk/scandir give a non-UTF-8 name
+        (
+            f"{DAY}\udcff\udcfe.json",
+            "the name is not valid UTF-8: not read",
+        ),  # as os.walk/scandir give a non-UTF-8 name
         (f"{DAY}../a.json", DOT_DOT),
         (f"{DAY}./a.json", "the key has a '.' segment: not read (it names the same object as another key)"),
         (f"{DAY}/a.json", EMPTY_SEGMENT),

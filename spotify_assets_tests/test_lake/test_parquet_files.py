@@ -15,8 +15,13 @@ from spotify_assets.lake.parquet import parquet_bytes, read_parquet_bytes
 from spotify_assets.spotify.schemas import PLAYLIST_ENTRIES_SCHEMA
 
 ENTRY = {
-    "playlist_id": ["p1"], "playlist_name": ["Daily"], "snapshot_id": ["s1"], "position": [1],
-    "song_id": ["t1"], "added_at": [None], "added_by": ["me"],
+    "playlist_id": ["p1"],
+    "playlist_name": ["Daily"],
+    "snapshot_id": ["s1"],
+    "position": [1],
+    "song_id": ["t1"],
+    "added_at": [None],
+    "added_by": ["me"],
 }
 
 
@@ -44,9 +49,17 @@ def test_a_process_that_read_parquet_bytes_exits_cleanly(tmp_path):
 @pytest.mark.slow  # a subprocess
 def test_the_summary_command_prints_the_day(tmp_path):
     lake = Lake(str(tmp_path / "lake"))
-    lake.write_bytes(table_key("playlist_entries", "2026-03-01"), parquet_bytes(pa.table(ENTRY, schema=PLAYLIST_ENTRIES_SCHEMA)))
+    lake.write_bytes(
+        table_key("playlist_entries", "2026-03-01"), parquet_bytes(pa.table(ENTRY, schema=PLAYLIST_ENTRIES_SCHEMA))
+    )
     env = {**os.environ, "SPOTIFY_LAKE_URL": lake.root_url}
-    done = subprocess.run([sys.executable, "-m", "spotify_assets.lake.summary", "--dt", "2026-03-01"], env=env, capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-m", "spotify_assets.lake.summary", "--dt", "2026-03-01"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert (done.returncode, done.stderr) == (0, "")
     assert f"playlist_entries: 1 rows at {lake.url(table_key('playlist_entries', '2026-03-01'))}" in done.stdout
     assert "| p1 | Daily | s1 | 1 | t1 |" in done.stdout

@@ -21,7 +21,10 @@ class Stop(Exception):
 
 
 def _day(label: str, rows: int = 2) -> dict[str, pa.Table]:
-    return {name: pa.table({"id": [f"{name}{i}" for i in range(rows)], "label": [label] * rows}) for name in ("songs", "albums")}
+    return {
+        name: pa.table({"id": [f"{name}{i}" for i in range(rows)], "label": [label] * rows})
+        for name in ("songs", "albums")
+    }
 
 
 def _stop_after(step_name: str, count: int = 1):
@@ -36,7 +39,9 @@ def _stop_after(step_name: str, count: int = 1):
 
 
 def _labels(lake_dir) -> dict[str, set[str]]:
-    return {name: set(pq.read_table(lake_dir / table_key(name, DT))["label"].to_pylist()) for name in ("songs", "albums")}
+    return {
+        name: set(pq.read_table(lake_dir / table_key(name, DT))["label"].to_pylist()) for name in ("songs", "albums")
+    }
 
 
 def test_publish_writes_each_file_with_its_day_version_and_leaves_nothing_behind(tmp_path):
@@ -76,8 +81,13 @@ def test_staged_files_of_a_write_that_never_committed_are_removed_by_the_next_wr
         publish(lake, {DT: _day("new")}, on_step=_stop_after("staged", 2))
     assert _labels(tmp_path) == {"songs": {"old"}, "albums": {"old"}}
     (staging,) = lake.child_names(STAGING_PREFIX)
-    assert sorted(lake.child_names(f"{STAGING_PREFIX}/{staging}")) == ["albums__dt=2024-05-15__data.parquet", "songs__dt=2024-05-15__data.parquet"]
-    assert recover_pending(lake) == [] and lake.child_names(STAGING_PREFIX) == [staging]  # a reader cannot tell it is dead
+    assert sorted(lake.child_names(f"{STAGING_PREFIX}/{staging}")) == [
+        "albums__dt=2024-05-15__data.parquet",
+        "songs__dt=2024-05-15__data.parquet",
+    ]
+    assert recover_pending(lake) == [] and lake.child_names(STAGING_PREFIX) == [
+        staging
+    ]  # a reader cannot tell it is dead
     leftover = tmp_path / "songs" / f"dt={DT}" / ".data.parquet.tmp-0123abcd"  # what a killed Lake.write_bytes leaves
     leftover.write_bytes(b"partial")
     with pytest.raises(Stop):  # another day's write, staging (as if running at the same time)
@@ -103,15 +113,28 @@ def test_a_commit_whose_staged_file_is_gone_is_refused_naming_it(tmp_path):
     message = str(raised.value)
     assert f"{tmp_path}/{STAGING_PREFIX}/{record}" in message
     assert f"the staged file {STAGING_PREFIX}/{write_id}/albums__dt={DT}__data.parquet is gone" in message
-    assert f"{tmp_path}/albums/dt={DT}/data.parquet holds version {day_version(_day('old'))}, not {day_version(_day('new'))}" in message
+    assert (
+        f"{tmp_path}/albums/dt={DT}/data.parquet holds version {day_version(_day('old'))}, not {day_version(_day('new'))}"
+        in message
+    )
     assert message.endswith(f"re-run day {DT} of every table")
 
 
 def test_a_commit_record_naming_anything_but_its_staged_files_and_table_files_is_refused(tmp_path):
     lake = Lake(str(tmp_path))
     lake.write_bytes("raw_playlist/dt=2024-05-15/p.json", b"{}")
-    record = {"write_id": "w1", "files": [{"staged": "raw_playlist/dt=2024-05-15/p.json", "final": "songs/dt=2024-05-15/data.parquet", "version": "v"}]}
+    record = {
+        "write_id": "w1",
+        "files": [
+            {"staged": "raw_playlist/dt=2024-05-15/p.json", "final": "songs/dt=2024-05-15/data.parquet", "version": "v"}
+        ],
+    }
     lake.write_bytes(f"{STAGING_PREFIX}/w1.json", json.dumps(record).encode())
-    with pytest.raises(PublishError, match="names 'raw_playlist/dt=2024-05-15/p.json' → 'songs/dt=2024-05-15/data.parquet', not a staged file"):
+    with pytest.raises(
+        PublishError,
+        match="names 'raw_playlist/dt=2024-05-15/p.json' → 'songs/dt=2024-05-15/data.parquet', not a staged file",
+    ):
         recover_pending(lake)
-    assert lake.read_bytes("raw_playlist/dt=2024-05-15/p.json") == b"{}" and not lake.exists("songs/dt=2024-05-15/data.parquet")
+    assert lake.read_bytes("raw_playlist/dt=2024-05-15/p.json") == b"{}" and not lake.exists(
+        "songs/dt=2024-05-15/data.parquet"
+    )

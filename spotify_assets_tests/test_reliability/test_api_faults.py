@@ -74,7 +74,9 @@ def _messages(caplog) -> list[str]:
 def test_spotipy_facts_the_client_relies_on(server):
     # An empty status_forcelist is NOT "no status retries": spotipy falls back to its
     # defaults, and urllib3 turns a 429 into a header-less "Max Retries" 429.
-    auth = spotipy.oauth2.SpotifyClientCredentials(server.client_id, server.client_secret, cache_handler=MemoryCacheHandler())
+    auth = spotipy.oauth2.SpotifyClientCredentials(
+        server.client_id, server.client_secret, cache_handler=MemoryCacheHandler()
+    )
     auth.OAUTH_TOKEN_URL = server.token_url
     sp = spotipy.Spotify(auth_manager=auth, retries=0, status_retries=0, status_forcelist=())
     sp.prefix = server.api_base_url
@@ -89,12 +91,18 @@ def test_spotipy_facts_the_client_relies_on(server):
     server.inject(METADATA_PATH, CannedResponse(429, spotify_error(429, reason="QUOTA_EXCEEDED"), {"Retry-After": "7"}))
     with pytest.raises(spotipy.SpotifyException) as raised:
         sp.playlist(PLAYLIST_ID)
-    assert (raised.value.http_status, raised.value.reason, raised.value.headers["Retry-After"]) == (429, "QUOTA_EXCEEDED", "7")
+    assert (raised.value.http_status, raised.value.reason, raised.value.headers["Retry-After"]) == (
+        429,
+        "QUOTA_EXCEEDED",
+        "7",
+    )
     # A 200 whose body is not JSON comes back as None, not as an error.
     server.inject(METADATA_PATH, CannedResponse(200, "<html>captive portal</html>", {"Content-Type": "text/html"}))
     assert sp.playlist(PLAYLIST_ID) is None
     # SpotifyOauthError carries the token endpoint's error code, but not the HTTP status.
-    oauth = SpotifyOAuth(server.client_id, server.client_secret, "http://127.0.0.1:8888/callback", cache_handler=MemoryCacheHandler())
+    oauth = SpotifyOAuth(
+        server.client_id, server.client_secret, "http://127.0.0.1:8888/callback", cache_handler=MemoryCacheHandler()
+    )
     oauth.OAUTH_TOKEN_URL = server.token_url
     assert oauth.requests_timeout is None  # spotipy's default: a token request may hang forever
     server.revoke_refresh_token()
@@ -114,7 +122,10 @@ def test_429_with_a_short_retry_after_waits_that_long_and_succeeds(server, caplo
     assert len(document["items"]["items"]) == 41
     assert _statuses(server) == [(PLAYLIST_ID, 200), ("items", 429), ("items", 200)]
     assert document["extraction"]["api_requests"] == 3
-    assert f"playlist {PLAYLIST_ID} items offset 0: rate limited (429); waiting 1 s as Retry-After asks (attempt 2 of 4)" in _messages(caplog)
+    assert (
+        f"playlist {PLAYLIST_ID} items offset 0: rate limited (429); waiting 1 s as Retry-After asks (attempt 2 of 4)"
+        in _messages(caplog)
+    )
 
 
 def test_429_with_a_retry_after_above_the_maximum_fails_at_once(server, caplog):
@@ -133,7 +144,9 @@ def test_429_with_a_retry_after_above_the_maximum_fails_at_once(server, caplog):
 def test_429_quota_exceeded_fails_fast_without_retry(server, caplog):
     caplog.set_level(logging.INFO, logger=LOGGER)
     server.inject(METADATA_PATH, CannedResponse(429, spotify_error(429, reason="QUOTA_EXCEEDED"), {"Retry-After": "1"}))
-    with pytest.raises(SpotifyQuotaExceededError, match="429 QUOTA_EXCEEDED: the app's quota is used up; retrying will not help"):
+    with pytest.raises(
+        SpotifyQuotaExceededError, match="429 QUOTA_EXCEEDED: the app's quota is used up; retrying will not help"
+    ):
         extract_playlist(_reader(server), PLAYLIST_ID)
     assert _statuses(server) == [(PLAYLIST_ID, 429)]
     assert _messages(caplog) == []
@@ -169,7 +182,10 @@ def test_server_errors_outliving_the_retries_raise_a_transient_error(server):
     server.inject(ITEMS_PATH, *[CannedResponse(503, spotify_error(503))] * 3)
     with pytest.raises(SpotifyTransientError) as raised:
         extract_playlist(_reader(server, max_attempts=3), PLAYLIST_ID)
-    assert str(raised.value) == f"playlist {PLAYLIST_ID} items offset 0: Spotify answered HTTP 503 after 3 attempt(s): Service unavailable"
+    assert (
+        str(raised.value)
+        == f"playlist {PLAYLIST_ID} items offset 0: Spotify answered HTTP 503 after 3 attempt(s): Service unavailable"
+    )
     assert _statuses(server) == [(PLAYLIST_ID, 200)] + [("items", 503)] * 3
 
 
@@ -181,7 +197,9 @@ def test_timeouts_are_retried_then_succeed_or_raise_a_transient_error(server, ca
     server.inject(ITEMS_PATH, slow)
     document = extract_playlist(_reader(server, request_timeout_s=0.5), PLAYLIST_ID)
     assert len(document["items"]["items"]) == 41
-    assert f"playlist {PLAYLIST_ID} items offset 0: ReadTimeout; retrying in 0.01 s (attempt 2 of 4)" in _messages(caplog)
+    assert f"playlist {PLAYLIST_ID} items offset 0: ReadTimeout; retrying in 0.01 s (attempt 2 of 4)" in _messages(
+        caplog
+    )
 
     server.inject(METADATA_PATH, slow, slow)
     with pytest.raises(SpotifyTransientError) as raised:
@@ -218,12 +236,17 @@ def test_401_on_an_expired_access_token_refreshes_once_and_succeeds(server, capl
     assert _statuses(server)[2:] == [(PLAYLIST_ID, 401), (PLAYLIST_ID, 200), ("items", 200)]
     assert _token_statuses(server) == [200, 200]
     assert server.api_requests()[-1].authorization == f"Bearer {server.issued_access_tokens[1]}"
-    assert f"playlist {PLAYLIST_ID} metadata: access token rejected (401); refreshing it and retrying once" in _messages(caplog)
+    assert (
+        f"playlist {PLAYLIST_ID} metadata: access token rejected (401); refreshing it and retrying once"
+        in _messages(caplog)
+    )
 
 
 def test_a_second_401_after_refreshing_is_an_authorisation_error(server):
     server.inject(METADATA_PATH, CannedResponse(401, spotify_error(401)), CannedResponse(401, spotify_error(401)))
-    with pytest.raises(SpotifyAuthError, match=r"rejected a freshly obtained access token \(401: Invalid access token\)"):
+    with pytest.raises(
+        SpotifyAuthError, match=r"rejected a freshly obtained access token \(401: Invalid access token\)"
+    ):
         extract_playlist(_reader(server), PLAYLIST_ID)
     assert _statuses(server) == [(PLAYLIST_ID, 401)] * 2
 
@@ -234,14 +257,19 @@ def test_invalid_grant_says_how_to_reauthorise(server):
         extract_playlist(_reader(server), PLAYLIST_ID)
     message = str(raised.value)
     assert message.startswith("Spotify refused the refresh token (invalid_grant).")
-    assert "Run `spotify-assets authorize` to authorise again and put the new token in SPOTIFY_REFRESH_TOKEN." in message
+    assert (
+        "Run `spotify-assets authorize` to authorise again and put the new token in SPOTIFY_REFRESH_TOKEN." in message
+    )
     assert server.api_requests() == [] and _token_statuses(server) == [400]  # not retried
 
 
 def test_invalid_client_names_the_settings_to_check(server):
     with pytest.raises(SpotifyAuthError) as raised:
         extract_playlist(_reader(server, client_secret="wrong-secret-value"), PLAYLIST_ID)
-    assert str(raised.value) == "Spotify refused the client credentials (invalid_client): check SPOTIFY_CLIENT_ID and SPOTIFY_CLIENT_SECRET."
+    assert (
+        str(raised.value)
+        == "Spotify refused the client credentials (invalid_client): check SPOTIFY_CLIENT_ID and SPOTIFY_CLIENT_SECRET."
+    )
     assert "wrong-secret-value" not in str(raised.value)
 
 
@@ -270,7 +298,13 @@ def test_failing_playlists_among_many_others_stored_step_fails_naming_them_not_r
     }.items():
         monkeypatch.setenv(name, value)
     instance = dg.DagsterInstance.ephemeral()
-    result = dg.materialize([raw_playlist], partition_key=utc_today(), resources=build_resources(Settings.from_env()), instance=instance, raise_on_error=False)
+    result = dg.materialize(
+        [raw_playlist],
+        partition_key=utc_today(),
+        resources=build_resources(Settings.from_env()),
+        instance=instance,
+        raise_on_error=False,
+    )
 
     assert not result.success
     stored = lake_dir / "raw_playlist" / f"dt={utc_today()}"
@@ -278,8 +312,13 @@ def test_failing_playlists_among_many_others_stored_step_fails_naming_them_not_r
     assert len(json.loads((stored / f"{PLAYLIST_ID}.json").read_bytes())["items"]["items"]) == 41
     failure = result.get_step_failure_events()[0].step_failure_data
     assert failure.error.message.startswith("dagster._core.definitions.events.Failure: 2 of 3 playlists failed (")
-    assert f"{OTHER_ID}: playlist {OTHER_ID}: 403 Forbidden: since 2026 apps in development mode" in failure.error.message
-    assert f"{EDITORIAL_ID}: playlist {EDITORIAL_ID}: 404 Not Found: the playlist does not exist, or it is one of Spotify's editorial playlists" in failure.error.message
+    assert (
+        f"{OTHER_ID}: playlist {OTHER_ID}: 403 Forbidden: since 2026 apps in development mode" in failure.error.message
+    )
+    assert (
+        f"{EDITORIAL_ID}: playlist {EDITORIAL_ID}: 404 Not Found: the playlist does not exist, or it is one of Spotify's editorial playlists"
+        in failure.error.message
+    )
     assert failure.user_failure_data.metadata["failed_playlists"].value == sorted([OTHER_ID, EDITORIAL_ID])
     events = [e.dagster_event.event_type for e in instance.all_logs(result.run_id) if e.dagster_event]
     assert dg.DagsterEventType.STEP_UP_FOR_RETRY not in events
@@ -292,8 +331,14 @@ def test_failing_playlists_among_many_others_stored_step_fails_naming_them_not_r
 def _invoke_raw_playlist(server: SpotifyTestServer, lake_dir, playlist_ids: str):
     """raw_playlist called directly (no run, so no RetryPolicy sleep): (outputs, Failure)."""
     resource = SpotifyResource(
-        client_id=server.client_id, client_secret=server.client_secret, refresh_token=server.refresh_token,
-        api_base_url=server.api_base_url, token_url=server.token_url, playlist_ids=playlist_ids, backoff_s=0.01, max_attempts=2,
+        client_id=server.client_id,
+        client_secret=server.client_secret,
+        refresh_token=server.refresh_token,
+        api_base_url=server.api_base_url,
+        token_url=server.token_url,
+        playlist_ids=playlist_ids,
+        backoff_s=0.01,
+        max_attempts=2,
     )
     outputs = []
     with dg.build_asset_context(partition_key=utc_today()) as context, pytest.raises(dg.Failure) as raised:
@@ -323,7 +368,9 @@ def test_a_credentials_error_stops_extraction_and_names_the_playlists_not_attemp
     server.revoke_refresh_token()
     outputs, failure = _invoke_raw_playlist(server, lake_dir, f"{PLAYLIST_ID},{OTHER_ID},{EDITORIAL_ID}")
     assert outputs == [] and failure.allow_retries is False
-    assert failure.description.startswith(f"1 of 3 playlists failed ({PLAYLIST_ID}: Spotify refused the refresh token (invalid_grant).")
+    assert failure.description.startswith(
+        f"1 of 3 playlists failed ({PLAYLIST_ID}: Spotify refused the refresh token (invalid_grant)."
+    )
     assert failure.description.endswith(f"; not attempted after that error: {OTHER_ID}, {EDITORIAL_ID}; stored: none")
     assert failure.metadata["not_attempted_playlists"].value == [OTHER_ID, EDITORIAL_ID]
     assert _token_statuses(server) == [400] and server.api_requests() == []
@@ -336,8 +383,12 @@ def test_an_answer_the_tables_cannot_read_is_still_stored_and_flagged(server, la
     del items[0]["track"]["duration_ms"]
     server.add_playlist(OTHER_ID, items)
     resource = SpotifyResource(
-        client_id=server.client_id, client_secret=server.client_secret, refresh_token=server.refresh_token,
-        api_base_url=server.api_base_url, token_url=server.token_url, playlist_ids=f"{OTHER_ID},{PLAYLIST_ID}",
+        client_id=server.client_id,
+        client_secret=server.client_secret,
+        refresh_token=server.refresh_token,
+        api_base_url=server.api_base_url,
+        token_url=server.token_url,
+        playlist_ids=f"{OTHER_ID},{PLAYLIST_ID}",
     )
     with dg.build_asset_context(partition_key=utc_today()) as context:
         (output,) = list(raw_playlist(context, spotify=resource, lake=LakeResource(lake_url=str(lake_dir))))

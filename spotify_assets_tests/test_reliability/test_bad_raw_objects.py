@@ -54,16 +54,30 @@ def _large() -> bytes:
         copied = copy.deepcopy(item)
         copied["track"]["id"] = f"1Large{n:016d}"
         items.append(copied)
-    playlist = {"id": "1BadObjectXXXXXXXXXXXX", "name": "large", "snapshot_id": "large-1", "items": {"items": items, "total": LARGE_ITEMS, "offset": 0, "limit": 50, "next": None}}
+    playlist = {
+        "id": "1BadObjectXXXXXXXXXXXX",
+        "name": "large",
+        "snapshot_id": "large-1",
+        "items": {"items": items, "total": LARGE_ITEMS, "offset": 0, "limit": 50, "next": None},
+    }
     return orjson.dumps(playlist)
 
 
 CASES = {
     "truncated-json": (_truncated, "not valid JSON: unexpected end of data at byte"),
-    "html-error-page": (lambda: b"<!DOCTYPE html>\n<html><head><title>502 Bad Gateway</title></head><body>nginx</body></html>", "an HTML page, not JSON"),
+    "html-error-page": (
+        lambda: b"<!DOCTYPE html>\n<html><head><title>502 Bad Gateway</title></head><body>nginx</body></html>",
+        "an HTML page, not JSON",
+    ),
     "empty-file": (lambda: b"", "empty object (0 bytes)"),
-    "wrong-shape": (lambda: sample_path("joostlek-python-spotify/artist.json").read_bytes(), "JSON of the wrong shape: an object of type 'artist'"),
-    "offset-beyond-int32": (lambda: _with_offset(10**18), "page 'offset' is a number 1000000000000000000, expected an integer from 0 to 2,147,483,643"),
+    "wrong-shape": (
+        lambda: sample_path("joostlek-python-spotify/artist.json").read_bytes(),
+        "JSON of the wrong shape: an object of type 'artist'",
+    ),
+    "offset-beyond-int32": (
+        lambda: _with_offset(10**18),
+        "page 'offset' is a number 1000000000000000000, expected an integer from 0 to 2,147,483,643",
+    ),
 }
 
 
@@ -74,11 +88,24 @@ def _with_offset(offset: int) -> bytes:
 
 
 def _settings(lake: Path) -> Settings:
-    return Settings(deployment="local", lake_url=str(lake), landing_url="", playlist_ids="", partitions_start="2023-01-01", duckdb_path=str(lake.parent / "catalog.duckdb"))
+    return Settings(
+        deployment="local",
+        lake_url=str(lake),
+        landing_url="",
+        playlist_ids="",
+        partitions_start="2023-01-01",
+        duckdb_path=str(lake.parent / "catalog.duckdb"),
+    )
 
 
 def _run(lake: Path, dt: str, instance: dg.DagsterInstance):
-    return dg.materialize([raw_playlist, spotify_tables], partition_key=dt, resources=build_resources(_settings(lake)), instance=instance, raise_on_error=False)
+    return dg.materialize(
+        [raw_playlist, spotify_tables],
+        partition_key=dt,
+        resources=build_resources(_settings(lake)),
+        instance=instance,
+        raise_on_error=False,
+    )
 
 
 def _files(lake: Path) -> dict[str, bytes]:
@@ -125,7 +152,11 @@ def test_a_bad_object_is_named_and_the_good_one_built(case, lake_dir, other_part
         raw_metadata = result.asset_materializations_for_node("raw_playlist")[0].metadata
         assert list(raw_metadata["bad_objects"].value) == [BAD_KEY]
         assert raw_metadata["bad_objects"].value[BAD_KEY].startswith(reason)
-        entries_metadata = next(m.metadata for m in result.asset_materializations_for_node("spotify_tables") if m.asset_key == dg.AssetKey("playlist_entries"))
+        entries_metadata = next(
+            m.metadata
+            for m in result.asset_materializations_for_node("spotify_tables")
+            if m.asset_key == dg.AssetKey("playlist_entries")
+        )
         assert list(entries_metadata["bad_objects"].value) == [BAD_KEY]
         check = next(c for c in result.get_asset_check_evaluations() if c.check_name == RAW_OBJECTS_VALID)
         assert not check.passed
@@ -147,7 +178,11 @@ def test_a_very_large_object_is_processed_not_rejected(lake_dir, other_partition
         assert all(c.passed for c in result.get_asset_check_evaluations())
     entries = pq.read_table(lake_dir / "playlist_entries" / f"dt={DT}" / "data.parquet")
     assert entries.num_rows == 50 + LARGE_ITEMS
-    large = [p for pid, p in zip(entries["playlist_id"].to_pylist(), entries["position"].to_pylist()) if pid == "1BadObjectXXXXXXXXXXXX"]
+    large = [
+        p
+        for pid, p in zip(entries["playlist_id"].to_pylist(), entries["position"].to_pylist())
+        if pid == "1BadObjectXXXXXXXXXXXX"
+    ]
     assert large == list(range(1, LARGE_ITEMS + 1))
     songs = pq.read_table(lake_dir / "songs" / f"dt={DT}" / "data.parquet")
     assert songs.num_rows == 50 + LARGE_ITEMS
@@ -163,14 +198,28 @@ def test_an_item_with_a_missing_field_is_left_out_and_the_rest_of_its_object_bui
         assert result.success
         raw_metadata = result.asset_materializations_for_node("raw_playlist")[0].metadata
         assert raw_metadata["bad_objects"].value == {}
-        entries_metadata = next(m.metadata for m in result.asset_materializations_for_node("spotify_tables") if m.asset_key == dg.AssetKey("playlist_entries"))
+        entries_metadata = next(
+            m.metadata
+            for m in result.asset_materializations_for_node("spotify_tables")
+            if m.asset_key == dg.AssetKey("playlist_entries")
+        )
         assert entries_metadata["bad_objects"].value == {}
-        assert entries_metadata["skipped_items"].value == {"null_item": 0, "local_file": 0, "episode": 2, "not_a_track": 0, "invalid:duration_ms": 1}
+        assert entries_metadata["skipped_items"].value == {
+            "null_item": 0,
+            "local_file": 0,
+            "episode": 2,
+            "not_a_track": 0,
+            "invalid:duration_ms": 1,
+        }
     entries = pq.read_table(lake_dir / "playlist_entries" / f"dt={DT}" / "data.parquet")
     page = json.loads(sample_path(PAGE).read_text())
-    assert [(p, s) for pid, p, s in zip(entries["playlist_id"].to_pylist(), entries["position"].to_pylist(), entries["song_id"].to_pylist()) if pid != TOP50_ID] == [
-        (4, page["items"][3]["track"]["id"])
-    ]
+    assert [
+        (p, s)
+        for pid, p, s in zip(
+            entries["playlist_id"].to_pylist(), entries["position"].to_pylist(), entries["song_id"].to_pylist()
+        )
+        if pid != TOP50_ID
+    ] == [(4, page["items"][3]["track"]["id"])]
     assert entries.num_rows == 51
     _assert_lake_after(lake_dir, before)
 
@@ -214,18 +263,46 @@ def test_an_invalid_item_and_a_superseded_copy_show_in_the_check_the_metadata_an
     lake = Lake(str(lake_dir))
     key = f"raw_playlist/dt={dt}/{playlist['id']}.json"
     lake.write_bytes(key, document)
-    lake.write_bytes(f"raw_playlist/dt={dt}/landed-copy.json", json.dumps({**playlist, "extracted_at": "2024-05-15T05:00:00Z"}).encode())
+    lake.write_bytes(
+        f"raw_playlist/dt={dt}/landed-copy.json",
+        json.dumps({**playlist, "extracted_at": "2024-05-15T05:00:00Z"}).encode(),
+    )
     instance = dg.DagsterInstance.ephemeral()
-    result = dg.materialize([raw_playlist, spotify_tables], partition_key=dt, resources=build_resources(Settings.from_env()), instance=instance)
+    result = dg.materialize(
+        [raw_playlist, spotify_tables],
+        partition_key=dt,
+        resources=build_resources(Settings.from_env()),
+        instance=instance,
+    )
     assert result.success
     (check,) = [e for e in result.get_asset_check_evaluations() if e.check_name == "raw_objects_valid"]
     assert not check.passed
-    assert check.description == f"{key}: item at position 3: 'explicit' is a string 'true', expected a boolean (invalid:explicit)"
-    assert check.metadata["invalid_items"].value == {key: [{"position": 3, "reason": "invalid:explicit", "detail": "'explicit' is a string 'true', expected a boolean"}]}
+    assert (
+        check.description
+        == f"{key}: item at position 3: 'explicit' is a string 'true', expected a boolean (invalid:explicit)"
+    )
+    assert check.metadata["invalid_items"].value == {
+        key: [
+            {"position": 3, "reason": "invalid:explicit", "detail": "'explicit' is a string 'true', expected a boolean"}
+        ]
+    }
     superseded = check.metadata["superseded"].value
-    assert list(superseded) == [f"raw_playlist/dt={dt}/landed-copy.json"] and superseded[f"raw_playlist/dt={dt}/landed-copy.json"]["by"] == key
-    (entries,) = [m for m in result.asset_materializations_for_node("spotify_tables") if m.asset_key.path[-1] == "playlist_entries"]
+    assert (
+        list(superseded) == [f"raw_playlist/dt={dt}/landed-copy.json"]
+        and superseded[f"raw_playlist/dt={dt}/landed-copy.json"]["by"] == key
+    )
+    (entries,) = [
+        m
+        for m in result.asset_materializations_for_node("spotify_tables")
+        if m.asset_key.path[-1] == "playlist_entries"
+    ]
     assert entries.metadata["invalid_items"].value == {key: 1}
-    assert 3 not in [row["position"] for row in pq.read_table(lake_dir / "playlist_entries" / f"dt={dt}" / "data.parquet").to_pylist()]
+    assert 3 not in [
+        row["position"]
+        for row in pq.read_table(lake_dir / "playlist_entries" / f"dt={dt}" / "data.parquet").to_pylist()
+    ]
     messages = [entry.user_message for entry in instance.all_logs(result.run_id)]
-    assert f"raw object {key}: item at position 3: 'explicit' is a string 'true', expected a boolean (invalid:explicit): the item gives no rows" in messages
+    assert (
+        f"raw object {key}: item at position 3: 'explicit' is a string 'true', expected a boolean (invalid:explicit): the item gives no rows"
+        in messages
+    )

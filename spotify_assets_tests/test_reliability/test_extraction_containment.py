@@ -47,8 +47,12 @@ def server(items):
 
 def _resource(server: SpotifyTestServer, playlist_ids: str = "", **overrides) -> SpotifyResource:
     return SpotifyResource(
-        client_id=server.client_id, client_secret=server.client_secret, refresh_token=server.refresh_token,
-        api_base_url=server.api_base_url, token_url=server.token_url, playlist_ids=playlist_ids,
+        client_id=server.client_id,
+        client_secret=server.client_secret,
+        refresh_token=server.refresh_token,
+        api_base_url=server.api_base_url,
+        token_url=server.token_url,
+        playlist_ids=playlist_ids,
         **{"backoff_s": 0.01, **overrides},
     )
 
@@ -64,9 +68,12 @@ def _invoke(resource: SpotifyResource, lake_url: str):
 
 def _env(monkeypatch, server: SpotifyTestServer, playlist_ids: str) -> None:
     for name, value in {
-        "SPOTIFY_API_BASE_URL": server.api_base_url, "SPOTIFY_TOKEN_URL": server.token_url,
-        "SPOTIFY_CLIENT_ID": server.client_id, "SPOTIFY_CLIENT_SECRET": server.client_secret,
-        "SPOTIFY_REFRESH_TOKEN": server.refresh_token, "SPOTIFY_PLAYLIST_IDS": playlist_ids,
+        "SPOTIFY_API_BASE_URL": server.api_base_url,
+        "SPOTIFY_TOKEN_URL": server.token_url,
+        "SPOTIFY_CLIENT_ID": server.client_id,
+        "SPOTIFY_CLIENT_SECRET": server.client_secret,
+        "SPOTIFY_REFRESH_TOKEN": server.refresh_token,
+        "SPOTIFY_PLAYLIST_IDS": playlist_ids,
     }.items():
         monkeypatch.setenv(name, value)
 
@@ -149,7 +156,10 @@ def test_a_5xx_token_endpoint_with_a_body_spotipy_cannot_read_is_retried(server)
 
 
 def test_transient_faults_outliving_the_retries_allow_a_step_retry(server):
-    server.inject(rf"/playlists/{GOOD_ID}$", *[CannedResponse(200, b'{"id": "x"', {"Content-Type": "application/json", "Content-Length": "40"})] * 2)
+    server.inject(
+        rf"/playlists/{GOOD_ID}$",
+        *[CannedResponse(200, b'{"id": "x"', {"Content-Type": "application/json", "Content-Length": "40"})] * 2,
+    )
     with pytest.raises(SpotifyTransientError) as raised:
         extract_playlist(_resource(server, max_attempts=2).get_reader(), GOOD_ID)
     assert str(raised.value) == (
@@ -166,24 +176,44 @@ def test_a_lake_that_cannot_be_written_fails_before_any_request_without_retries(
     monkeypatch.setenv("SPOTIFY_LAKE_URL", str(blocker / "lake"))
     _env(monkeypatch, server, GOOD_ID)
     instance = dg.DagsterInstance.ephemeral()
-    result = dg.materialize([raw_playlist], partition_key=utc_today(), resources=build_resources(Settings.from_env()), instance=instance, raise_on_error=False)
+    result = dg.materialize(
+        [raw_playlist],
+        partition_key=utc_today(),
+        resources=build_resources(Settings.from_env()),
+        instance=instance,
+        raise_on_error=False,
+    )
     assert not result.success
     message = result.get_step_failure_events()[0].step_failure_data.error.message
-    assert f"the lake at SPOTIFY_LAKE_URL={blocker / 'lake'} cannot be written: a path of the lake is a file where a folder is needed" in message
+    assert (
+        f"the lake at SPOTIFY_LAKE_URL={blocker / 'lake'} cannot be written: a path of the lake is a file where a folder is needed"
+        in message
+    )
     assert server.requests == []  # not one request: no snapshot read and then lost
     assert dg.DagsterEventType.STEP_UP_FOR_RETRY not in _event_types(instance, result.run_id)
 
 
-def test_a_permanent_write_error_in_the_io_manager_is_not_retried_and_names_the_playlists(server, items, lake_dir, monkeypatch):
+def test_a_permanent_write_error_in_the_io_manager_is_not_retried_and_names_the_playlists(
+    server, items, lake_dir, monkeypatch
+):
     server.add_playlist(LAST_ID, items[:2])
     _env(monkeypatch, server, f"{GOOD_ID},{LAST_ID}")
     (lake_dir / "raw_playlist").mkdir()
     (lake_dir / "raw_playlist" / f"dt={utc_today()}").write_text("a file where the day's folder should be")
     instance = dg.DagsterInstance.ephemeral()
-    result = dg.materialize([raw_playlist], partition_key=utc_today(), resources=build_resources(Settings.from_env()), instance=instance, raise_on_error=False)
+    result = dg.materialize(
+        [raw_playlist],
+        partition_key=utc_today(),
+        resources=build_resources(Settings.from_env()),
+        instance=instance,
+        raise_on_error=False,
+    )
     assert not result.success
     failure = result.get_step_failure_events()[0].step_failure_data
-    assert f"raw_playlist {utc_today()}: 2 of 2 playlists could not be written to the lake at SPOTIFY_LAKE_URL={lake_dir} (" in failure.error.message
+    assert (
+        f"raw_playlist {utc_today()}: 2 of 2 playlists could not be written to the lake at SPOTIFY_LAKE_URL={lake_dir} ("
+        in failure.error.message
+    )
     assert f"{GOOD_ID}: a path of the lake is a file where a folder is needed" in failure.error.message
     assert failure.error.message.rstrip().endswith("stored: none")
     assert failure.user_failure_data.metadata["unstored_playlists"].value == sorted([GOOD_ID, LAST_ID])
@@ -203,8 +233,13 @@ def test_a_missing_bucket_fails_at_once_naming_the_setting(server, aws_env, monk
 
 
 def test_lake_errors_are_told_permanent_or_transient():
-    assert permanent_lake_error_reason(botocore.exceptions.NoCredentialsError()).startswith("no usable AWS credentials were found")
-    assert permanent_lake_error_reason(botocore.exceptions.NoRegionError()) == "no AWS region is set (set AWS_REGION or AWS_DEFAULT_REGION)"
+    assert permanent_lake_error_reason(botocore.exceptions.NoCredentialsError()).startswith(
+        "no usable AWS credentials were found"
+    )
+    assert (
+        permanent_lake_error_reason(botocore.exceptions.NoRegionError())
+        == "no AWS region is set (set AWS_REGION or AWS_DEFAULT_REGION)"
+    )
     wrapped = OSError(5, "wrapped")
     wrapped.__cause__ = botocore.exceptions.NoCredentialsError()
     assert permanent_lake_error_reason(wrapped).startswith("no usable AWS credentials")  # s3fs wraps botocore's errors
@@ -215,7 +250,9 @@ def test_lake_errors_are_told_permanent_or_transient():
 
 
 def test_a_half_configured_app_fails_naming_the_missing_setting(server, lake_dir):
-    resource = SpotifyResource(client_id=server.client_id, api_base_url=server.api_base_url, token_url=server.token_url, playlist_ids=GOOD_ID)
+    resource = SpotifyResource(
+        client_id=server.client_id, api_base_url=server.api_base_url, token_url=server.token_url, playlist_ids=GOOD_ID
+    )
     _, failure = _invoke(resource, str(lake_dir))
     assert failure.description == (
         "SPOTIFY_CLIENT_SECRET is not set, but SPOTIFY_CLIENT_ID is: set both to read the Spotify API, or neither to read the offline sample."
@@ -237,7 +274,11 @@ def test_deadline_settings_reach_the_client(monkeypatch):
     monkeypatch.setenv("SPOTIFY_REQUEST_DEADLINE_S", "7")
     monkeypatch.setenv("SPOTIFY_RUN_DEADLINE_S", "90")
     client = build_resources(Settings.from_env())["spotify"].get_reader()
-    assert (client.deadlines.request_s, client.deadlines.playlist_s, client.deadlines.run.seconds) == (7.0, 1200.0, 90.0)
+    assert (client.deadlines.request_s, client.deadlines.playlist_s, client.deadlines.run.seconds) == (
+        7.0,
+        1200.0,
+        90.0,
+    )
 
 
 def test_the_request_deadline_holds_through_an_http_proxy(server, monkeypatch):
@@ -247,12 +288,19 @@ def test_the_request_deadline_holds_through_an_http_proxy(server, monkeypatch):
     monkeypatch.delenv("no_proxy", raising=False)
     server.inject(rf"/playlists/{GOOD_ID}$", CannedResponse(200, {"id": GOOD_ID, "name": "slow"}, trickle_s=0.2))
     reader = SpotifyResource(
-        client_id=server.client_id, client_secret=server.client_secret, api_base_url="http://api.spotify.test/v1/",
-        token_url=server.token_url, max_attempts=1, request_deadline_s=0.6,
+        client_id=server.client_id,
+        client_secret=server.client_secret,
+        api_base_url="http://api.spotify.test/v1/",
+        token_url=server.token_url,
+        max_attempts=1,
+        request_deadline_s=0.6,
     ).get_reader()
     started = time.monotonic()
     with pytest.raises(SpotifyTransientError) as raised:
         reader.playlist_metadata(GOOD_ID)
     assert time.monotonic() - started < 0.6 + 1.0
-    assert str(raised.value) == f"playlist {GOOD_ID} metadata: the request deadline of 0.6 s (SPOTIFY_REQUEST_DEADLINE_S) was hit, after 1 attempt(s)"
+    assert (
+        str(raised.value)
+        == f"playlist {GOOD_ID} metadata: the request deadline of 0.6 s (SPOTIFY_REQUEST_DEADLINE_S) was hit, after 1 attempt(s)"
+    )
     assert [(r.path, r.status) for r in server.requests] == [("/api/token", 200), (f"/v1/playlists/{GOOD_ID}", 200)]

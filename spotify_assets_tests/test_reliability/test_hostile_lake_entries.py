@@ -68,7 +68,14 @@ KINDS = {  # kind -> the entry's name in the day's folder
 
 
 def _settings(lake_url: str, tmp: Path) -> Settings:
-    return Settings(deployment="local", lake_url=lake_url, landing_url="", playlist_ids="", partitions_start="2023-01-01", duckdb_path=str(tmp / "catalog.duckdb"))
+    return Settings(
+        deployment="local",
+        lake_url=lake_url,
+        landing_url="",
+        playlist_ids="",
+        partitions_start="2023-01-01",
+        duckdb_path=str(tmp / "catalog.duckdb"),
+    )
 
 
 def _run_bounded(lake_url: str, tmp: Path) -> dg.ExecuteInProcessResult:
@@ -78,8 +85,11 @@ def _run_bounded(lake_url: str, tmp: Path) -> dg.ExecuteInProcessResult:
     def target():
         try:
             outcome["result"] = dg.materialize(
-                [raw_playlist, spotify_tables], partition_key=DT, resources=build_resources(_settings(lake_url, tmp)),
-                instance=dg.DagsterInstance.ephemeral(), raise_on_error=False,
+                [raw_playlist, spotify_tables],
+                partition_key=DT,
+                resources=build_resources(_settings(lake_url, tmp)),
+                instance=dg.DagsterInstance.ephemeral(),
+                raise_on_error=False,
             )
         except BaseException as err:
             outcome["error"] = err
@@ -104,7 +114,12 @@ def _facts(result: dg.ExecuteInProcessResult) -> dict:
     raw = result.asset_materializations_for_node("raw_playlist")[0].metadata
     tables = {m.asset_key.path[-1]: m.metadata for m in result.asset_materializations_for_node("spotify_tables")}
     check = next(c for c in result.get_asset_check_evaluations() if c.check_name == RAW_OBJECTS_VALID)
-    return {"success": result.success, "raw_bad": raw["bad_objects"].value, "tables_bad": {t: m["bad_objects"].value for t, m in tables.items()}, "check": check}
+    return {
+        "success": result.success,
+        "raw_bad": raw["bad_objects"].value,
+        "tables_bad": {t: m["bad_objects"].value for t, m in tables.items()},
+        "check": check,
+    }
 
 
 @pytest.fixture(scope="module")
@@ -119,7 +134,9 @@ def local_day(tmp_path_factory) -> dict:
     (day / f"{GOOD_ID}.json").write_bytes(sample_path(GOOD).read_bytes())
     (day / KINDS["over-size-limit"]).write_bytes(sample_path(LARGE).read_bytes())
     (root / "raw_playlist" / f"dt={OTHER_DT}").mkdir()
-    (root / "raw_playlist" / f"dt={OTHER_DT}" / "0lSHxL8DnuRYEhk2cmKSDH.json").write_bytes(sample_path(INSIDE).read_bytes())
+    (root / "raw_playlist" / f"dt={OTHER_DT}" / "0lSHxL8DnuRYEhk2cmKSDH.json").write_bytes(
+        sample_path(INSIDE).read_bytes()
+    )
     outside = tmp / "outside" / "23Ay9WfURne0LvtlCvYTkj.json"
     outside.parent.mkdir()
     outside.write_bytes(sample_path(OUTSIDE).read_bytes())
@@ -130,7 +147,14 @@ def local_day(tmp_path_factory) -> dict:
         env.setenv("SPOTIFY_RAW_MAX_BYTES", str(LIMIT))
         result = _run_bounded(str(root), tmp)
         facts = _facts(result)
-    return {"root": root, "tmp": tmp, "reasons": {DAY + n: r for n, r in names.items()}, "before": before, "after": snapshot(tmp), **facts}
+    return {
+        "root": root,
+        "tmp": tmp,
+        "reasons": {DAY + n: r for n, r in names.items()},
+        "before": before,
+        "after": snapshot(tmp),
+        **facts,
+    }
 
 
 def test_the_day_is_built_from_the_good_object_alone(local_day):
@@ -165,7 +189,12 @@ def test_no_entry_was_changed_followed_or_read_through(local_day):
     before, after = local_day["before"], local_day["after"]
     new = sorted(k.decode() for k in set(after) - set(before))
     # The tables' files, and the (empty) staging folder of the write-audit-publish commit.
-    assert new == sorted(["lake/_publish"] + [f"lake/{t}" for t in TABLES] + [f"lake/{t}/dt={DT}" for t in TABLES] + [f"lake/{t}/dt={DT}/data.parquet" for t in TABLES])
+    assert new == sorted(
+        ["lake/_publish"]
+        + [f"lake/{t}" for t in TABLES]
+        + [f"lake/{t}/dt={DT}" for t in TABLES]
+        + [f"lake/{t}/dt={DT}/data.parquet" for t in TABLES]
+    )
     assert {k: v for k, v in after.items() if k in before} == before  # links, FIFO, socket, device, bytes
 
 
@@ -175,8 +204,12 @@ def _tick_with_log(lake_url: str, cursor: str | None = None) -> tuple[dg.SensorR
     log_key = ["hostile", "tick"]
     with dg.instance_for_test() as instance:
         with dg.SensorEvaluationContext(
-            instance_ref=instance.get_ref(), instance=instance, cursor=cursor, log_key=log_key,
-            sensor_name="raw_playlist_sensor", resources={"lake": LakeResource(lake_url=lake_url)},
+            instance_ref=instance.get_ref(),
+            instance=instance,
+            cursor=cursor,
+            log_key=log_key,
+            sensor_name="raw_playlist_sensor",
+            resources={"lake": LakeResource(lake_url=lake_url)},
         ) as context:
             result = raw_playlist_sensor(context)
         messages = [record["msg"] for record in get_instigation_log_records(instance, log_key)]
@@ -193,7 +226,9 @@ def test_a_sensor_tick_requests_the_good_days_and_says_what_it_skipped(local_day
     (warning,) = [m for m in log if m.startswith("not read:")]
     root = local_day["root"]
     hostile = {k: r for k, r in local_day["reasons"].items() if not k.endswith(KINDS["over-size-limit"])}
-    assert warning == f"not read: {len(hostile)} new lake entries: " + "; ".join(f"{root}/{k}: {r}" for k, r in sorted(hostile.items()))
+    assert warning == f"not read: {len(hostile)} new lake entries: " + "; ".join(
+        f"{root}/{k}: {r}" for k, r in sorted(hostile.items())
+    )
     # They entered the cursor: the next tick neither requests runs nor repeats them.
     again, again_log = _tick_with_log(str(root), result.cursor)
     assert not again.run_requests and not [m for m in again_log if m.startswith("not read:")]
@@ -232,7 +267,9 @@ def test_keys_with_dot_dot_and_empty_segments_on_s3(s3_lake, monkeypatch, tmp_pa
     result, log = _tick_with_log(s3_lake)
     assert [(r.partition_key, r.tags["spotify_assets/new_raw_objects"]) for r in result.run_requests] == [(DT, "2")]
     (warning,) = [m for m in log if m.startswith("not read:")]
-    assert warning == "not read: 2 new lake entries: " + "; ".join(f"{s3_lake}/{k}: {reasons[k]}" for k in sorted(reasons) if "7csr" not in k)
+    assert warning == "not read: 2 new lake entries: " + "; ".join(
+        f"{s3_lake}/{k}: {reasons[k]}" for k in sorted(reasons) if "7csr" not in k
+    )
 
 
 def test_hostile_landed_objects_are_not_read_or_copied_and_the_good_one_is(tmp_path, monkeypatch):
@@ -267,17 +304,25 @@ def test_hostile_landed_objects_are_not_read_or_copied_and_the_good_one_is(tmp_p
         signal.alarm(0)
         signal.signal(signal.SIGALRM, previous)
 
-    assert [(r.partition_key, r.tags["spotify_assets/new_raw_objects"]) for r in result.run_requests] == [("2024-05-16", "1")]
+    assert [(r.partition_key, r.tags["spotify_assets/new_raw_objects"]) for r in result.run_requests] == [
+        ("2024-05-16", "1")
+    ]
     after = snapshot(tmp_path)
     copied = {k: v for k, v in after.items() if k not in before}
     assert [v for v in copied.values() if v[0] == "file"] == [("file", b'{"good": 1}')]
     assert {k: v for k, v in after.items() if k in before} == before  # FIFO, links, landed bytes
     (warning,) = [m for m in log if m.startswith("not read:")]
     link_reason = "a symbolic link to '/etc/hostname': not followed (the lake reads only regular files inside its root)"
-    assert warning == "not read: 5 new lake entries: " + "; ".join([
-        f"{landing}/spotify_raw_2024-05-16 11:00:00.json: a FIFO (named pipe), not a regular file: not read",
-        f"{landing}/spotify_raw_2024-05-16 12:00:00.json: a symbolic link to '/dev/zero': not followed (the lake reads only regular files inside its root)",
-        f"{landing}/spotify_raw_2024-05-16 13:00:00.json: {too_large(101, 100)}",
-        f"{landing}/spotify_raw_20240517.json: not copied, {root}/raw_playlist/dt=2024-05-17/spotify_raw_20240517.json is {link_reason}",
-        f"{root}/raw_playlist/dt=2024-05-17/spotify_raw_20240517.json: {link_reason}",  # and the link itself, in the raw zone
-    ])
+    assert (
+        warning
+        == "not read: 5 new lake entries: "
+        + "; ".join(
+            [
+                f"{landing}/spotify_raw_2024-05-16 11:00:00.json: a FIFO (named pipe), not a regular file: not read",
+                f"{landing}/spotify_raw_2024-05-16 12:00:00.json: a symbolic link to '/dev/zero': not followed (the lake reads only regular files inside its root)",
+                f"{landing}/spotify_raw_2024-05-16 13:00:00.json: {too_large(101, 100)}",
+                f"{landing}/spotify_raw_20240517.json: not copied, {root}/raw_playlist/dt=2024-05-17/spotify_raw_20240517.json is {link_reason}",
+                f"{root}/raw_playlist/dt=2024-05-17/spotify_raw_20240517.json: {link_reason}",  # and the link itself, in the raw zone
+            ]
+        )
+    )

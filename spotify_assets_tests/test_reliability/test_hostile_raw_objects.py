@@ -59,7 +59,10 @@ def _item(n: int) -> dict:
         "artists": [_artist(n)],
         "external_urls": {"spotify": f"https://open.spotify.com/album/{ALBUMS[n]}"},
         "id": ALBUMS[n],
-        "images": [{"height": 640, "url": f"https://i.scdn.co/image/{n}-640", "width": 640}, {"height": 64, "url": f"https://i.scdn.co/image/{n}-64", "width": 64}],
+        "images": [
+            {"height": 640, "url": f"https://i.scdn.co/image/{n}-640", "width": 640},
+            {"height": 64, "url": f"https://i.scdn.co/image/{n}-64", "width": 64},
+        ],
         "label": "A label",
         "name": f"Album {n + 1}",
         "release_date": "2021-06-18",
@@ -84,7 +87,12 @@ def _item(n: int) -> dict:
         "type": "track",
         "uri": f"spotify:track:{SONGS[n]}",
     }
-    return {"added_at": "2024-05-01T10:00:00Z", "added_by": {"id": "someone", "type": "user"}, "is_local": False, "item": track}
+    return {
+        "added_at": "2024-05-01T10:00:00Z",
+        "added_by": {"id": "someone", "type": "user"},
+        "is_local": False,
+        "item": track,
+    }
 
 
 def _playlist(items: list | None = None, **fields) -> dict:
@@ -98,10 +106,25 @@ def _playlist(items: list | None = None, **fields) -> dict:
         "name": "Hostile",
         "snapshot_id": "AAAAsnapshot1",
         "type": "playlist",
-        "items": {"href": f"https://api.spotify.com/v1/playlists/{PLAYLIST}/items", "items": items, "limit": 50, "next": None, "offset": 0, "total": len(items)},
+        "items": {
+            "href": f"https://api.spotify.com/v1/playlists/{PLAYLIST}/items",
+            "items": items,
+            "limit": 50,
+            "next": None,
+            "offset": 0,
+            "total": len(items),
+        },
         "lookups": {
             "albums": [{"id": ALBUMS[0], "label": "Looked-up label", "name": "Album 1"}],
-            "artists": [{"id": ARTISTS[0], "genres": ["pop"], "followers": {"total": 5}, "popularity": 50, "images": [{"url": "https://i.scdn.co/a", "width": 10, "height": 10}]}],
+            "artists": [
+                {
+                    "id": ARTISTS[0],
+                    "genres": ["pop"],
+                    "followers": {"total": 5},
+                    "popularity": 50,
+                    "images": [{"url": "https://i.scdn.co/a", "width": 10, "height": 10}],
+                }
+            ],
         },
         "extracted_at": "2024-05-15T06:00:00+00:00",
     }
@@ -245,7 +268,12 @@ LOOKUP_FIELDS = {
 
 
 def _item_2_invalid(path: tuple, value: object, reason: str | None = None, detail: str | None = None) -> Kind:
-    return _one(_set(_playlist(), _item_path(path), value), entries=set(BUT_2), invalid={KEY: [(2, reason or _reason(path))]}, detail=detail)
+    return _one(
+        _set(_playlist(), _item_path(path), value),
+        entries=set(BUT_2),
+        invalid={KEY: [(2, reason or _reason(path))]},
+        detail=detail,
+    )
 
 
 def _kinds() -> dict[str, Kind]:
@@ -294,13 +322,23 @@ def _non_song_kinds(base: dict) -> dict[str, Kind]:
     legacy_episode = _set(base, _item_path(("item", "episode")), True)
     chapter = _set(base, _item_path(("item", "type")), "chapter")
     return {
-        "non-song: an episode with an odd popularity is an episode": _one(episode, entries=set(BUT_2), extra=_skipped("episode")),
-        "non-song: a local file with odd fields is a local file": _one(local, entries=set(BUT_2), extra=_skipped("local_file")),
-        "non-song: a track-shaped episode (episode true)": _one(legacy_episode, entries=set(BUT_2), extra=_skipped("episode")),
+        "non-song: an episode with an odd popularity is an episode": _one(
+            episode, entries=set(BUT_2), extra=_skipped("episode")
+        ),
+        "non-song: a local file with odd fields is a local file": _one(
+            local, entries=set(BUT_2), extra=_skipped("local_file")
+        ),
+        "non-song: a track-shaped episode (episode true)": _one(
+            legacy_episode, entries=set(BUT_2), extra=_skipped("episode")
+        ),
         "non-song: a chapter is not a track": _one(chapter, entries=set(BUT_2), extra=_skipped("not_a_track")),
-        "non-song: is_local true beats a track id": _one(_set(base, _item_path(("item", "is_local")), True), entries=set(BUT_2), extra=_skipped("local_file")),
+        "non-song: is_local true beats a track id": _one(
+            _set(base, _item_path(("item", "is_local")), True), entries=set(BUT_2), extra=_skipped("local_file")
+        ),
         "object: total beyond 64 bits": _one(
-            _set(base, ("items", "total"), 10**30), entries=set(), bad={KEY: "page 'total' is a number 1e+30, expected an integer of at least 0"}
+            _set(base, ("items", "total"), 10**30),
+            entries=set(),
+            bad={KEY: "page 'total' is a number 1e+30, expected an integer of at least 0"},
         ),
     }
 
@@ -308,7 +346,12 @@ def _non_song_kinds(base: dict) -> dict[str, Kind]:
 def _lookups_used(result) -> None:
     assert _rows(result, "albums", "album_id")[ALBUMS[0]]["label"] == "Looked-up label"
     artist = _rows(result, "artists", "artist_id")[ARTISTS[0]]
-    assert (artist["genres"], artist["followers"], artist["popularity"], artist["image_url"]) == (["pop"], 5, 50, "https://i.scdn.co/a")
+    assert (artist["genres"], artist["followers"], artist["popularity"], artist["image_url"]) == (
+        ["pop"],
+        5,
+        50,
+        "https://i.scdn.co/a",
+    )
 
 
 def _lookup_dropped(kind: str):
@@ -318,9 +361,10 @@ def _lookup_dropped(kind: str):
         if kind == "albums":
             assert _rows(result, "albums", "album_id")[ALBUMS[0]]["label"] is None
         else:
-            assert {k: _rows(result, "artists", "artist_id")[ARTISTS[0]][k] for k in ("genres", "followers", "popularity", "image_url")} == dict.fromkeys(
-                ("genres", "followers", "popularity", "image_url")
-            )
+            assert {
+                k: _rows(result, "artists", "artist_id")[ARTISTS[0]][k]
+                for k in ("genres", "followers", "popularity", "image_url")
+            } == dict.fromkeys(("genres", "followers", "popularity", "image_url"))
 
     return check
 
@@ -348,15 +392,39 @@ def _null_column(path: tuple):
         ("item", "album", "name"): ("albums", "album_id", ALBUMS[1], "album_name", None),
         ("item", "album", "album_type"): ("albums", "album_id", ALBUMS[1], "album_type", None),
         ("item", "album", "release_date"): ("albums", "album_id", ALBUMS[1], "release_date", None),
-        ("item", "album", "release_date_precision"): ("albums", "album_id", ALBUMS[1], "release_date_precision", "day"),  # inferred
+        ("item", "album", "release_date_precision"): (
+            "albums",
+            "album_id",
+            ALBUMS[1],
+            "release_date_precision",
+            "day",
+        ),  # inferred
         ("item", "album", "total_tracks"): ("albums", "album_id", ALBUMS[1], "total_tracks", None),
         ("item", "album", "label"): ("albums", "album_id", ALBUMS[1], "label", None),
         ("item", "album", "external_urls"): ("albums", "album_id", ALBUMS[1], "album_url", None),
         ("item", "album", "external_urls", "spotify"): ("albums", "album_id", ALBUMS[1], "album_url", None),
         ("item", "album", "images"): ("albums", "album_id", ALBUMS[1], "image_url", None),
-        ("item", "album", "images", 0, "url"): ("albums", "album_id", ALBUMS[1], "image_url", None),  # the largest image
-        ("item", "album", "images", 0, "width"): ("albums", "album_id", ALBUMS[1], "image_url", "https://i.scdn.co/image/1-64"),
-        ("item", "album", "images", 0, "height"): ("albums", "album_id", ALBUMS[1], "image_url", "https://i.scdn.co/image/1-64"),
+        ("item", "album", "images", 0, "url"): (
+            "albums",
+            "album_id",
+            ALBUMS[1],
+            "image_url",
+            None,
+        ),  # the largest image
+        ("item", "album", "images", 0, "width"): (
+            "albums",
+            "album_id",
+            ALBUMS[1],
+            "image_url",
+            "https://i.scdn.co/image/1-64",
+        ),
+        ("item", "album", "images", 0, "height"): (
+            "albums",
+            "album_id",
+            ALBUMS[1],
+            "image_url",
+            "https://i.scdn.co/image/1-64",
+        ),
         ("item", "album", "artists"): ("albums", "album_id", ALBUMS[1], "artist_ids", []),
         ("item", "album", "artists", 0, "id"): ("albums", "album_id", ALBUMS[1], "artist_ids", []),
         ("item", "album", "artists", 0, "name"): None,  # the track credits the same artist with a name
@@ -397,12 +465,16 @@ def _number_kinds(base: dict) -> dict[str, Kind]:
         for value in values:
             kinds[f"number {name} = {value!r}"] = _item_2_invalid(path, value)
     kinds["number duration_ms = 2**63 - 1 fits int64"] = _one(
-        _set(base, _item_path(("item", "duration_ms")), 2**63 - 1), extra=_value("songs", "song_id", SONGS[1], "duration_ms", 2**63 - 1)
+        _set(base, _item_path(("item", "duration_ms")), 2**63 - 1),
+        extra=_value("songs", "song_id", SONGS[1], "duration_ms", 2**63 - 1),
     )
     kinds["number track_number = 2**31 - 1 fits int32"] = _one(
-        _set(base, _item_path(("item", "track_number")), 2**31 - 1), extra=_value("songs", "song_id", SONGS[1], "track_number", 2**31 - 1)
+        _set(base, _item_path(("item", "track_number")), 2**31 - 1),
+        extra=_value("songs", "song_id", SONGS[1], "track_number", 2**31 - 1),
     )
-    kinds["number popularity = 0"] = _one(_set(base, _item_path(("item", "popularity")), 0), extra=_value("songs", "song_id", SONGS[1], "popularity", 0))
+    kinds["number popularity = 0"] = _one(
+        _set(base, _item_path(("item", "popularity")), 0), extra=_value("songs", "song_id", SONGS[1], "popularity", 0)
+    )
     kinds["number lookups followers = 2**63"] = _one(
         _set(base, ("lookups", "artists", 0, "followers", "total"), 2**63),
         invalid_lookups={KEY: [(1, "invalid:lookups.artists.followers.total")]},
@@ -413,7 +485,9 @@ def _number_kinds(base: dict) -> dict[str, Kind]:
         invalid_lookups={KEY: [(1, "invalid:lookups.artists.popularity")]},
         extra=_lookup_dropped("artists"),
     )
-    kinds["number explicit = 1 (not a boolean)"] = _item_2_invalid(("item", "explicit"), 1, detail="'explicit' is a number 1, expected a boolean")
+    kinds["number explicit = 1 (not a boolean)"] = _item_2_invalid(
+        ("item", "explicit"), 1, detail="'explicit' is a number 1, expected a boolean"
+    )
     return kinds
 
 
@@ -429,14 +503,36 @@ def _date_kinds(base: dict) -> dict[str, Kind]:
     for value in ["2024-13-01T00:00:00Z", "yesterday", "", "2024-02-30T00:00:00Z", "1715760000"]:
         kinds[f"date added_at = {value!r}"] = _item_2_invalid(("added_at",), value)
     album = ("item", "album")
-    for value, precision in [("2021-02-30", "day"), ("2021-02", "day"), ("2021-13", "month"), ("21", "year"), ("2021-06-18", "year"), ("2021/06/18", None), ("0000-00-00", "day")]:
-        document = _set(_set(base, _item_path((*album, "release_date")), value), _item_path((*album, "release_date_precision")), precision)
-        kinds[f"date release_date = {value!r} ({precision})"] = _one(document, entries=set(BUT_2), invalid={KEY: [(2, "invalid:album.release_date")]})
+    for value, precision in [
+        ("2021-02-30", "day"),
+        ("2021-02", "day"),
+        ("2021-13", "month"),
+        ("21", "year"),
+        ("2021-06-18", "year"),
+        ("2021/06/18", None),
+        ("0000-00-00", "day"),
+    ]:
+        document = _set(
+            _set(base, _item_path((*album, "release_date")), value),
+            _item_path((*album, "release_date_precision")),
+            precision,
+        )
+        kinds[f"date release_date = {value!r} ({precision})"] = _one(
+            document, entries=set(BUT_2), invalid={KEY: [(2, "invalid:album.release_date")]}
+        )
     kinds["date release_date_precision = 'week'"] = _item_2_invalid((*album, "release_date_precision"), "week")
-    year = _set(_set(base, _item_path((*album, "release_date")), "1987"), _item_path((*album, "release_date_precision")), "year")
-    kinds["date release_date = '1987' (year) -> January 1st"] = _one(year, extra=_value("albums", "album_id", ALBUMS[1], "release_date", datetime(1987, 1, 1).date()))
-    unknown = _set(_set(base, _item_path((*album, "release_date")), "0000"), _item_path((*album, "release_date_precision")), "year")
-    kinds["date release_date = '0000' (Spotify's unknown year) -> null"] = _one(unknown, extra=_value("albums", "album_id", ALBUMS[1], "release_date", None))
+    year = _set(
+        _set(base, _item_path((*album, "release_date")), "1987"), _item_path((*album, "release_date_precision")), "year"
+    )
+    kinds["date release_date = '1987' (year) -> January 1st"] = _one(
+        year, extra=_value("albums", "album_id", ALBUMS[1], "release_date", datetime(1987, 1, 1).date())
+    )
+    unknown = _set(
+        _set(base, _item_path((*album, "release_date")), "0000"), _item_path((*album, "release_date_precision")), "year"
+    )
+    kinds["date release_date = '0000' (Spotify's unknown year) -> null"] = _one(
+        unknown, extra=_value("albums", "album_id", ALBUMS[1], "release_date", None)
+    )
     kinds["date added_at with an offset is read in UTC"] = _one(
         _set(base, _item_path(("added_at",)), "2024-05-01T12:00:00+02:00"),
         extra=_value("playlist_entries", "song_id", SONGS[1], "added_at", datetime(2024, 5, 1, 10, tzinfo=UTC)),
@@ -446,17 +542,31 @@ def _date_kinds(base: dict) -> dict[str, Kind]:
 
 def _odd_string_kinds(base: dict) -> dict[str, Kind]:
     kinds = {}
-    for label, value in [("empty", ""), ("unicode", "Ünïcødé0000000000000002"), ("very long", "0" * 100_000), ("with a slash", "../../etc/passwd"), ("NUL", "\u0000")]:
+    for label, value in [
+        ("empty", ""),
+        ("unicode", "Ünïcødé0000000000000002"),
+        ("very long", "0" * 100_000),
+        ("with a slash", "../../etc/passwd"),
+        ("NUL", "\u0000"),
+    ]:
         kinds[f"odd id ({label})"] = _item_2_invalid(("item", "id"), value)
         kinds[f"odd album id ({label})"] = _item_2_invalid(("item", "album", "id"), value)
         kinds[f"odd artist id ({label})"] = _item_2_invalid(("item", "artists", 0, "id"), value)
     long_name = "ñ" * 100_000
-    kinds["odd name: 100,000 characters"] = _one(_set(base, _item_path(("item", "name")), long_name), extra=_value("songs", "song_id", SONGS[1], "song_name", long_name))
-    mixed = "名前 \u202eRTL\u202c 🎵 \u0000 \"quoted\" \\"
-    kinds["odd name: unicode, RTL, emoji, NUL"] = _one(_set(base, _item_path(("item", "name")), mixed), extra=_value("songs", "song_id", SONGS[1], "song_name", mixed))
-    kinds["odd name: empty string"] = _one(_set(base, _item_path(("item", "name")), ""), extra=_value("songs", "song_id", SONGS[1], "song_name", ""))
+    kinds["odd name: 100,000 characters"] = _one(
+        _set(base, _item_path(("item", "name")), long_name),
+        extra=_value("songs", "song_id", SONGS[1], "song_name", long_name),
+    )
+    mixed = '名前 \u202eRTL\u202c 🎵 \u0000 "quoted" \\'
+    kinds["odd name: unicode, RTL, emoji, NUL"] = _one(
+        _set(base, _item_path(("item", "name")), mixed), extra=_value("songs", "song_id", SONGS[1], "song_name", mixed)
+    )
+    kinds["odd name: empty string"] = _one(
+        _set(base, _item_path(("item", "name")), ""), extra=_value("songs", "song_id", SONGS[1], "song_name", "")
+    )
     kinds["odd added_by id: empty string (charts) -> null"] = _one(
-        _set(base, _item_path(("added_by", "id")), ""), extra=_value("playlist_entries", "song_id", SONGS[1], "added_by", None)
+        _set(base, _item_path(("added_by", "id")), ""),
+        extra=_value("playlist_entries", "song_id", SONGS[1], "added_by", None),
     )
     odd_keys = copy.deepcopy(base)
     for target in (odd_keys, odd_keys["items"]["items"][1], odd_keys["items"]["items"][1]["item"]):
@@ -469,39 +579,90 @@ def _nesting_kinds(base: dict) -> dict[str, Kind]:
     kinds = {}
     item = copy.deepcopy(base["items"]["items"][1])
     kinds["nesting: item wrapped in a list"] = _item_2_invalid((), [item], reason="invalid:item")
-    kinds["nesting: track nested in a track"] = _item_2_invalid(("item",), {"item": item["item"]}, reason="invalid:id", detail="track has no 'id'")
+    kinds["nesting: track nested in a track"] = _item_2_invalid(
+        ("item",), {"item": item["item"]}, reason="invalid:id", detail="track has no 'id'"
+    )
     kinds["nesting: album in a list"] = _item_2_invalid(("item", "album"), [item["item"]["album"]])
     kinds["nesting: artists as one object"] = _item_2_invalid(("item", "artists"), item["item"]["artists"][0])
-    kinds["nesting: artist in a list in the list"] = _item_2_invalid(("item", "artists", 0), [item["item"]["artists"][0]], reason="invalid:artists")
+    kinds["nesting: artist in a list in the list"] = _item_2_invalid(
+        ("item", "artists", 0), [item["item"]["artists"][0]], reason="invalid:artists"
+    )
     kinds["nesting: isrc as an object"] = _item_2_invalid(("item", "external_ids", "isrc"), {"value": "USXX"})
     every = _playlist([[it] for it in base["items"]["items"]])
-    kinds["nesting: every item wrapped in a list"] = _one(every, entries=set(), invalid={KEY: [(1, "invalid:item"), (2, "invalid:item"), (3, "invalid:item")]})
+    kinds["nesting: every item wrapped in a list"] = _one(
+        every, entries=set(), invalid={KEY: [(1, "invalid:item"), (2, "invalid:item"), (3, "invalid:item")]}
+    )
     deep = _set(base, ("items", "items"), {"items": base["items"]["items"]})
     kinds["nesting: a page inside the page"] = _one(
-        deep, entries=set(), bad={KEY: "the playlist's 'items' paging object has no 'items' list (keys [href, items, limit, next, offset, total]; a simplified playlist without its items?)"}
+        deep,
+        entries=set(),
+        bad={
+            KEY: "the playlist's 'items' paging object has no 'items' list (keys [href, items, limit, next, offset, total]; a simplified playlist without its items?)"
+        },
     )
     return kinds
 
 
 def _object_level_kinds(base: dict) -> dict[str, Kind]:
     cases = {
-        "offset 1e18": (("items", "offset"), 1e18, "page 'offset' is a number 1e+18, expected an integer from 0 to 2,147,483,644 (2**31 - 1 minus the item count)"),
-        "offset overflowing int32 positions": (("items", "offset"), 2**31 - 3, "page 'offset' is a number 2147483645, expected an integer from 0 to 2,147,483,644 (2**31 - 1 minus the item count)"),
-        "offset negative": (("items", "offset"), -1, "page 'offset' is a number -1, expected an integer from 0 to 2,147,483,644 (2**31 - 1 minus the item count)"),
-        "offset a string": (("items", "offset"), "0", "page 'offset' is a string '0', expected an integer from 0 to 2,147,483,644 (2**31 - 1 minus the item count)"),
+        "offset 1e18": (
+            ("items", "offset"),
+            1e18,
+            "page 'offset' is a number 1e+18, expected an integer from 0 to 2,147,483,644 (2**31 - 1 minus the item count)",
+        ),
+        "offset overflowing int32 positions": (
+            ("items", "offset"),
+            2**31 - 3,
+            "page 'offset' is a number 2147483645, expected an integer from 0 to 2,147,483,644 (2**31 - 1 minus the item count)",
+        ),
+        "offset negative": (
+            ("items", "offset"),
+            -1,
+            "page 'offset' is a number -1, expected an integer from 0 to 2,147,483,644 (2**31 - 1 minus the item count)",
+        ),
+        "offset a string": (
+            ("items", "offset"),
+            "0",
+            "page 'offset' is a string '0', expected an integer from 0 to 2,147,483,644 (2**31 - 1 minus the item count)",
+        ),
         "total a string": (("items", "total"), "3", "page 'total' is a string '3', expected an integer of at least 0"),
         "playlist id a number": (("id",), 42, "the playlist's 'id' is a number 42, expected a string"),
-        "playlist name an object": (("name",), {"en": "x"}, "the playlist's 'name' is an object with keys [en], expected a string"),
-        "snapshot_id a list": (("snapshot_id",), ["s"], "the playlist's 'snapshot_id' is a list of 1 element, expected a string"),
-        "extracted_at not a timestamp": (("extracted_at",), "this morning", "'extracted_at' is a string 'this morning', expected an ISO 8601 timestamp"),
+        "playlist name an object": (
+            ("name",),
+            {"en": "x"},
+            "the playlist's 'name' is an object with keys [en], expected a string",
+        ),
+        "snapshot_id a list": (
+            ("snapshot_id",),
+            ["s"],
+            "the playlist's 'snapshot_id' is a list of 1 element, expected a string",
+        ),
+        "extracted_at not a timestamp": (
+            ("extracted_at",),
+            "this morning",
+            "'extracted_at' is a string 'this morning', expected an ISO 8601 timestamp",
+        ),
         "lookups a list": (("lookups",), [], "the playlist's 'lookups' is a list of 0 elements, expected an object"),
-        "lookups.albums an object": (("lookups", "albums"), {}, "the playlist's 'lookups.albums' is an object with keys [], expected a list"),
+        "lookups.albums an object": (
+            ("lookups", "albums"),
+            {},
+            "the playlist's 'lookups.albums' is an object with keys [], expected a list",
+        ),
     }
-    kinds = {f"object: {name}": _one(_set(base, path, value), entries=set(), bad={KEY: reason}) for name, (path, value, reason) in cases.items()}
+    kinds = {
+        f"object: {name}": _one(_set(base, path, value), entries=set(), bad={KEY: reason})
+        for name, (path, value, reason) in cases.items()
+    }
     kinds["object: offset 2**31 - 4 still fits"] = _one(
         _set(base, ("items", "offset"), 2**31 - 4), entries={(PLAYLIST, 2**31 - 4 + n + 1, SONGS[n]) for n in range(3)}
     )
-    kinds["object: not JSON"] = Kind(objects=[(KEY, _body(base)[:-7], None)], entries=set(), bad={KEY: f"not valid JSON: unexpected end of data at byte {len(_body(base)) - 7} (the object ends there: truncated? it is {len(_body(base)) - 7} bytes)"})
+    kinds["object: not JSON"] = Kind(
+        objects=[(KEY, _body(base)[:-7], None)],
+        entries=set(),
+        bad={
+            KEY: f"not valid JSON: unexpected end of data at byte {len(_body(base)) - 7} (the object ends there: truncated? it is {len(_body(base)) - 7} bytes)"
+        },
+    )
     return kinds
 
 
@@ -511,18 +672,27 @@ def _shape_kinds(base: dict) -> dict[str, Kind]:
     bare_tracks = {k: v for k, v in base.items() if k != "items"} | {"tracks": legacy_items}
     bare_items = {k: v for k, v in base.items() if k != "items"} | {"items": items}
     return {
-        "shape: playlist object whose tracks is a bare list": _one(bare_tracks, extra=_names("Hostile", "AAAAsnapshot1")),
+        "shape: playlist object whose tracks is a bare list": _one(
+            bare_tracks, extra=_names("Hostile", "AAAAsnapshot1")
+        ),
         "shape: playlist object whose items is a bare list": _one(bare_items, extra=_names("Hostile", "AAAAsnapshot1")),
-        "shape: one-element list holding a bare-list playlist": _one([bare_tracks], extra=_names("Hostile", "AAAAsnapshot1")),
+        "shape: one-element list holding a bare-list playlist": _one(
+            [bare_tracks], extra=_names("Hostile", "AAAAsnapshot1")
+        ),
         "shape: bare list of items (id from the key)": _one(legacy_items, extra=_names(None, None)),
-        "shape: legacy playlist object (tracks page)": _one({k: v for k, v in base.items() if k != "items"} | {"tracks": {"items": legacy_items, "offset": 0, "total": 3}}),
+        "shape: legacy playlist object (tracks page)": _one(
+            {k: v for k, v in base.items() if k != "items"}
+            | {"tracks": {"items": legacy_items, "offset": 0, "total": 3}}
+        ),
     }
 
 
 def _names(name: str | None, snapshot_id: str | None):
     def check(result) -> None:
         entries = result.tables["playlist_entries"]
-        assert set(zip(entries["playlist_name"].to_pylist(), entries["snapshot_id"].to_pylist())) == {(name, snapshot_id)}
+        assert set(zip(entries["playlist_name"].to_pylist(), entries["snapshot_id"].to_pylist())) == {
+            (name, snapshot_id)
+        }
 
     return check
 
@@ -532,40 +702,74 @@ def _snapshot_kinds(base: dict) -> dict[str, Kind]:
     later = _playlist([_item(0), _item(2)], extracted_at="2024-05-15T07:00:00Z")  # item 2 left the playlist
     t1, t2 = datetime(2024, 5, 15, 8, tzinfo=UTC), datetime(2024, 5, 15, 9, tzinfo=UTC)
     no_extracted = {k: v for k, v in base.items() if k != "extracted_at"}
-    page_2 = {"href": f"https://api.spotify.com/v1/playlists/{PLAYLIST}/items", "items": [_item(1)], "offset": 1, "total": 3}
-    page_1 = {"href": f"https://api.spotify.com/v1/playlists/{PLAYLIST}/items", "items": [_item(0)], "offset": 0, "total": 3}
+    page_2 = {
+        "href": f"https://api.spotify.com/v1/playlists/{PLAYLIST}/items",
+        "items": [_item(1)],
+        "offset": 1,
+        "total": 3,
+    }
+    page_1 = {
+        "href": f"https://api.spotify.com/v1/playlists/{PLAYLIST}/items",
+        "items": [_item(0)],
+        "offset": 0,
+        "total": 3,
+    }
     return {
         "snapshots: the later extracted_at is kept": Kind(
             objects=[(KEY, _body(base), None), (landed, _body(later), None)],
             entries={(PLAYLIST, 1, SONGS[0]), (PLAYLIST, 2, SONGS[2])},
-            superseded={KEY: Superseded(landed, "extracted_at 2024-05-15T07:00:00Z is later than 2024-05-15T06:00:00+00:00")},
+            superseded={
+                KEY: Superseded(landed, "extracted_at 2024-05-15T07:00:00Z is later than 2024-05-15T06:00:00+00:00")
+            },
         ),
         "snapshots: our extraction beats a landed copy without extracted_at": Kind(
             objects=[(landed, _body(no_extracted | {"items": later["items"]}), t2), (KEY, _body(base), t1)],
             superseded={landed: Superseded(KEY, "it has extracted_at 2024-05-15T06:00:00+00:00; this object has none")},
         ),
         "snapshots: same extracted_at, the greater snapshot_id": Kind(
-            objects=[(KEY, _body(base), None), (landed, _body(_playlist([_item(0), _item(2)], snapshot_id="AAAAsnapshot2")), None)],
+            objects=[
+                (KEY, _body(base), None),
+                (landed, _body(_playlist([_item(0), _item(2)], snapshot_id="AAAAsnapshot2")), None),
+            ],
             entries={(PLAYLIST, 1, SONGS[0]), (PLAYLIST, 2, SONGS[2])},
-            superseded={KEY: Superseded(landed, "same extracted_at; snapshot_id 'AAAAsnapshot2' sorts after 'AAAAsnapshot1'")},
+            superseded={
+                KEY: Superseded(landed, "same extracted_at; snapshot_id 'AAAAsnapshot2' sorts after 'AAAAsnapshot1'")
+            },
         ),
         "snapshots: two landed copies, the later object time": Kind(
             objects=[(KEY, _body(no_extracted), t2), (landed, _body(no_extracted | {"items": later["items"]}), t1)],
-            superseded={landed: Superseded(KEY, "same extracted_at and snapshot_id; stored later (2024-05-15T09:00:00+00:00 after 2024-05-15T08:00:00+00:00)")},
+            superseded={
+                landed: Superseded(
+                    KEY,
+                    "same extracted_at and snapshot_id; stored later (2024-05-15T09:00:00+00:00 after 2024-05-15T08:00:00+00:00)",
+                )
+            },
         ),
         "snapshots: identical copies, the last key": Kind(
             objects=[(KEY, _body(no_extracted), None), (landed, _body(no_extracted), None)],
-            superseded={landed: Superseded(KEY, "same extracted_at, snapshot_id and time: the last key in order is kept")},
+            superseded={
+                landed: Superseded(KEY, "same extracted_at, snapshot_id and time: the last key in order is kept")
+            },
         ),
         "snapshots: a bad copy stays bad, the good one is used": Kind(
-            objects=[(KEY, _body(base), None), (landed, b"{\"id\": ", None)], bad={landed: "not valid JSON: unexpected end of data at byte 7 (the object ends there: truncated? it is 7 bytes)"}
+            objects=[(KEY, _body(base), None), (landed, b'{"id": ', None)],
+            bad={
+                landed: "not valid JSON: unexpected end of data at byte 7 (the object ends there: truncated? it is 7 bytes)"
+            },
         ),
         "snapshots: two pages of one snapshot are both kept": Kind(
             objects=[(KEY, _body(page_1), None), (landed, _body(page_2), None)],
             entries={(PLAYLIST, 1, SONGS[0]), (PLAYLIST, 2, SONGS[1])},
         ),
         "snapshots: other playlists of the day are untouched": Kind(
-            objects=[(KEY, _body(base), None), (f"raw_playlist/dt={DT}/0Other0000000000000001.json", _body(_playlist(id="0Other0000000000000001")), None)],
+            objects=[
+                (KEY, _body(base), None),
+                (
+                    f"raw_playlist/dt={DT}/0Other0000000000000001.json",
+                    _body(_playlist(id="0Other0000000000000001")),
+                    None,
+                ),
+            ],
             entries=ALL_ENTRIES | {("0Other0000000000000001", n + 1, SONGS[n]) for n in range(3)},
         ),
     }
@@ -575,13 +779,17 @@ def _duplicate_kinds(base: dict) -> dict[str, Kind]:
     items = base["items"]["items"]
     twice = _playlist([items[0], items[1], copy.deepcopy(items[1])])
     bad_second = _playlist([items[0], items[1], _set(items[1], ("item", "explicit"), "yes")])
-    bad_first = _playlist([items[0], _set(items[1], ("item", "explicit"), "yes"), _set(items[1], ("item", "name"), "the valid copy")])
+    bad_first = _playlist(
+        [items[0], _set(items[1], ("item", "explicit"), "yes"), _set(items[1], ("item", "name"), "the valid copy")]
+    )
     return {
         "duplicates: a song twice gives two entries, one song": _one(
             twice, entries={(PLAYLIST, 1, SONGS[0]), (PLAYLIST, 2, SONGS[1]), (PLAYLIST, 3, SONGS[1])}
         ),
         "duplicates: the invalid second copy is left out": _one(
-            bad_second, entries={(PLAYLIST, 1, SONGS[0]), (PLAYLIST, 2, SONGS[1])}, invalid={KEY: [(3, "invalid:explicit")]}
+            bad_second,
+            entries={(PLAYLIST, 1, SONGS[0]), (PLAYLIST, 2, SONGS[1])},
+            invalid={KEY: [(3, "invalid:explicit")]},
         ),
         "duplicates: the valid second copy makes the song row": _one(
             bad_first,
@@ -589,7 +797,9 @@ def _duplicate_kinds(base: dict) -> dict[str, Kind]:
             invalid={KEY: [(2, "invalid:explicit")]},
             extra=_value("songs", "song_id", SONGS[1], "song_name", "the valid copy"),
         ),
-        "duplicates: 1,000 copies of one item": _one(_playlist([items[0]] * 1000), entries={(PLAYLIST, n, SONGS[0]) for n in range(1, 1001)}),
+        "duplicates: 1,000 copies of one item": _one(
+            _playlist([items[0]] * 1000), entries={(PLAYLIST, n, SONGS[0]) for n in range(1, 1001)}
+        ),
     }
 
 
@@ -612,12 +822,18 @@ def test_there_are_at_least_40_kinds():
 def test_hostile_raw_object(name):
     kind = KINDS[name]
     bodies = [bytearray(body) for _, body, _ in kind.objects]
-    objects = [RawObject(dt=DT, key=key, body=body, last_modified=modified) for (key, _, modified), body in zip(kind.objects, bodies)]
+    objects = [
+        RawObject(dt=DT, key=key, body=body, last_modified=modified)
+        for (key, _, modified), body in zip(kind.objects, bodies)
+    ]
 
     result = build_partition_tables(objects, [DT])
 
     entries = result.tables["playlist_entries"]
-    assert set(zip(entries["playlist_id"].to_pylist(), entries["position"].to_pylist(), entries["song_id"].to_pylist())) == kind.entries
+    assert (
+        set(zip(entries["playlist_id"].to_pylist(), entries["position"].to_pylist(), entries["song_id"].to_pylist()))
+        == kind.entries
+    )
     assert entries.num_rows == len(kind.entries)
     songs, albums, artists = _expected_ids(kind.entries)
     if name in ("null item.album", "null item.album.id"):  # song 2 without its album
@@ -627,7 +843,9 @@ def test_hostile_raw_object(name):
     assert set(result.tables["artists"]["artist_id"].to_pylist()) == artists
     assert {key: [(p, r) for p, r, _ in found] for key, found in result.invalid_items.items()} == kind.invalid
     invalid_count = sum(len(found) for found in kind.invalid.values())
-    assert sum(count for reason, count in result.skipped_items.items() if reason.startswith("invalid:")) == invalid_count
+    assert (
+        sum(count for reason, count in result.skipped_items.items() if reason.startswith("invalid:")) == invalid_count
+    )
     assert {key: [(p, r) for p, r, _ in found] for key, found in result.invalid_lookups.items()} == kind.invalid_lookups
     assert result.bad_objects == kind.bad
     assert result.superseded == kind.superseded
@@ -684,6 +902,13 @@ def test_object_time_from_the_lake_decides_between_two_landed_copies(tmp_path):
         newer: datetime(2024, 5, 15, 9, tzinfo=UTC),
     }
     result = build_partition_tables(objects, [DT])
-    assert result.superseded == {older: Superseded(newer, "same extracted_at and snapshot_id; stored later (2024-05-15T09:00:00+00:00 after 2024-05-15T08:00:00+00:00)")}
-    assert result.tables["playlist_entries"].select(["position", "song_id"]).to_pylist() == [{"position": 1, "song_id": SONGS[2]}]
+    assert result.superseded == {
+        older: Superseded(
+            newer,
+            "same extracted_at and snapshot_id; stored later (2024-05-15T09:00:00+00:00 after 2024-05-15T08:00:00+00:00)",
+        )
+    }
+    assert result.tables["playlist_entries"].select(["position", "song_id"]).to_pylist() == [
+        {"position": 1, "song_id": SONGS[2]}
+    ]
     assert result.playlists == [(DT, PLAYLIST, 1)] and result.objects_by_dt == {DT: 1}

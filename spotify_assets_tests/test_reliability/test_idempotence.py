@@ -18,10 +18,10 @@ import pytest
 from spotify_assets.assets.raw import raw_playlist
 from spotify_assets.assets.tables import spotify_tables
 from spotify_assets.definitions import build_resources
-from spotify_assets.lake.parquet import parquet_bytes
 from spotify_assets.lake.lake import Lake
-from spotify_assets.lake.publish import day_version
 from spotify_assets.lake.layout import TABLE_NAMES, read_raw_objects, table_key
+from spotify_assets.lake.parquet import parquet_bytes
+from spotify_assets.lake.publish import day_version
 from spotify_assets.settings import Settings
 from spotify_assets.transform import build_partition_tables
 from spotify_assets_tests.ports import free_port
@@ -56,8 +56,12 @@ def _expected_files(lake: Lake, dt: str) -> dict[str, bytes]:
 
 def _run(dt: str, instance: dg.DagsterInstance, selection=None):
     return dg.materialize(
-        [raw_playlist, spotify_tables], partition_key=dt, selection=selection,
-        resources=build_resources(Settings.from_env()), instance=instance, raise_on_error=False,
+        [raw_playlist, spotify_tables],
+        partition_key=dt,
+        selection=selection,
+        resources=build_resources(Settings.from_env()),
+        instance=instance,
+        raise_on_error=False,
     )
 
 
@@ -100,7 +104,11 @@ def test_a_writer_killed_mid_write_leaves_the_previous_version_readable(lake_dir
     key = table_key("songs", "2024-05-11")
     previous = lake.read_bytes(key)
     size = 64 * 1024 * 1024  # big enough that the kill usually lands while it is being written
-    child = subprocess.Popen([sys.executable, "-c", _WRITER, str(lake_dir), key, str(size)], stdout=subprocess.PIPE, cwd=Path(__file__).parents[2])
+    child = subprocess.Popen(
+        [sys.executable, "-c", _WRITER, str(lake_dir), key, str(size)],
+        stdout=subprocess.PIPE,
+        cwd=Path(__file__).parents[2],
+    )
     folder = (lake_dir / key).parent
     try:
         deadline = time.monotonic() + 120  # a bound for a broken child only; nothing is timed
@@ -130,7 +138,13 @@ def test_concurrent_runs_on_different_days_do_not_interfere(lake_dir):
     def materialise(dt: str) -> None:
         with dg.DagsterInstance.ephemeral() as instance:
             barrier.wait()
-            results[dt] = dg.materialize([raw_playlist, spotify_tables], partition_key=dt, resources=resources, instance=instance, raise_on_error=False).success
+            results[dt] = dg.materialize(
+                [raw_playlist, spotify_tables],
+                partition_key=dt,
+                resources=resources,
+                instance=instance,
+                raise_on_error=False,
+            ).success
 
     threads = [threading.Thread(target=materialise, args=(dt,)) for dt in LANDED]
     for thread in threads:
@@ -152,8 +166,11 @@ def test_s3_down_during_a_run_fails_clearly_and_a_retry_succeeds(monkeypatch):
     port = free_port()
     endpoint = f"http://127.0.0.1:{port}"
     for name, value in {
-        "AWS_ENDPOINT_URL": endpoint, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1", "AWS_REGION": "us-east-1",
+        "AWS_ENDPOINT_URL": endpoint,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_REGION": "us-east-1",
         "AWS_MAX_ATTEMPTS": "1",  # botocore's own retries of a refused connection would only slow the test
         "SPOTIFY_LAKE_URL": "s3://spotify-reliability-outage/lake",
     }.items():
@@ -173,7 +190,9 @@ def test_s3_down_during_a_run_fails_clearly_and_a_retry_succeeds(monkeypatch):
             assert not failed.success
             error = failed.get_step_failure_events()[0].step_failure_data.error
             text = error.to_string()
-            assert error.message.startswith('dagster._core.errors.DagsterExecutionLoadInputError: Error occurred while loading input "raw_playlist" of step "spotify_tables"')
+            assert error.message.startswith(
+                'dagster._core.errors.DagsterExecutionLoadInputError: Error occurred while loading input "raw_playlist" of step "spotify_tables"'
+            )
             assert "Could not connect to the endpoint URL" in text and f"{endpoint}/spotify-reliability-outage" in text
 
             server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)

@@ -51,9 +51,10 @@ KILL_POINTS = {
 # On S3 (slower: each step is a request to the moto server) the three points where S3
 # differs from a folder: staged objects of an uncommitted write, a roll-forward by copy
 # (staged objects stay until the end), and every object copied but the staging not yet deleted.
-S3_KILL_POINTS = {name: KILL_POINTS[name] for name in (
-    "after the last staged file", "between the two days' moves", "after the last move"
-)}
+S3_KILL_POINTS = {
+    name: KILL_POINTS[name]
+    for name in ("after the last staged file", "between the two days' moves", "after the last move")
+}
 
 
 def _versions(lake: Lake) -> dict[str, dict[str, str | None]]:
@@ -68,7 +69,9 @@ def _labels_through_the_io_manager(lake_url: str) -> dict[str, dict[str, set[str
     out: dict[str, dict[str, set[str]]] = {dt: {} for dt in DAYS}
     for name in TABLE_NAMES:
         context = dg.build_input_context(
-            asset_key=dg.AssetKey(name), asset_partition_key_range=dg.PartitionKeyRange(*DAYS), asset_partitions_def=partitions
+            asset_key=dg.AssetKey(name),
+            asset_partition_key_range=dg.PartitionKeyRange(*DAYS),
+            asset_partitions_def=partitions,
         )
         table = manager.load_input(context)
         for dt in DAYS:
@@ -109,14 +112,20 @@ def _check_kill(lake: Lake, kill_at: int, published: bool = False) -> None:
         assert all(v in (old[dt], new[dt]) for dt in DAYS for v in plain[dt].values())
 
     expected = "old" if kill_at < COMMITTED else "new"
-    assert _labels_through_the_io_manager(lake.root_url) == {dt: {name: {expected} for name in TABLE_NAMES} for dt in DAYS}
-    assert _versions(lake) == {dt: {name: (old if expected == "old" else new)[dt] for name in TABLE_NAMES} for dt in DAYS}
+    assert _labels_through_the_io_manager(lake.root_url) == {
+        dt: {name: {expected} for name in TABLE_NAMES} for dt in DAYS
+    }
+    assert _versions(lake) == {
+        dt: {name: (old if expected == "old" else new)[dt] for name in TABLE_NAMES} for dt in DAYS
+    }
     assert [n for n in lake.child_names(STAGING_PREFIX) if n.endswith(".json")] == []
 
     newer = publish(lake, tables("newer"))
     assert _versions(lake) == {dt: {name: newer[dt] for name in TABLE_NAMES} for dt in DAYS}
     assert lake.child_names(STAGING_PREFIX) == []  # no staged file, record or temporary file left
-    assert sorted(o.key for o in lake.list_objects("")) == sorted(table_key(name, dt) for name in TABLE_NAMES for dt in DAYS)
+    assert sorted(o.key for o in lake.list_objects("")) == sorted(
+        table_key(name, dt) for name in TABLE_NAMES for dt in DAYS
+    )
 
 
 def _duckdb_versions(lake_dir: Path) -> dict[str, set[str]]:

@@ -28,7 +28,13 @@ from spotify_assets.spotify.authorize import add_authorize_command, authorizatio
 from spotify_assets.spotify.errors import SpotifyAuthError
 from spotify_assets.spotify.ids import InvalidSpotifyIdError
 from spotify_assets_tests.samples import sample_path
-from spotify_assets_tests.spotify_api_server import CannedResponse, SpotifyTestServer, _json_reply, _token_error, spotify_error
+from spotify_assets_tests.spotify_api_server import (
+    CannedResponse,
+    SpotifyTestServer,
+    _json_reply,
+    _token_error,
+    spotify_error,
+)
 
 CLIENT_ID = "cid0Public0Kq81Zr"
 CLIENT_SECRET = "csecret-Xq93LmZp7Rw2Tn5V"
@@ -70,8 +76,11 @@ def server(monkeypatch):
         server.add_playlist(FORBIDDEN_ID, items[:2])
         server.restrict_playlist(FORBIDDEN_ID, 403)
         for name, value in {
-            "SPOTIFY_API_BASE_URL": server.api_base_url, "SPOTIFY_TOKEN_URL": server.token_url,
-            "SPOTIFY_CLIENT_ID": CLIENT_ID, "SPOTIFY_CLIENT_SECRET": CLIENT_SECRET, "SPOTIFY_REFRESH_TOKEN": REFRESH_TOKEN,
+            "SPOTIFY_API_BASE_URL": server.api_base_url,
+            "SPOTIFY_TOKEN_URL": server.token_url,
+            "SPOTIFY_CLIENT_ID": CLIENT_ID,
+            "SPOTIFY_CLIENT_SECRET": CLIENT_SECRET,
+            "SPOTIFY_REFRESH_TOKEN": REFRESH_TOKEN,
         }.items():
             monkeypatch.setenv(name, value)
         yield server
@@ -85,7 +94,9 @@ def _forbidden_strings(server: SpotifyTestServer) -> list[bytes]:
     return values
 
 
-def test_secrets_never_reach_logs_metadata_raw_objects_errors_or_the_event_log(server, lake_dir, tmp_path, monkeypatch, caplog, capfd):
+def test_secrets_never_reach_logs_metadata_raw_objects_errors_or_the_event_log(
+    server, lake_dir, tmp_path, monkeypatch, caplog, capfd
+):
     caplog.set_level("DEBUG")
     home = tmp_path / "dagster_home"
     home.mkdir()
@@ -94,13 +105,21 @@ def test_secrets_never_reach_logs_metadata_raw_objects_errors_or_the_event_log(s
 
         def run(ids: str, assets=(raw_playlist, spotify_tables)):
             monkeypatch.setenv("SPOTIFY_PLAYLIST_IDS", ids)
-            result = dg.materialize(list(assets), partition_key=utc_today(), resources=build_resources(Settings.from_env()), instance=instance, raise_on_error=False)
+            result = dg.materialize(
+                list(assets),
+                partition_key=utc_today(),
+                resources=build_resources(Settings.from_env()),
+                instance=instance,
+                raise_on_error=False,
+            )
             runs.append(result.run_id)
             return result
 
         assert run(GOOD_ID).success
         # The next run's first request is refused (401), so the client refreshes its token.
-        server.inject(rf"/playlists/{FORBIDDEN_ID}$", CannedResponse(401, spotify_error(401, "The access token expired")))
+        server.inject(
+            rf"/playlists/{FORBIDDEN_ID}$", CannedResponse(401, spotify_error(401, "The access token expired"))
+        )
         failed_403 = run(f"{FORBIDDEN_ID},{GOOD_ID}", assets=[raw_playlist])
         server.revoke_refresh_token()
         failed_grant = run(GOOD_ID, assets=[raw_playlist])
@@ -113,7 +132,9 @@ def test_secrets_never_reach_logs_metadata_raw_objects_errors_or_the_event_log(s
     forbidden = _forbidden_strings(server)
     assert [r.status for r in server.api_requests()].count(401) == 1
     written = [p for p in tmp_path.rglob("*") if p.is_file()]
-    assert any(p.suffix == ".db" for p in written) and any(p.suffix == ".err" for p in written)  # event logs, compute logs
+    assert any(p.suffix == ".db" for p in written) and any(
+        p.suffix == ".err" for p in written
+    )  # event logs, compute logs
     assert any(p.name == f"{GOOD_ID}.json" for p in written) and any(p.name == "data.parquet" for p in written)
     for path in written:
         body = path.read_bytes()
@@ -152,13 +173,30 @@ def test_hostile_playlist_ids_are_refused_before_any_request_or_write(hostile, s
 
 def test_a_hostile_id_fails_a_real_run_and_writes_nothing(server, lake_dir, tmp_path, monkeypatch):
     monkeypatch.setenv("SPOTIFY_PLAYLIST_IDS", "../../escape")
-    result = dg.materialize([raw_playlist], partition_key=utc_today(), resources=build_resources(Settings.from_env()), instance=dg.DagsterInstance.ephemeral(), raise_on_error=False)
+    result = dg.materialize(
+        [raw_playlist],
+        partition_key=utc_today(),
+        resources=build_resources(Settings.from_env()),
+        instance=dg.DagsterInstance.ephemeral(),
+        raise_on_error=False,
+    )
     assert not result.success
     assert "invalid playlist id '../../escape'" in result.get_step_failure_events()[0].step_failure_data.error.message
     assert list(lake_dir.iterdir()) == [] and not (tmp_path.parent / "escape").exists()
 
 
-@pytest.mark.parametrize("key", ["../escape.json", "/etc/passwd", "raw_playlist/dt=2024-05-15/../../../escape", "raw_playlist//x.json", "./x", "raw_playlist/.", ""])
+@pytest.mark.parametrize(
+    "key",
+    [
+        "../escape.json",
+        "/etc/passwd",
+        "raw_playlist/dt=2024-05-15/../../../escape",
+        "raw_playlist//x.json",
+        "./x",
+        "raw_playlist/.",
+        "",
+    ],
+)
 def test_hostile_object_keys_cannot_leave_the_lake_root(key, tmp_path):
     lake = Lake(str(tmp_path / "lake"))
     for operation in (lambda: lake.write_bytes(key, b"x"), lambda: lake.read_bytes(key)):
@@ -178,11 +216,21 @@ def test_a_landed_object_with_a_hostile_id_inside_writes_only_the_table_files(la
     page = json.loads(sample_path("zmb3-spotify/playlist_items_episodes_and_tracks.json").read_text())
     playlist = {"id": "../../../escape", "name": "x", "snapshot_id": "s", "items": page}
     Lake(str(lake_dir)).write_bytes("raw_playlist/dt=2024-05-15/landed.json", json.dumps(playlist).encode())
-    result = dg.materialize([raw_playlist, spotify_tables], partition_key="2024-05-15", resources=build_resources(Settings.from_env()), instance=dg.DagsterInstance.ephemeral())
+    result = dg.materialize(
+        [raw_playlist, spotify_tables],
+        partition_key="2024-05-15",
+        resources=build_resources(Settings.from_env()),
+        instance=dg.DagsterInstance.ephemeral(),
+    )
     assert result.success
     files = sorted(str(p.relative_to(lake_dir)) for p in lake_dir.rglob("*") if p.is_file())
-    assert files == ["albums/dt=2024-05-15/data.parquet", "artists/dt=2024-05-15/data.parquet", "playlist_entries/dt=2024-05-15/data.parquet",
-                     "raw_playlist/dt=2024-05-15/landed.json", "songs/dt=2024-05-15/data.parquet"]
+    assert files == [
+        "albums/dt=2024-05-15/data.parquet",
+        "artists/dt=2024-05-15/data.parquet",
+        "playlist_entries/dt=2024-05-15/data.parquet",
+        "raw_playlist/dt=2024-05-15/landed.json",
+        "songs/dt=2024-05-15/data.parquet",
+    ]
     assert not (lake_dir.parent.parent / "escape").exists()
 
 
@@ -194,8 +242,11 @@ def test_authorization_url_asks_for_a_code_with_the_playlist_scopes():
     parts = urlsplit(url)
     assert f"{parts.scheme}://{parts.netloc}{parts.path}" == "https://accounts.spotify.com/authorize"
     assert parse_qs(parts.query) == {
-        "client_id": [CLIENT_ID], "response_type": ["code"], "redirect_uri": [REDIRECT_URI],
-        "scope": ["playlist-read-private playlist-read-collaborative"], "state": ["st4te"],
+        "client_id": [CLIENT_ID],
+        "response_type": ["code"],
+        "redirect_uri": [REDIRECT_URI],
+        "scope": ["playlist-read-private playlist-read-collaborative"],
+        "state": ["st4te"],
     }
 
 
@@ -203,23 +254,45 @@ def test_exchange_code_returns_the_refresh_token_and_codes_are_single_use(server
     monkeypatch.chdir(tmp_path)  # spotipy would write ./.cache here if it cached tokens on disk
     code = server.issue_code(REDIRECT_URI)
     redirected = f"{REDIRECT_URI}?code={code}&state=s1"
-    assert exchange_code(CLIENT_ID, CLIENT_SECRET, redirected, REDIRECT_URI, token_url=server.token_url, expected_state="s1") == REFRESH_TOKEN
+    assert (
+        exchange_code(
+            CLIENT_ID, CLIENT_SECRET, redirected, REDIRECT_URI, token_url=server.token_url, expected_state="s1"
+        )
+        == REFRESH_TOKEN
+    )
     with pytest.raises(SpotifyAuthError) as raised:
         exchange_code(CLIENT_ID, CLIENT_SECRET, redirected, REDIRECT_URI, token_url=server.token_url)
-    assert str(raised.value) == "Spotify's token endpoint refused the authorisation code (invalid_grant) (codes are single-use and expire within minutes: authorise again)"
+    assert (
+        str(raised.value)
+        == "Spotify's token endpoint refused the authorisation code (invalid_grant) (codes are single-use and expire within minutes: authorise again)"
+    )
     assert list(tmp_path.iterdir()) == []
     token_requests = [r for r in server.requests if r.path == "/api/token"]
     assert [r.status for r in token_requests] == [200, 400]
-    assert token_requests[0].authorization == "Basic " + base64.b64encode(f"{CLIENT_ID}:{CLIENT_SECRET}".encode()).decode()
+    assert (
+        token_requests[0].authorization == "Basic " + base64.b64encode(f"{CLIENT_ID}:{CLIENT_SECRET}".encode()).decode()
+    )
 
 
 @pytest.mark.parametrize(
     ("redirected", "secret", "message"),
     [
-        (f"{REDIRECT_URI}?error=access_denied&state=s1", CLIENT_SECRET, "Spotify did not authorise the app (access_denied)"),
-        (f"{REDIRECT_URI}?code=code0&state=forged", CLIENT_SECRET, "the redirected URL's state does not match this authorisation"),
+        (
+            f"{REDIRECT_URI}?error=access_denied&state=s1",
+            CLIENT_SECRET,
+            "Spotify did not authorise the app (access_denied)",
+        ),
+        (
+            f"{REDIRECT_URI}?code=code0&state=forged",
+            CLIENT_SECRET,
+            "the redirected URL's state does not match this authorisation",
+        ),
         (f"{REDIRECT_URI}?state=s1", CLIENT_SECRET, "the redirected URL holds no 'code' parameter"),
-        ("code0", "wrong-secret", "refused the authorisation code (invalid_client) (check SPOTIFY_CLIENT_ID and SPOTIFY_CLIENT_SECRET)"),
+        (
+            "code0",
+            "wrong-secret",
+            "refused the authorisation code (invalid_client) (check SPOTIFY_CLIENT_ID and SPOTIFY_CLIENT_SECRET)",
+        ),
     ],
     ids=["denied", "state", "no-code", "bad-client"],
 )
@@ -270,5 +343,9 @@ def test_authorize_command_parses_for_the_cli():
     parser = argparse.ArgumentParser(prog="spotify-assets")
     add_authorize_command(parser.add_subparsers(dest="command"))
     args = parser.parse_args(["authorize", "--redirect-uri", "https://example.org/cb"])
-    assert (args.command, args.redirect_uri, args.scope) == ("authorize", "https://example.org/cb", "playlist-read-private playlist-read-collaborative")
+    assert (args.command, args.redirect_uri, args.scope) == (
+        "authorize",
+        "https://example.org/cb",
+        "playlist-read-private playlist-read-collaborative",
+    )
     assert callable(args.func)

@@ -168,9 +168,7 @@ def test_run_crawl_completes_and_creates_crawler_only_once(crawler_resource, glu
     assert "glue_tables_created" not in metadata
 
 
-def test_run_crawl_joins_a_crawl_already_running(
-    crawler_resource, glue, aws_env, on_poll, caplog
-):
+def test_run_crawl_joins_a_crawl_already_running(crawler_resource, glue, aws_env, on_poll, caplog):
     set_glue_crawl_transition_stuck(aws_env)
     crawler_resource.ensure_crawler()
     glue.start_crawler(Name=CRAWLER)
@@ -225,9 +223,7 @@ def _fail_latest_crawl(message: str) -> None:
     crawl.status = "FAILED"  # moto's crawler State becomes READY with LastCrawl.Status FAILED
 
 
-def test_failed_crawl_raises_with_glue_error_message(
-    crawler_resource, aws_env, on_poll, moto_crawl_error_messages
-):
+def test_failed_crawl_raises_with_glue_error_message(crawler_resource, aws_env, on_poll, moto_crawl_error_messages):
     set_glue_crawl_transition_stuck(aws_env)
     message = "Insufficient Lake Formation permission(s) on s3://spotify-lake-test/lake/songs/"
     # Our own crawl (started by run_crawl) fails while being polled.
@@ -242,9 +238,7 @@ def test_failed_crawl_raises_with_glue_error_message(
     assert message in text
 
 
-def test_old_failed_crawl_is_not_taken_for_the_new_one(
-    crawler_resource, glue, aws_env, moto_crawl_error_messages
-):
+def test_old_failed_crawl_is_not_taken_for_the_new_one(crawler_resource, glue, aws_env, moto_crawl_error_messages):
     # Yesterday's crawl failed; the crawler is READY with that FAILED LastCrawl.
     set_glue_crawl_transition_stuck(aws_env)
     crawler_resource.ensure_crawler()

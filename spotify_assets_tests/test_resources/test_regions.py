@@ -36,7 +36,9 @@ def test_every_aws_client_takes_the_region_from_either_variable(aws_env, monkeyp
     lake = Lake(LAKE_URL)
     lake.write_bytes("raw_playlist/dt=2026-11-20/x.json", b"{}")
     assert lake.read_bytes("raw_playlist/dt=2026-11-20/x.json") == b"{}"
-    assert [d["Name"] for d in boto3_session().client("glue").get_databases()["DatabaseList"]] == ["spotify_region_test"]
+    assert [d["Name"] for d in boto3_session().client("glue").get_databases()["DatabaseList"]] == [
+        "spotify_region_test"
+    ]
     assert SnsAlertsResource(topic_arn=topic).publish("subject", "message")
     assert run_athena_query("select 1", database="spotify_region_test", poll_interval_s=0.01).query_execution_id
 

@@ -69,8 +69,16 @@ def test_refresh_token_flow_uses_the_refresh_grant():
 @pytest.mark.parametrize(
     ("status", "playlist_id", "expected"),
     [
-        (403, "5uBXXKqLD4wqhzJnQ3CgdV", "playlist 5uBXXKqLD4wqhzJnQ3CgdV: 403 Forbidden: since 2026 apps in development mode read the items only of playlists that the authorising user owns or collaborates on"),
-        (404, "37i9dQZEVXbMDoHDwVN2tF", "playlist 37i9dQZEVXbMDoHDwVN2tF: 404 Not Found: the playlist does not exist, or it is one of Spotify's editorial playlists"),
+        (
+            403,
+            "5uBXXKqLD4wqhzJnQ3CgdV",
+            "playlist 5uBXXKqLD4wqhzJnQ3CgdV: 403 Forbidden: since 2026 apps in development mode read the items only of playlists that the authorising user owns or collaborates on",
+        ),
+        (
+            404,
+            "37i9dQZEVXbMDoHDwVN2tF",
+            "playlist 37i9dQZEVXbMDoHDwVN2tF: 404 Not Found: the playlist does not exist, or it is one of Spotify's editorial playlists",
+        ),
     ],
 )
 def test_restricted_playlists_name_the_playlist_and_the_restriction(status, playlist_id, expected):
@@ -96,5 +104,11 @@ def test_without_credentials_the_reader_is_the_offline_sample():
 
 
 def test_playlist_ids_accept_ids_uris_and_urls():
-    resource = SpotifyResource(playlist_ids=" 7csrlizJurpn6y0xenTwzu, spotify:playlist:0lSHxL8DnuRYEhk2cmKSDH ,https://open.spotify.com/playlist/37i9dQZEVXbMDoHDwVN2tF?si=abc")
-    assert resource.configured_playlist_ids() == ["7csrlizJurpn6y0xenTwzu", "0lSHxL8DnuRYEhk2cmKSDH", "37i9dQZEVXbMDoHDwVN2tF"]
+    resource = SpotifyResource(
+        playlist_ids=" 7csrlizJurpn6y0xenTwzu, spotify:playlist:0lSHxL8DnuRYEhk2cmKSDH ,https://open.spotify.com/playlist/37i9dQZEVXbMDoHDwVN2tF?si=abc"
+    )
+    assert resource.configured_playlist_ids() == [
+        "7csrlizJurpn6y0xenTwzu",
+        "0lSHxL8DnuRYEhk2cmKSDH",
+        "37i9dQZEVXbMDoHDwVN2tF",
+    ]

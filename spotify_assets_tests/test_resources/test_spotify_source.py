@@ -17,8 +17,14 @@ from spotify_assets.settings import Settings
     [
         ({"SPOTIFY_CLIENT_ID": "id"}, "SPOTIFY_CLIENT_SECRET is not set, but SPOTIFY_CLIENT_ID is:"),
         ({"SPOTIFY_CLIENT_SECRET": "secret"}, "SPOTIFY_CLIENT_ID is not set, but SPOTIFY_CLIENT_SECRET is:"),
-        ({"SPOTIFY_REFRESH_TOKEN": "token"}, "SPOTIFY_CLIENT_ID and SPOTIFY_CLIENT_SECRET are not set, but SPOTIFY_REFRESH_TOKEN is:"),
-        ({"SPOTIFY_CLIENT_ID": "id", "SPOTIFY_REFRESH_TOKEN": "token"}, "SPOTIFY_CLIENT_SECRET is not set, but SPOTIFY_CLIENT_ID, SPOTIFY_REFRESH_TOKEN are:"),
+        (
+            {"SPOTIFY_REFRESH_TOKEN": "token"},
+            "SPOTIFY_CLIENT_ID and SPOTIFY_CLIENT_SECRET are not set, but SPOTIFY_REFRESH_TOKEN is:",
+        ),
+        (
+            {"SPOTIFY_CLIENT_ID": "id", "SPOTIFY_REFRESH_TOKEN": "token"},
+            "SPOTIFY_CLIENT_SECRET is not set, but SPOTIFY_CLIENT_ID, SPOTIFY_REFRESH_TOKEN are:",
+        ),
     ],
 )
 def test_partly_set_credentials_fail_at_load_naming_what_is_missing(monkeypatch, variables, message):
@@ -35,13 +41,32 @@ def test_partly_set_credentials_fail_at_load_naming_what_is_missing(monkeypatch,
 @pytest.mark.parametrize("deployment", ["aws", "local"])
 def test_the_synthetic_sample_is_never_read_on_aws_or_into_an_s3_lake(tmp_path, deployment):
     # (aws with a folder lake does not load at all: the Glue catalog needs S3.)
-    settings = Settings(deployment=deployment, lake_url="s3://spotify-lake-test/lake", landing_url="", playlist_ids="", partitions_start="2023-01-01", duckdb_path=str(tmp_path / "c.duckdb"))
+    settings = Settings(
+        deployment=deployment,
+        lake_url="s3://spotify-lake-test/lake",
+        landing_url="",
+        playlist_ids="",
+        partitions_start="2023-01-01",
+        duckdb_path=str(tmp_path / "c.duckdb"),
+    )
     resources = build_resources(settings)
     assert resources["spotify"].synthetic_allowed is False
-    result = dg.materialize([raw_playlist], partition_key=utc_today(), resources={"spotify": resources["spotify"], "lake": resources["lake"], "raw_io_manager": resources["raw_io_manager"]}, raise_on_error=False)
+    result = dg.materialize(
+        [raw_playlist],
+        partition_key=utc_today(),
+        resources={
+            "spotify": resources["spotify"],
+            "lake": resources["lake"],
+            "raw_io_manager": resources["raw_io_manager"],
+        },
+        raise_on_error=False,
+    )
     assert not result.success
     (failure,) = [e for e in result.all_events if e.event_type == dg.DagsterEventType.STEP_FAILURE]
-    assert "the synthetic sample is never read on SPOTIFY_ASSETS_ENV=aws or into an S3 lake" in failure.step_failure_data.error.message
+    assert (
+        "the synthetic sample is never read on SPOTIFY_ASSETS_ENV=aws or into an S3 lake"
+        in failure.step_failure_data.error.message
+    )
 
 
 def test_locally_without_credentials_the_synthetic_sample_is_allowed(lake_dir):

@@ -32,11 +32,20 @@ def topic_and_queue(aws_env):
 
 def _failed_run(tmp_path):
     """raw_playlist for a past day with no raw object: a real run that fails, with Spotify credentials set."""
-    settings = Settings(deployment="local", lake_url=str(tmp_path / "lake"), landing_url="", playlist_ids="", partitions_start="2023-01-01", duckdb_path=str(tmp_path / "c.duckdb"))
+    settings = Settings(
+        deployment="local",
+        lake_url=str(tmp_path / "lake"),
+        landing_url="",
+        playlist_ids="",
+        partitions_start="2023-01-01",
+        duckdb_path=str(tmp_path / "c.duckdb"),
+    )
     resources = build_resources(settings)
     resources["spotify"] = resources["spotify"].model_copy(update={"client_id": "client-id", "client_secret": SECRET})
     instance = dg.DagsterInstance.ephemeral()
-    result = dg.materialize([raw_playlist], partition_key=PAST_DAY, resources=resources, instance=instance, raise_on_error=False)
+    result = dg.materialize(
+        [raw_playlist], partition_key=PAST_DAY, resources=resources, instance=instance, raise_on_error=False
+    )
     assert not result.success
     (failure,) = instance.all_logs(result.run_id, of_type=dg.DagsterEventType.RUN_FAILURE)
     return instance, instance.get_run_by_id(result.run_id), failure.dagster_event
@@ -46,7 +55,10 @@ def test_a_failed_run_publishes_one_short_alert_to_the_topic(topic_and_queue, tm
     topic_arn, sqs, queue_url = topic_and_queue
     instance, run, failure = _failed_run(tmp_path)
     context = dg.build_run_status_sensor_context(
-        sensor_name="run_failure_alert_sensor", dagster_event=failure, dagster_instance=instance, dagster_run=run,
+        sensor_name="run_failure_alert_sensor",
+        dagster_event=failure,
+        dagster_instance=instance,
+        dagster_run=run,
         resources={"alerts": SnsAlertsResource(topic_arn=topic_arn)},
     ).for_run_failure()
     run_failure_alert_sensor(context)
@@ -62,12 +74,20 @@ def test_a_failed_run_publishes_one_short_alert_to_the_topic(topic_and_queue, tm
 
 
 def test_the_alert_is_short_whatever_the_error():
-    subject, message = failure_alert("r1", "__ASSET_JOB", [], "2024-05-01...2024-05-31", "\n\n" + "x" * 5000 + "\nsecond line")
+    subject, message = failure_alert(
+        "r1", "__ASSET_JOB", [], "2024-05-01...2024-05-31", "\n\n" + "x" * 5000 + "\nsecond line"
+    )
     assert subject == "spotify_assets run failed: __ASSET_JOB, 2024-05-01...2024-05-31"
     error_line = message.splitlines()[-1]
     assert error_line == "error: " + "x" * 299 + "…"
-    assert error_text("spotify_assets.spotify.errors.SpotifyTransientError: playlist X: HTTP 503") == "SpotifyTransientError: playlist X: HTTP 503"
-    assert error_text("dagster._core.definitions.events.Failure: raw_playlist 2024-01-02: no") == "raw_playlist 2024-01-02: no"
+    assert (
+        error_text("spotify_assets.spotify.errors.SpotifyTransientError: playlist X: HTTP 503")
+        == "SpotifyTransientError: playlist X: HTTP 503"
+    )
+    assert (
+        error_text("dagster._core.definitions.events.Failure: raw_playlist 2024-01-02: no")
+        == "raw_playlist 2024-01-02: no"
+    )
 
 
 def test_the_sensor_and_its_resource_exist_only_with_a_valid_topic(monkeypatch):
@@ -96,8 +116,16 @@ def test_an_asset_turning_fail_publishes_one_freshness_alert(topic_and_queue):
     instance = dg.DagsterInstance.ephemeral()
     songs, albums = dg.AssetKey("songs"), dg.AssetKey("albums")
     now = time.time()
-    instance.report_runless_asset_event(FreshnessStateChange(key=songs, new_state=FreshnessState.FAIL, previous_state=FreshnessState.WARN, state_change_timestamp=now))
-    instance.report_runless_asset_event(FreshnessStateChange(key=albums, new_state=FreshnessState.WARN, previous_state=FreshnessState.PASS, state_change_timestamp=now))
+    instance.report_runless_asset_event(
+        FreshnessStateChange(
+            key=songs, new_state=FreshnessState.FAIL, previous_state=FreshnessState.WARN, state_change_timestamp=now
+        )
+    )
+    instance.report_runless_asset_event(
+        FreshnessStateChange(
+            key=albums, new_state=FreshnessState.WARN, previous_state=FreshnessState.PASS, state_change_timestamp=now
+        )
+    )
     sensor = build_freshness_alert_sensor([songs, albums])
     resources = {"alerts": SnsAlertsResource(topic_arn=topic_arn)}
     first = sensor(dg.build_sensor_context(instance=instance, resources=resources))
@@ -106,7 +134,10 @@ def test_an_asset_turning_fail_publishes_one_freshness_alert(topic_and_queue):
     (received,) = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1)["Messages"]
     envelope = json.loads(received["Body"])
     assert envelope["Subject"] == "spotify_assets asset overdue: songs"
-    assert envelope["Message"].splitlines()[:2] == ["asset: songs", "freshness: FAIL (no new materialization within its freshness policy's fail window)"]
+    assert envelope["Message"].splitlines()[:2] == [
+        "asset: songs",
+        "freshness: FAIL (no new materialization within its freshness policy's fail window)",
+    ]
     assert list(json.loads(first.cursor)) == ["songs"] and second.cursor == first.cursor
     assert "messages" not in {k.lower() for k in sqs.receive_message(QueueUrl=queue_url, WaitTimeSeconds=1)}
 

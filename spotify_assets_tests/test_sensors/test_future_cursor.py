@@ -26,12 +26,18 @@ from spotify_assets.sensors.raw_playlist_sensor import raw_playlist_sensor
 NOW = datetime(2026, 11, 20, 10, 0, tzinfo=timezone.utc)
 
 
-def _tick(instance: dg.DagsterInstance, lake: Lake, cursor: str | None, log_key: list[str]) -> tuple[dg.SensorResult, list[dict]]:
+def _tick(
+    instance: dg.DagsterInstance, lake: Lake, cursor: str | None, log_key: list[str]
+) -> tuple[dg.SensorResult, list[dict]]:
     """A real evaluation of raw_playlist_sensor with the tick's captured log records (what
     the UI shows under the tick)."""
     with dg.SensorEvaluationContext(
-        instance_ref=instance.get_ref(), instance=instance, cursor=cursor, log_key=log_key,
-        sensor_name="raw_playlist_sensor", resources={"lake": LakeResource(lake_url=lake.root_url)},
+        instance_ref=instance.get_ref(),
+        instance=instance,
+        cursor=cursor,
+        log_key=log_key,
+        sensor_name="raw_playlist_sensor",
+        resources={"lake": LakeResource(lake_url=lake.root_url)},
     ) as context:
         result = raw_playlist_sensor(context)
     return result, get_instigation_log_records(instance, log_key)
@@ -40,7 +46,9 @@ def _tick(instance: dg.DagsterInstance, lake: Lake, cursor: str | None, log_key:
 def _from_the_future(cursor: str, ahead: timedelta) -> str:
     state = decode_cursor(cursor)
     zone = state.zones[RAW_ZONE]
-    moved = dataclasses.replace(zone, floor=datetime.now(timezone.utc) + ahead, swept=datetime.now(timezone.utc) + ahead)
+    moved = dataclasses.replace(
+        zone, floor=datetime.now(timezone.utc) + ahead, swept=datetime.now(timezone.utc) + ahead
+    )
     return encode_cursor(SensorCursor(zones={**state.zones, RAW_ZONE: moved}))
 
 
@@ -74,7 +82,11 @@ def test_a_quiet_tick_after_a_reset_says_so_in_its_skip_reason(tmp_path):
     with dg.instance_for_test() as instance:
         first, _ = _tick(instance, lake, None, ["q", "1"])
         lake_zone = decode_cursor(first.cursor).zones[RAW_ZONE]
-        future = encode_cursor(SensorCursor(zones={RAW_ZONE: dataclasses.replace(lake_zone, floor=datetime(2100, 1, 1, tzinfo=timezone.utc))}))
+        future = encode_cursor(
+            SensorCursor(
+                zones={RAW_ZONE: dataclasses.replace(lake_zone, floor=datetime(2100, 1, 1, tzinfo=timezone.utc))}
+            )
+        )
         second, _ = _tick(instance, lake, future, ["q", "2"])
     assert not second.run_requests
     assert "no new raw objects" in second.skip_reason.skip_message
@@ -87,11 +99,19 @@ def test_only_a_floor_or_sweep_beyond_now_plus_the_lag_resets_a_zone():
     cases = {
         "floor at now + lag": (ZoneCursor(url=url, floor=limit, swept=NOW), False),
         "floor a second later": (ZoneCursor(url=url, floor=limit + timedelta(seconds=1), swept=NOW), True),
-        "sweep started in the future": (ZoneCursor(url=url, floor=NOW, sweep_after="k", sweep_started=NOW + timedelta(hours=2)), True),
-        "mark in the future (an object dated ahead)": (ZoneCursor(url=url, mark=NOW + timedelta(days=30), floor=NOW - DEFAULT_LAG), False),
+        "sweep started in the future": (
+            ZoneCursor(url=url, floor=NOW, sweep_after="k", sweep_started=NOW + timedelta(hours=2)),
+            True,
+        ),
+        "mark in the future (an object dated ahead)": (
+            ZoneCursor(url=url, mark=NOW + timedelta(days=30), floor=NOW - DEFAULT_LAG),
+            False,
+        ),
     }
     for name, (zone, reset) in cases.items():
-        cursor, warnings = reset_future_zones(SensorCursor(zones={RAW_ZONE: zone, "landing": ZoneCursor(url="s3://l/", floor=NOW)}), NOW)
+        cursor, warnings = reset_future_zones(
+            SensorCursor(zones={RAW_ZONE: zone, "landing": ZoneCursor(url="s3://l/", floor=NOW)}), NOW
+        )
         assert (cursor.zones[RAW_ZONE] == ZoneCursor(url=url)) is reset, name
         assert len(warnings) == int(reset), name
         assert cursor.zones["landing"] == ZoneCursor(url="s3://l/", floor=NOW), name  # the other zone is kept

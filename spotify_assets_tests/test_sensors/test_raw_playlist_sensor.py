@@ -79,7 +79,9 @@ def tick(instance):
     """``tick(lake, cursor=None, sensor=raw_playlist_sensor, instance=<shared>)`` → SensorResult."""
 
     def evaluate(lake: Lake, cursor: str | None = None, sensor=raw_playlist_sensor, instance=instance):
-        context = dg.build_sensor_context(cursor=cursor, instance=instance, resources={"lake": LakeResource(lake_url=lake.root_url)})
+        context = dg.build_sensor_context(
+            cursor=cursor, instance=instance, resources={"lake": LakeResource(lake_url=lake.root_url)}
+        )
         result = sensor(context)
         assert isinstance(result, dg.SensorResult)
         return result
@@ -127,7 +129,9 @@ def test_one_tick_copies_landed_objects_and_requests_one_run_per_partition(zones
         assert {o.key: o.etag for o in lake.list_objects("raw_playlist")} == copies
 
     seed_copy = landing_copy_key(SEED_NAME, "2024-05-16")
-    assert re.fullmatch(r"raw_playlist/dt=2024-05-16/spotify_raw_2024-05-16_10_22_33_123456-[0-9a-f]{10}\.json", seed_copy)
+    assert re.fullmatch(
+        r"raw_playlist/dt=2024-05-16/spotify_raw_2024-05-16_10_22_33_123456-[0-9a-f]{10}\.json", seed_copy
+    )
     assert lake.read_bytes(seed_copy) == b'{"seed": 1}'
     assert lake.read_bytes("raw_playlist/dt=2024-05-17/spotify_raw_20240517T102233.json") == b'{"seed": 2}'
     assert lake.read_bytes(f"raw_playlist/dt={modified_day}/playlist_export.json") == b'{"no date": 1}'
@@ -136,7 +140,10 @@ def test_one_tick_copies_landed_objects_and_requests_one_run_per_partition(zones
 
     events = events_by_partition(first)
     assert [e["source"] for e in events["2024-05-15"]] == ["outside producer"]
-    assert sorted(events["2024-05-15"][0]["raw_objects"]) == [lake.url("raw_playlist/dt=2024-05-15/a.json"), lake.url("raw_playlist/dt=2024-05-15/b.json")]
+    assert sorted(events["2024-05-15"][0]["raw_objects"]) == [
+        lake.url("raw_playlist/dt=2024-05-15/a.json"),
+        lake.url("raw_playlist/dt=2024-05-15/b.json"),
+    ]
     assert events["2024-05-16"] == [
         {
             "source_key": landing.url(SEED_NAME),
@@ -171,7 +178,9 @@ def test_more_than_1000_keys_on_s3_one_run_per_partition(s3_lake, monkeypatch, t
     client = boto3.session.Session(region_name=REGION).client("s3")
     days = [f"2024-05-{d:02d}" for d in range(10, 15)]
     # 1,001 keys: S3 lists 1,000 per page. The key of the 1,001st sorts last of all.
-    keys = [f"lake/raw_playlist/dt={days[i % 4]}/p{i:05d}.json" for i in range(1000)] + [f"lake/raw_playlist/dt={days[4]}/last.json"]
+    keys = [f"lake/raw_playlist/dt={days[i % 4]}/p{i:05d}.json" for i in range(1000)] + [
+        f"lake/raw_playlist/dt={days[4]}/last.json"
+    ]
     with ThreadPoolExecutor(4) as pool:  # moto serves in this process: more threads only contend
         list(pool.map(lambda k: client.put_object(Bucket=LAKE_BUCKET, Key=k, Body=b"{}"), keys))
 
@@ -215,7 +224,12 @@ def test_same_second_object_on_s3_from_a_cursor_whose_mark_is_its_last_modified(
     lake.write_bytes("raw_playlist/dt=2024-05-15/a.json", b"{}")
     lake.write_bytes("raw_playlist/dt=2024-05-15/b.json", b"{}")
     a, b = lake.list_objects("raw_playlist")
-    zone = ZoneCursor(url=s3_lake, mark=b.last_modified, floor=b.last_modified - DEFAULT_LAG, seen={0: frozenset({object_digest(a.key, a.etag)})})
+    zone = ZoneCursor(
+        url=s3_lake,
+        mark=b.last_modified,
+        floor=b.last_modified - DEFAULT_LAG,
+        seen={0: frozenset({object_digest(a.key, a.etag)})},
+    )
     cursor = encode_cursor(SensorCursor({"raw": zone}))
     result = tick(lake, cursor)
     assert partitions(result) == ["2024-05-15"]
@@ -279,7 +293,9 @@ def test_objects_from_our_own_run_get_no_extra_materialization(tmp_path, tick):
     os.utime(lake.path("raw_playlist/dt=2024-05-15/other.json"), (later, later))
     second = tick(lake, result.cursor, instance=instance)
     assert list(events_by_partition(second)) == ["2024-05-15"]
-    assert list(events_by_partition(second)["2024-05-15"][0]["raw_objects"]) == [lake.url("raw_playlist/dt=2024-05-15/other.json")]
+    assert list(events_by_partition(second)["2024-05-15"][0]["raw_objects"]) == [
+        lake.url("raw_playlist/dt=2024-05-15/other.json")
+    ]
 
 
 def test_landing_location_overlapping_the_lake_is_refused(tmp_path, monkeypatch, tick):
@@ -296,7 +312,9 @@ def test_sensor_targets_the_four_tables_and_runs_them_on_a_landed_seed_object(tm
     Lake(str(tmp_path / "landing")).write_bytes("spotify_raw_2023-10-27 08:00:00.000000.json", body)
     lake = Lake(str(lake_dir))
     defs = dg.Definitions(
-        assets=[raw_playlist, spotify_tables], sensors=[raw_playlist_sensor], resources=build_resources(Settings.from_env())
+        assets=[raw_playlist, spotify_tables],
+        sensors=[raw_playlist_sensor],
+        resources=build_resources(Settings.from_env()),
     )
     sensor = defs.resolve_sensor_def("raw_playlist_sensor")
     job = defs.resolve_job_def(sensor.job_name)
@@ -338,18 +356,31 @@ def test_landing_partition_date(key, expected):
 
 
 def test_landing_copy_key_is_safe_and_unique():
-    assert landing_copy_key("spotify_raw_20240515T102233.json", "2024-05-15") == "raw_playlist/dt=2024-05-15/spotify_raw_20240515T102233.json"
+    assert (
+        landing_copy_key("spotify_raw_20240515T102233.json", "2024-05-15")
+        == "raw_playlist/dt=2024-05-15/spotify_raw_20240515T102233.json"
+    )
     seed = landing_copy_key("spotify_raw_2024-05-15 10:22:33.123456.json", "2024-05-15")
     assert re.fullmatch(r"raw_playlist/dt=2024-05-15/spotify_raw_2024-05-15_10_22_33_123456-[0-9a-f]{10}\.json", seed)
     assert landing_copy_key("a/x.json", "2024-05-15") != landing_copy_key("b/x.json", "2024-05-15")
     # Never the name of one of our own raw objects (<playlist_id>.json).
-    assert landing_copy_key("37i9dQZEVXbMDoHDwVN2tF.json", "2024-05-15") != "raw_playlist/dt=2024-05-15/37i9dQZEVXbMDoHDwVN2tF.json"
-    assert re.fullmatch(r"raw_playlist/dt=2024-05-15/object-[0-9a-f]{10}\.json", landing_copy_key("../?.json", "2024-05-15"))
+    assert (
+        landing_copy_key("37i9dQZEVXbMDoHDwVN2tF.json", "2024-05-15")
+        != "raw_playlist/dt=2024-05-15/37i9dQZEVXbMDoHDwVN2tF.json"
+    )
+    assert re.fullmatch(
+        r"raw_playlist/dt=2024-05-15/object-[0-9a-f]{10}\.json", landing_copy_key("../?.json", "2024-05-15")
+    )
 
 
 def test_cursor_stays_small_for_10000_objects_and_misses_none():
     start = datetime(2024, 1, 1, tzinfo=timezone.utc)
-    listing = [ObjectInfo(f"raw_playlist/dt=2024-01-{1 + i // 1440 % 28:02d}/{i}.json", f"e{i}", start + timedelta(minutes=i), 2) for i in range(10_000)]
+    listing = [
+        ObjectInfo(
+            f"raw_playlist/dt=2024-01-{1 + i // 1440 % 28:02d}/{i}.json", f"e{i}", start + timedelta(minutes=i), 2
+        )
+        for i in range(10_000)
+    ]
     mark = listing[-1].last_modified
     empty = ZoneCursor(url="s3://b/lake")
     assert len(new_objects(listing, empty)) == 10_000
@@ -364,7 +395,9 @@ def test_cursor_stays_small_for_10000_objects_and_misses_none():
     # A burst of 10,000 in one second, then nothing: seen empties as the clock moves on.
     burst = [ObjectInfo(f"raw_playlist/dt=2024-01-01/{i}.json", "e", mark, 2) for i in range(10_000)]
     assert len(advance_zone("s3://b/lake", burst, empty, now=mark).seen_digests) == 10_000
-    later = advance_zone("s3://b/lake", burst, advance_zone("s3://b/lake", burst, empty, now=mark), now=mark + timedelta(minutes=11))
+    later = advance_zone(
+        "s3://b/lake", burst, advance_zone("s3://b/lake", burst, empty, now=mark), now=mark + timedelta(minutes=11)
+    )
     assert later.seen == {} and new_objects(burst, later) == []
     assert later.mark == mark and later.floor == mark + timedelta(minutes=1)
 
@@ -380,7 +413,11 @@ def test_an_object_dated_in_the_future_does_not_hide_later_objects():
 
 @pytest.mark.parametrize(
     ("text", "message"),
-    [("{not json", "not JSON"), ('{"v": 9, "zones": {}}', "not a version 2 cursor"), ('{"v": 2, "zones": {"raw": {"url": "x"}}}', "zone 'raw' is malformed")],
+    [
+        ("{not json", "not JSON"),
+        ('{"v": 9, "zones": {}}', "not a version 2 cursor"),
+        ('{"v": 2, "zones": {"raw": {"url": "x"}}}', "zone 'raw' is malformed"),
+    ],
 )
 def test_a_foreign_cursor_is_refused_with_the_reason(text, message):
     with pytest.raises(CursorError, match=message):
@@ -389,7 +426,20 @@ def test_a_foreign_cursor_is_refused_with_the_reason(text, message):
 
 def test_a_version_1_cursor_is_read_and_its_digests_kept_until_a_sweep_passes_them():
     mark = datetime(2026, 11, 20, 10, 0, 30, tzinfo=timezone.utc)
-    v1 = json.dumps({"v": 1, "zones": {"raw": {"url": "/lake", "mark": "2026-11-20T10:00:30Z", "floor": "2026-11-20T09:55:30Z", "seen": ["abc"], "swept": None}}})
+    v1 = json.dumps(
+        {
+            "v": 1,
+            "zones": {
+                "raw": {
+                    "url": "/lake",
+                    "mark": "2026-11-20T10:00:30Z",
+                    "floor": "2026-11-20T09:55:30Z",
+                    "seen": ["abc"],
+                    "swept": None,
+                }
+            },
+        }
+    )
     zone = decode_cursor(v1).zones["raw"]
     assert zone.seen_digests == {"abc"} and zone.mark == mark and zone.sweep_after is None
     obj = ObjectInfo("raw_playlist/dt=2026-11-20/a.json", "e", mark, 2)
@@ -401,7 +451,10 @@ def test_a_version_1_cursor_is_read_and_its_digests_kept_until_a_sweep_passes_th
 
 
 def _objects(n: int, start: datetime) -> list[ObjectInfo]:
-    return [ObjectInfo(f"raw_playlist/dt=2024-01-{1 + i % 28:02d}/{i:05d}.json", f"e{i}", start + timedelta(seconds=i), 2) for i in range(n)]
+    return [
+        ObjectInfo(f"raw_playlist/dt=2024-01-{1 + i % 28:02d}/{i:05d}.json", f"e{i}", start + timedelta(seconds=i), 2)
+        for i in range(n)
+    ]
 
 
 def test_a_sweep_over_several_ticks_finds_every_object_once_and_moves_the_floor_only_at_its_end():
@@ -411,7 +464,9 @@ def test_a_sweep_over_several_ticks_finds_every_object_once_and_moves_the_floor_
     for page in (objects[:10], objects[10:20]):
         found += new_objects(page, zone)
         zone = advance_zone("/lake", page, zone, now, sweep_started=zone.sweep_started or now, sweep_after=page[-1].key)
-        assert zone.floor is None and zone.sweep_after == page[-1].key and zone.sweep_started == start + timedelta(hours=1)
+        assert (
+            zone.floor is None and zone.sweep_after == page[-1].key and zone.sweep_started == start + timedelta(hours=1)
+        )
         now += timedelta(seconds=30)
     # Meanwhile an object is written into a folder the sweep has passed.
     behind = ObjectInfo("raw_playlist/dt=2024-01-01/late.json", "x", now, 2)
@@ -435,9 +490,17 @@ def test_rolling_sweep_ticks_on_s3_find_today_at_once_and_old_folders_when_the_s
     while json.loads(ticks[-1].cursor)["zones"]["raw"]["sweep_after"] is not None:
         ticks.append(tick(lake, ticks[-1].cursor))
     assert len(ticks) == 3  # 10 keys, 4 a tick
-    assert [partitions(t) for t in ticks] == [[f"2024-05-{d}" for d in range(10, 14)], [f"2024-05-{d}" for d in range(14, 18)], ["2024-05-18", "2024-05-19"]]
+    assert [partitions(t) for t in ticks] == [
+        [f"2024-05-{d}" for d in range(10, 14)],
+        [f"2024-05-{d}" for d in range(14, 18)],
+        ["2024-05-18", "2024-05-19"],
+    ]
     quiet = tick(lake, ticks[-1].cursor).skip_reason.skip_message
-    assert "listed 4 objects" in quiet and "4 keys of the rolling sweep started" in quiet and "continues after raw_playlist/dt=2024-05-13/a.json" in quiet
+    assert (
+        "listed 4 objects" in quiet
+        and "4 keys of the rolling sweep started" in quiet
+        and "continues after raw_playlist/dt=2024-05-13/a.json" in quiet
+    )
 
     # Today's folder is listed on every tick; an old folder when the next sweep reaches it.
     lake.write_bytes(f"raw_playlist/dt={today}/b.json", b"{}")

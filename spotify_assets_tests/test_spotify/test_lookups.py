@@ -33,9 +33,24 @@ FULL_ALBUM = "joostlek-python-spotify/get_album.json"  # GET /albums/{id}: Area 
 FULL_ARTIST = "joostlek-python-spotify/artist.json"  # GET /artists/{id}: Pitbull, followers and popularity
 BIG_PLAYLIST = "7csrlizJurpn6y0xenTwzu"
 ALBUM_PLAYLIST = "3IqzqH6ShrRtie9Yd2ODyGpl"
-SIMPLIFIED_ALBUM_FIELDS = ("album_type", "artists", "external_urls", "href", "id", "images", "name", "release_date", "release_date_precision", "total_tracks", "type", "uri")
+SIMPLIFIED_ALBUM_FIELDS = (
+    "album_type",
+    "artists",
+    "external_urls",
+    "href",
+    "id",
+    "images",
+    "name",
+    "release_date",
+    "release_date_precision",
+    "total_tracks",
+    "type",
+    "uri",
+)
 
-pytestmark = pytest.mark.filterwarnings("ignore:Asset job __ephemeral_asset_job__ materializes assets with varying BackfillPolicies")
+pytestmark = pytest.mark.filterwarnings(
+    "ignore:Asset job __ephemeral_asset_job__ materializes assets with varying BackfillPolicies"
+)
 
 
 def _json(relative: str):
@@ -56,7 +71,9 @@ def album_items(album: dict, artist: dict) -> list[dict]:
         track = {**copy.deepcopy(track), "album": simplified, "external_ids": {"isrc": f"GBTEST{index:07d}"}}
         if index == 0:
             track["artists"] = track["artists"] + [simplified_artist]
-        items.append({"added_at": "2026-03-01T10:00:00Z", "added_by": {"id": "test-user"}, "is_local": False, "item": track})
+        items.append(
+            {"added_at": "2026-03-01T10:00:00Z", "added_by": {"id": "test-user"}, "is_local": False, "item": track}
+        )
     return items
 
 
@@ -74,8 +91,12 @@ def serve(server: SpotifyTestServer) -> tuple[list[dict], list[dict], dict, dict
 
 def client_for(server: SpotifyTestServer) -> SpotifyClient:
     return SpotifyClient(
-        server.client_id, server.client_secret, refresh_token=server.refresh_token,
-        api_base_url=server.api_base_url, token_url=server.token_url, backoff_s=0.01,
+        server.client_id,
+        server.client_secret,
+        refresh_token=server.refresh_token,
+        api_base_url=server.api_base_url,
+        token_url=server.token_url,
+        backoff_s=0.01,
     )
 
 
@@ -90,12 +111,17 @@ def test_parse_lookup_kinds_accepts_none_and_kind_lists_and_names_the_setting_on
     assert parse_lookup_kinds("albums,artists") == {"albums", "artists"}
     with pytest.raises(ValueError) as raised:
         parse_lookup_kinds("albums,tracks")
-    assert str(raised.value) == "SPOTIFY_LOOKUPS='albums,tracks': unknown kind 'tracks'; expected 'none' or a comma-separated list of albums, artists"
+    assert (
+        str(raised.value)
+        == "SPOTIFY_LOOKUPS='albums,tracks': unknown kind 'tracks'; expected 'none' or a comma-separated list of albums, artists"
+    )
 
 
 def test_lookup_ids_are_the_tracks_album_and_artist_ids_once_each_in_first_seen_order():
     items = recorded_items()
-    ids = lookup_ids(items + [None, {"item": {"type": "episode", "id": "e"}}, {"is_local": True, "track": {"album": {"id": "x"}}}])
+    ids = lookup_ids(
+        items + [None, {"item": {"type": "episode", "id": "e"}}, {"is_local": True, "track": {"album": {"id": "x"}}}]
+    )
     songs = [i.get("track") or i.get("item") for i in items]
     songs = [t for t in songs if t and t.get("id") and not t.get("is_local")]
     expected_albums = list(dict.fromkeys(t["album"]["id"] for t in songs if t["album"].get("id")))
@@ -117,12 +143,16 @@ def test_legacy_batch_lookups_ask_each_id_once_in_batches_of_20_albums_and_50_ar
         album_requests, artist_requests = lookup_requests(server, "albums"), lookup_requests(server, "artists")
         assert not server.errors
 
-    all_ids = {kind: list(dict.fromkeys(lookup_ids(big)[kind] + lookup_ids(small)[kind])) for kind in ("albums", "artists")}
+    all_ids = {
+        kind: list(dict.fromkeys(lookup_ids(big)[kind] + lookup_ids(small)[kind])) for kind in ("albums", "artists")
+    }
     big_ids = lookup_ids(big)
     # The first playlist asks for its ids in full batches; the second only for the ids it adds.
     new_in_small = {kind: [i for i in all_ids[kind] if i not in big_ids[kind]] for kind in all_ids}
     assert len(album_requests) == math.ceil(len(big_ids["albums"]) / 20) + math.ceil(len(new_in_small["albums"]) / 20)
-    assert len(artist_requests) == math.ceil(len(big_ids["artists"]) / 50) + math.ceil(len(new_in_small["artists"]) / 50)
+    assert len(artist_requests) == math.ceil(len(big_ids["artists"]) / 50) + math.ceil(
+        len(new_in_small["artists"]) / 50
+    )
     for requests, kind, size in ((album_requests, "albums", 20), (artist_requests, "artists", 50)):
         assert {r.path for r in requests} == {f"/v1/{kind}/"}  # spotipy asks "albums/?ids=..."
         asked = [i for r in requests for i in r.query["ids"].split(",")]
@@ -137,7 +167,9 @@ def test_legacy_batch_lookups_ask_each_id_once_in_batches_of_20_albums_and_50_ar
     pitbull = next(a for a in small_doc["lookups"]["artists"] if a["id"] == artist["id"])
     assert (pitbull["followers"]["total"], pitbull["popularity"]) == (12425030, 85)
     pages = 1 + math.ceil(317 / 50) + 1 + math.ceil(len(small) / 50)
-    assert small_doc["extraction"]["api_requests"] + big_doc["extraction"]["api_requests"] == pages + len(album_requests) + len(artist_requests)
+    assert small_doc["extraction"]["api_requests"] + big_doc["extraction"]["api_requests"] == pages + len(
+        album_requests
+    ) + len(artist_requests)
 
 
 def test_2026_batch_403_falls_back_to_one_single_lookup_per_id_and_per_run(caplog):
@@ -188,14 +220,19 @@ def test_an_id_spotify_does_not_know_is_logged_and_left_out_not_asked_again(capl
     assert second["lookups"] == first["lookups"]
     assert "albums" not in first["lookups"]
     assert cache.counts() == {"artists": {"found": 1, "unknown": 1}}
-    assert f"artist {artist['id']}: GET /artists/{artist['id']} answered 404; it is left out of the look-ups" in caplog.text
+    assert (
+        f"artist {artist['id']}: GET /artists/{artist['id']} answered 404; it is left out of the look-ups"
+        in caplog.text
+    )
 
 
 def test_quota_exceeded_during_lookups_stops_the_extraction():
     with SpotifyTestServer(dialect="2026") as server:
         album, artist = _json(FULL_ALBUM), _json(FULL_ARTIST)
         server.add_playlist(ALBUM_PLAYLIST, album_items(album, artist))
-        server.inject(r"^/v1/albums/", CannedResponse(429, spotify_error(429, "Quota exceeded", reason="QUOTA_EXCEEDED")))
+        server.inject(
+            r"^/v1/albums/", CannedResponse(429, spotify_error(429, "Quota exceeded", reason="QUOTA_EXCEEDED"))
+        )
         client = client_for(server)
         with pytest.raises(SpotifyQuotaExceededError, match="QUOTA_EXCEEDED"):
             extract_playlist(client, ALBUM_PLAYLIST, lookups=LookupCache(client, {"albums"}))
@@ -204,8 +241,19 @@ def test_quota_exceeded_during_lookups_stops_the_extraction():
 def _document_with_lookups(album: dict, artist: dict) -> dict:
     items = album_items(album, artist)
     return {
-        "id": ALBUM_PLAYLIST, "name": "p", "snapshot_id": "s", "type": "playlist",
-        "items": {"href": None, "items": items, "limit": 50, "next": None, "offset": 0, "previous": None, "total": len(items)},
+        "id": ALBUM_PLAYLIST,
+        "name": "p",
+        "snapshot_id": "s",
+        "type": "playlist",
+        "items": {
+            "href": None,
+            "items": items,
+            "limit": 50,
+            "next": None,
+            "offset": 0,
+            "previous": None,
+            "total": len(items),
+        },
         "lookups": {
             "albums": [{k: v for k, v in album.items() if k != "tracks"}, None, "junk", {"id": 7}],
             "artists": [artist, {"no": "id"}],
@@ -225,10 +273,18 @@ def test_tables_take_label_and_artist_columns_from_lookups_on_both_parse_paths()
     rows = {r["artist_id"]: r for r in full.artists.to_pylist()}
     largest = max(artist["images"], key=lambda i: i["width"] * i["height"])["url"]
     assert {k: rows[artist["id"]][k] for k in ("genres", "followers", "popularity", "image_url")} == {
-        "genres": [], "followers": 12425030, "popularity": 85, "image_url": largest,
+        "genres": [],
+        "followers": 12425030,
+        "popularity": 85,
+        "image_url": largest,
     }
     area11 = rows["3jULn43a6xfzqleyeFjPIq"]  # not looked up here: the look-up columns are null
-    assert (area11["genres"], area11["followers"], area11["popularity"], area11["image_url"]) == (None, None, None, None)
+    assert (area11["genres"], area11["followers"], area11["popularity"], area11["image_url"]) == (
+        None,
+        None,
+        None,
+        None,
+    )
 
 
 def test_a_lookup_from_another_playlist_of_the_day_fills_the_row():
@@ -237,7 +293,9 @@ def test_a_lookup_from_another_playlist_of_the_day_fills_the_row():
     without = copy.deepcopy(with_lookups)
     del without["lookups"]
     without["id"] = "otherplaylist"
-    tables = build_tables([parse_raw_object(json.dumps(d).encode(), f"{d['id']}.json", all_fields=False) for d in (without, with_lookups)])
+    tables = build_tables(
+        [parse_raw_object(json.dumps(d).encode(), f"{d['id']}.json", all_fields=False) for d in (without, with_lookups)]
+    )
     assert tables.albums.to_pylist()[0]["label"] == "Smihilism Records"
     assert {r["artist_id"]: r["followers"] for r in tables.artists.to_pylist()}[artist["id"]] == 12425030
 
@@ -247,14 +305,19 @@ def test_raw_playlist_with_lookups_fills_the_artists_table_and_records_counts(di
     with SpotifyTestServer(dialect=dialect) as server:
         big, small, album, artist = serve(server)
         for name, value in (
-            ("SPOTIFY_API_BASE_URL", server.api_base_url), ("SPOTIFY_TOKEN_URL", server.token_url),
-            ("SPOTIFY_CLIENT_ID", server.client_id), ("SPOTIFY_CLIENT_SECRET", server.client_secret),
-            ("SPOTIFY_REFRESH_TOKEN", server.refresh_token), ("SPOTIFY_PLAYLIST_IDS", f"{BIG_PLAYLIST},{ALBUM_PLAYLIST}"),
+            ("SPOTIFY_API_BASE_URL", server.api_base_url),
+            ("SPOTIFY_TOKEN_URL", server.token_url),
+            ("SPOTIFY_CLIENT_ID", server.client_id),
+            ("SPOTIFY_CLIENT_SECRET", server.client_secret),
+            ("SPOTIFY_REFRESH_TOKEN", server.refresh_token),
+            ("SPOTIFY_PLAYLIST_IDS", f"{BIG_PLAYLIST},{ALBUM_PLAYLIST}"),
             ("SPOTIFY_LOOKUPS", "albums,artists"),
         ):
             monkeypatch.setenv(name, value)
         today = utc_today()
-        result = dg.materialize([raw_playlist, spotify_tables], partition_key=today, resources=build_resources(Settings.from_env()))
+        result = dg.materialize(
+            [raw_playlist, spotify_tables], partition_key=today, resources=build_resources(Settings.from_env())
+        )
         assert result.success
         assert not server.errors
 
@@ -280,7 +343,9 @@ def test_a_bad_lookups_setting_fails_raw_playlist_before_any_request(spotify_env
     server = spotify_env
     monkeypatch.setenv("SPOTIFY_PLAYLIST_IDS", BIG_PLAYLIST)
     monkeypatch.setenv("SPOTIFY_LOOKUPS", "album")
-    result = dg.materialize([raw_playlist], partition_key=utc_today(), resources=build_resources(Settings.from_env()), raise_on_error=False)
+    result = dg.materialize(
+        [raw_playlist], partition_key=utc_today(), resources=build_resources(Settings.from_env()), raise_on_error=False
+    )
     assert not result.success
     failure = next(e for e in result.all_events if e.is_step_failure)
     assert "SPOTIFY_LOOKUPS='album': unknown kind 'album'" in failure.step_failure_data.error.message

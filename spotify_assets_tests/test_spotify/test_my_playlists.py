@@ -51,9 +51,12 @@ def test_the_recorded_2026_page_keeps_the_users_own_and_collaborative_playlists(
     kept, left_out = readable_playlists("1112264649", page["items"])
     assert len(page["items"]) == 48 and len(kept) == 42 and len(left_out) == 6
     assert kept[:2] == ["1Cp6VQCKf2VL4sP09jN9oX", "0Wsgrrb7PCORhHq5L7wF0d"]
-    assert left_out["1RHirWgH1weMsBLi4KOK9d"].startswith("followed, owned by '317g2sbpe3ccycu45fes6lfr5lpe' and not collaborative")
+    assert left_out["1RHirWgH1weMsBLi4KOK9d"].startswith(
+        "followed, owned by '317g2sbpe3ccycu45fes6lfr5lpe' and not collaborative"
+    )
     assert readable_playlists("u", [None, {"id": "../x"}, {"id": "abc", "owner": {"id": "u"}}]) == (
-        ["abc"], {"item 1": "not a playlist object with a Spotify id", "item 2": "not a playlist object with a Spotify id"}
+        ["abc"],
+        {"item 1": "not a playlist object with a Spotify id", "item 2": "not a playlist object with a Spotify id"},
     )
 
 
@@ -62,28 +65,43 @@ def test_my_playlists_are_paged_to_the_end_in_both_dialects(dialect):
     with SpotifyTestServer(dialect=dialect) as server:
         _serve(server)
         reader = SpotifyResource(
-            client_id=server.client_id, client_secret=server.client_secret, refresh_token=server.refresh_token,
-            api_base_url=server.api_base_url, token_url=server.token_url,
+            client_id=server.client_id,
+            client_secret=server.client_secret,
+            refresh_token=server.refresh_token,
+            api_base_url=server.api_base_url,
+            token_url=server.token_url,
         ).get_reader(log=logging.getLogger(__name__))
         pages = list(reader.my_playlist_pages(page_size=2))
         assert reader.current_user_id() == "test-user"
     assert [len(page["items"]) for page in pages] == [2, 2, 1]
     listed = [p["id"] for page in pages for p in page["items"]]
     assert listed == [OWNED, OWNED_LONG, COLLABORATIVE, FOLLOWED, EXPLICIT]
-    assert readable_playlists("test-user", [p for page in pages for p in page["items"]])[0] == [OWNED, OWNED_LONG, COLLABORATIVE]
+    assert readable_playlists("test-user", [p for page in pages for p in page["items"]])[0] == [
+        OWNED,
+        OWNED_LONG,
+        COLLABORATIVE,
+    ]
 
 
 def test_a_run_with_me_stores_the_users_readable_playlists_and_the_explicit_ones(lake_dir, spotify_env, monkeypatch):
     _serve(spotify_env)
     monkeypatch.setenv("SPOTIFY_PLAYLIST_IDS", f"me, {EXPLICIT}")
     instance = dg.DagsterInstance.ephemeral()
-    result = dg.materialize([raw_playlist], partition_key=utc_today(), resources=build_resources(Settings.from_env()), instance=instance)
+    result = dg.materialize(
+        [raw_playlist], partition_key=utc_today(), resources=build_resources(Settings.from_env()), instance=instance
+    )
     assert result.success
     lake = Lake(str(lake_dir))
-    stored = {o.key.rsplit("/", 1)[-1]: len(json.loads(lake.read_bytes(o.key))["items"]["items"]) for o in lake.list_objects("raw_playlist/")}
+    stored = {
+        o.key.rsplit("/", 1)[-1]: len(json.loads(lake.read_bytes(o.key))["items"]["items"])
+        for o in lake.list_objects("raw_playlist/")
+    }
     assert stored == {f"{OWNED}.json": 3, f"{OWNED_LONG}.json": 60, f"{COLLABORATIVE}.json": 2, f"{EXPLICIT}.json": 5}
     messages = [entry.user_message for entry in instance.all_logs(result.run_id)]
-    assert any(m.startswith(f"SPOTIFY_PLAYLIST_IDS=me: {FOLLOWED} left out: followed, owned by 'someone-else'") for m in messages)
+    assert any(
+        m.startswith(f"SPOTIFY_PLAYLIST_IDS=me: {FOLLOWED} left out: followed, owned by 'someone-else'")
+        for m in messages
+    )
     assert "SPOTIFY_PLAYLIST_IDS=me: 3 of the 5 playlists of user test-user are owned or collaborative" in messages
     paths = [r.path for r in spotify_env.api_requests()]
     assert [path.rstrip("/") for path in paths[:2]] == ["/v1/me", "/v1/me/playlists"]  # spotipy asks /me/
@@ -93,7 +111,9 @@ def test_a_run_with_me_stores_the_users_readable_playlists_and_the_explicit_ones
 def test_me_without_a_refresh_token_fails_before_any_request(lake_dir, spotify_env, monkeypatch):
     monkeypatch.setenv("SPOTIFY_PLAYLIST_IDS", "me")
     monkeypatch.delenv("SPOTIFY_REFRESH_TOKEN")
-    result = dg.materialize([raw_playlist], partition_key=utc_today(), resources=build_resources(Settings.from_env()), raise_on_error=False)
+    result = dg.materialize(
+        [raw_playlist], partition_key=utc_today(), resources=build_resources(Settings.from_env()), raise_on_error=False
+    )
     assert not result.success
     (failure,) = [e for e in result.all_events if e.event_type == dg.DagsterEventType.STEP_FAILURE]
     assert "SPOTIFY_PLAYLIST_IDS=me needs SPOTIFY_REFRESH_TOKEN" in failure.step_failure_data.error.message

@@ -34,7 +34,11 @@ RECORDINGS = [
     "zmb3-spotify/playlist_items_episodes_and_tracks.json",
 ]
 # raw_types declares albums and artists as Raw (decoded later): what they are read as.
-RAW_AS = {("Track", "album"): raw_types.Album, ("Track", "artists"): raw_types.Artist, ("Album", "artists"): raw_types.Artist}
+RAW_AS = {
+    ("Track", "album"): raw_types.Album,
+    ("Track", "artists"): raw_types.Artist,
+    ("Album", "artists"): raw_types.Artist,
+}
 
 
 def _body(name: str) -> bytes:
@@ -80,20 +84,40 @@ def _typed_dict_in(hint: object) -> type | None:
     if typing.is_typeddict(hint):
         return hint
     for arg in typing.get_args(hint):
-        if typing.is_typeddict(arg) or (typing.get_origin(arg) is list and typing.is_typeddict(typing.get_args(arg)[0])):
+        if typing.is_typeddict(arg) or (
+            typing.get_origin(arg) is list and typing.is_typeddict(typing.get_args(arg)[0])
+        ):
             return _typed_dict_in(arg)
     return None
 
 
 def _page(items: list, **extra) -> bytes:
-    return json.dumps({"href": "https://api.spotify.com/v1/playlists/0PageTestPlaylist00001/items", "items": items, "offset": 0, "total": len(items), **extra}).encode()
+    return json.dumps(
+        {
+            "href": "https://api.spotify.com/v1/playlists/0PageTestPlaylist00001/items",
+            "items": items,
+            "offset": 0,
+            "total": len(items),
+            **extra,
+        }
+    ).encode()
 
 
 def _song(track_id: str = "0Song00000000000000001", **overrides) -> dict:
     """A song item; ``href`` and ``primary_color`` are fields the fast path does not read."""
-    track = {"id": track_id, "name": "A made-up song", "duration_ms": 1000, "type": "track", "href": "https://api.spotify.com/v1/tracks/x",
-             "album": {"id": "0Album0000000000000001", "name": "An album", "artists": [{"id": "0Artist000000000000001", "name": "Someone"}]},
-             "artists": [{"id": "0Artist000000000000001", "name": "Someone"}]}
+    track = {
+        "id": track_id,
+        "name": "A made-up song",
+        "duration_ms": 1000,
+        "type": "track",
+        "href": "https://api.spotify.com/v1/tracks/x",
+        "album": {
+            "id": "0Album0000000000000001",
+            "name": "An album",
+            "artists": [{"id": "0Artist000000000000001", "name": "Someone"}],
+        },
+        "artists": [{"id": "0Artist000000000000001", "name": "Someone"}],
+    }
     track.update(overrides)
     return {"added_at": "2024-01-01T00:00:00Z", "is_local": False, "primary_color": None, "item": track}
 
@@ -106,8 +130,23 @@ def test_fast_and_full_path_give_the_same_playlist_and_tables(name):
     fast, full = _both(_body(name), name)
     assert fast.items is not full.items
     assert fast.types_checked and not full.types_checked  # msgspec's strict types held: no fallback
-    assert (fast.source_key, fast.playlist_id, fast.playlist_name, fast.snapshot_id, fast.first_position, fast.total, fast.extracted_at) == (
-        full.source_key, full.playlist_id, full.playlist_name, full.snapshot_id, full.first_position, full.total, full.extracted_at)
+    assert (
+        fast.source_key,
+        fast.playlist_id,
+        fast.playlist_name,
+        fast.snapshot_id,
+        fast.first_position,
+        fast.total,
+        fast.extracted_at,
+    ) == (
+        full.source_key,
+        full.playlist_id,
+        full.playlist_name,
+        full.snapshot_id,
+        full.first_position,
+        full.total,
+        full.extracted_at,
+    )
     # The fast path was taken (no fallback): every item holds declared fields only, equal to the full item's.
     assert fast.items == [_declared(item, raw_types.Item) for item in full.items]
     assert count_skipped_items(fast) == count_skipped_items(full)
@@ -126,7 +165,11 @@ def test_full_path_items_keep_every_field_and_fast_ones_only_declared_fields():
 
 
 def test_equal_albums_and_artists_are_decoded_once_and_shared():
-    items = [_song("0Song00000000000000001"), _song("0Song00000000000000002"), _song("0Song00000000000000003", album={"id": "0Album0000000000000002"})]
+    items = [
+        _song("0Song00000000000000001"),
+        _song("0Song00000000000000002"),
+        _song("0Song00000000000000003", album={"id": "0Album0000000000000002"}),
+    ]
     fast, full = _both(_page(items))
     tracks = [item["item"] for item in fast.items]
     assert tracks[0]["album"] is tracks[1]["album"] is not tracks[2]["album"]
@@ -149,7 +192,9 @@ def test_albums_of_other_json_types_read_as_by_the_full_path():
     built = build_tables([fast])
     assert built.songs.column("song_id").to_pylist() == ["0Song00000000000000002"]
     assert built.songs.column("album_id").to_pylist() == [None]
-    assert built.invalid_items == {fast.source_key: [(1, "invalid:album", "'album' is a string '0Album0000000000000001', expected an object")]}
+    assert built.invalid_items == {
+        fast.source_key: [(1, "invalid:album", "'album' is a string '0Album0000000000000001', expected an object")]
+    }
 
 
 # -- invalid items: the same rows, reasons and details on both paths ------------------
@@ -158,18 +203,49 @@ def test_albums_of_other_json_types_read_as_by_the_full_path():
 @pytest.mark.parametrize(
     ("items", "reason", "detail"),
     [
-        ([{"added_at": None, "track": "6b8Be6ljOzmkOmFslEb23P"}], "invalid:track",
-         "'track' is a string '6b8Be6ljOzmkOmFslEb23P', expected a track or episode object"),
-        ([_song(duration_ms="215467")], "invalid:duration_ms", "'duration_ms' is a string '215467', expected an integer from 0 to 9,223,372,036,854,775,807"),
-        ([_song(duration_ms=True)], "invalid:duration_ms", "'duration_ms' is a boolean true, expected an integer from 0 to 9,223,372,036,854,775,807"),
-        ([_song(duration_ms=1.5)], "invalid:duration_ms", "'duration_ms' is a number 1.5, expected an integer from 0 to 9,223,372,036,854,775,807"),
+        (
+            [{"added_at": None, "track": "6b8Be6ljOzmkOmFslEb23P"}],
+            "invalid:track",
+            "'track' is a string '6b8Be6ljOzmkOmFslEb23P', expected a track or episode object",
+        ),
+        (
+            [_song(duration_ms="215467")],
+            "invalid:duration_ms",
+            "'duration_ms' is a string '215467', expected an integer from 0 to 9,223,372,036,854,775,807",
+        ),
+        (
+            [_song(duration_ms=True)],
+            "invalid:duration_ms",
+            "'duration_ms' is a boolean true, expected an integer from 0 to 9,223,372,036,854,775,807",
+        ),
+        (
+            [_song(duration_ms=1.5)],
+            "invalid:duration_ms",
+            "'duration_ms' is a number 1.5, expected an integer from 0 to 9,223,372,036,854,775,807",
+        ),
         # beyond 64 bits: orjson reads a float, msgspec refuses it (the full path reads it)
-        ([_song(duration_ms=2**64)], "invalid:duration_ms", "'duration_ms' is a number 1.8446744073709552e+19, expected an integer from 0 to 9,223,372,036,854,775,807"),
-        ([_song(duration_ms=2**63)], "invalid:duration_ms", "'duration_ms' is a number 9223372036854775808, expected an integer from 0 to 9,223,372,036,854,775,807"),
-        ([_song(id=12345678901234567890123)], "invalid:id", "'id' is a number 1.2345678901234568e+22, expected a Spotify id (base-62 string)"),
+        (
+            [_song(duration_ms=2**64)],
+            "invalid:duration_ms",
+            "'duration_ms' is a number 1.8446744073709552e+19, expected an integer from 0 to 9,223,372,036,854,775,807",
+        ),
+        (
+            [_song(duration_ms=2**63)],
+            "invalid:duration_ms",
+            "'duration_ms' is a number 9223372036854775808, expected an integer from 0 to 9,223,372,036,854,775,807",
+        ),
+        (
+            [_song(id=12345678901234567890123)],
+            "invalid:id",
+            "'id' is a number 1.2345678901234568e+22, expected a Spotify id (base-62 string)",
+        ),
         ([_song(name=None)], "invalid:name", "'name' is null, expected a string"),
         ([_song(name=["a", "b"])], "invalid:name", "'name' is a list of 2 elements, expected a string"),
-        ([_song(name={"text": "x", "lang": "en"})], "invalid:name", "'name' is an object with keys [text, lang], expected a string"),
+        (
+            [_song(name={"text": "x", "lang": "en"})],
+            "invalid:name",
+            "'name' is an object with keys [text, lang], expected a string",
+        ),
         ([5], "invalid:item", "'item' is a number 5, expected a playlist item object"),
         ([{"item": {"name": "x", "duration_ms": 1, "type": "track", "href": "h"}}], "invalid:id", "track has no 'id'"),
         ([_song(explicit="true")], "invalid:explicit", "'explicit' is a string 'true', expected a boolean"),
@@ -195,19 +271,45 @@ def test_invalid_item_gives_the_same_result_on_both_paths(items, reason, detail)
     ("body", "reason"),
     [
         (_page([_song()], offset=1e18), "page 'offset' is a number 1e+18, expected an integer from 0 to 2,147,483,646"),
-        (_page([_song()], offset=2**31 - 1), "page 'offset' is a number 2147483647, expected an integer from 0 to 2,147,483,646"),
+        (
+            _page([_song()], offset=2**31 - 1),
+            "page 'offset' is a number 2147483647, expected an integer from 0 to 2,147,483,646",
+        ),
         (_page([_song()], offset=-1), "page 'offset' is a number -1, expected an integer from 0"),
         (_page([_song()], offset="0"), "page 'offset' is a string '0', expected an integer from 0"),
         (_page([_song()], total=-5), "page 'total' is a number -5, expected an integer of at least 0"),
-        (b'{"id": 5, "type": "playlist", "items": {"items": []}}', "the playlist's 'id' is a number 5, expected a string"),
-        (b'{"id": "x", "snapshot_id": ["s"], "items": {"items": []}}', "the playlist's 'snapshot_id' is a list of 1 element, expected a string"),
-        (b'{"id": "x", "items": {"items": []}, "extracted_at": "yesterday"}', "'extracted_at' is a string 'yesterday', expected an ISO 8601 timestamp"),
-        (b'{"id": "x", "items": {"items": []}, "lookups": []}', "the playlist's 'lookups' is a list of 0 elements, expected an object"),
-        (b'{"error": {"status": 401, "message": "The access token expired"}}', "JSON of the wrong shape: a Spotify API error response"),
-        (b'{"type": "album", "tracks": {"items": []}, "label": "x"}', "JSON of the wrong shape: an object of type 'album' with keys [type, tracks, label]"),
-        (b'[{"id": "a", "type": "artist", "genres": []}]', "JSON of the wrong shape: a list of 1 element whose items are not playlist items (the first has keys [id, type, genres])"),
-        (b'{"id": "x", "type": "playlist", "items": {"href": "h", "total": 5, "limit": 50}}',
-         "the playlist's 'items' paging object has no 'items' list (keys [href, total, limit]"),
+        (
+            b'{"id": 5, "type": "playlist", "items": {"items": []}}',
+            "the playlist's 'id' is a number 5, expected a string",
+        ),
+        (
+            b'{"id": "x", "snapshot_id": ["s"], "items": {"items": []}}',
+            "the playlist's 'snapshot_id' is a list of 1 element, expected a string",
+        ),
+        (
+            b'{"id": "x", "items": {"items": []}, "extracted_at": "yesterday"}',
+            "'extracted_at' is a string 'yesterday', expected an ISO 8601 timestamp",
+        ),
+        (
+            b'{"id": "x", "items": {"items": []}, "lookups": []}',
+            "the playlist's 'lookups' is a list of 0 elements, expected an object",
+        ),
+        (
+            b'{"error": {"status": 401, "message": "The access token expired"}}',
+            "JSON of the wrong shape: a Spotify API error response",
+        ),
+        (
+            b'{"type": "album", "tracks": {"items": []}, "label": "x"}',
+            "JSON of the wrong shape: an object of type 'album' with keys [type, tracks, label]",
+        ),
+        (
+            b'[{"id": "a", "type": "artist", "genres": []}]',
+            "JSON of the wrong shape: a list of 1 element whose items are not playlist items (the first has keys [id, type, genres])",
+        ),
+        (
+            b'{"id": "x", "type": "playlist", "items": {"href": "h", "total": 5, "limit": 50}}',
+            "the playlist's 'items' paging object has no 'items' list (keys [href, total, limit]",
+        ),
         (b'{"items": [1,]}', "not valid JSON: trailing comma is not allowed at byte 12"),
         (b"42", "JSON of the wrong shape: a number 42"),
     ],

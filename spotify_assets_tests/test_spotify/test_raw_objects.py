@@ -27,28 +27,82 @@ EXPECTED_SHAPES = (
 RECORDED_PLAYLISTS = {
     "rahmah95/spotify_data.json": ("37i9dQZEVXbNG2KDcFcKOF", 50, 1, 50, None, lambda d: d["items"]),
     "danielmschaves/bb33bc5c6c/playlist_37i9dQZEVXbMDoHDwVN2tF_20.json": (
-        "37i9dQZEVXbMDoHDwVN2tF", 50, 1, 50, "Top 50 - Global", lambda d: d[0]["tracks"]["items"]),
+        "37i9dQZEVXbMDoHDwVN2tF",
+        50,
+        1,
+        50,
+        "Top 50 - Global",
+        lambda d: d[0]["tracks"]["items"],
+    ),
     "danielmschaves/d94f6aed57/playlist_37i9dQZEVXbMDoHDwVN2tF_20.json": (
-        "37i9dQZEVXbMDoHDwVN2tF", 50, 1, 50, "Top 50 - Global", lambda d: d[0]["tracks"]["items"]),
+        "37i9dQZEVXbMDoHDwVN2tF",
+        50,
+        1,
+        50,
+        "Top 50 - Global",
+        lambda d: d[0]["tracks"]["items"],
+    ),
     "danielmschaves/ba481596bc/playlist_37i9dQZEVXbMDoHDwVN2tF_1.json": (
-        "37i9dQZEVXbMDoHDwVN2tF", 50, 1, 50, "Top 50 - Global", lambda d: d[0]["tracks"]["items"]),
+        "37i9dQZEVXbMDoHDwVN2tF",
+        50,
+        1,
+        50,
+        "Top 50 - Global",
+        lambda d: d[0]["tracks"]["items"],
+    ),
     "danielmschaves/f655cc637c/playlist_37i9dQZEVXbMDoHDwVN2tF_si=e8e1e56d145e4f9b_20.json": (
-        "37i9dQZEVXbMDoHDwVN2tF", 50, 1, 50, "Top 50 - Global", lambda d: d[0]["tracks"]["items"]),
+        "37i9dQZEVXbMDoHDwVN2tF",
+        50,
+        1,
+        50,
+        "Top 50 - Global",
+        lambda d: d[0]["tracks"]["items"],
+    ),
     "otinabrayo/playlist_tracks.json": ("playlist_tracks", 177, 1, None, None, lambda d: d),
     "huy-hng/0lSHxL8DnuRYEhk2cmKSDH.json": ("0lSHxL8DnuRYEhk2cmKSDH", 41, 1, None, None, lambda d: d),
     "huy-hng/7csrlizJurpn6y0xenTwzu.json": ("7csrlizJurpn6y0xenTwzu", 317, 1, None, None, lambda d: d),
     "joostlek-python-spotify/playlist_1.json": (
-        "1Cp6VQCKf2VL4sP09jN9oX", 1, 1, 1, "To find", lambda d: d["items"]["items"]),
+        "1Cp6VQCKf2VL4sP09jN9oX",
+        1,
+        1,
+        1,
+        "To find",
+        lambda d: d["items"]["items"],
+    ),
     "joostlek-python-spotify/playlist_3.json": (
-        "0pM0KTMXM7K5qr3sL2DPw1", 3, 1, 3, "Pain", lambda d: d["tracks"]["items"]),
+        "0pM0KTMXM7K5qr3sL2DPw1",
+        3,
+        1,
+        3,
+        "Pain",
+        lambda d: d["tracks"]["items"],
+    ),
     "joostlek-python-spotify/playlist_items.json": ("1Cp6VQCKf2VL4sP09jN9oX", 1, 1, 1, None, lambda d: d["items"]),
     "zmb3-spotify/playlist_items_episodes_and_tracks.json": (
-        "23Ay9WfURne0LvtlCvYTkj", 4, 1, 4, None, lambda d: d["items"]),
+        "23Ay9WfURne0LvtlCvYTkj",
+        4,
+        1,
+        4,
+        None,
+        lambda d: d["items"],
+    ),
     # a playlist object whose "tracks" is a bare list of items (the recorder inlined every page)
     "laymonage-spotify-to-github/5At7uMb57j9ZTF18Bphaig.json": (
-        "5At7uMb57j9ZTF18Bphaig", 16, 1, None, "Regional at Best", lambda d: d["tracks"]),
+        "5At7uMb57j9ZTF18Bphaig",
+        16,
+        1,
+        None,
+        "Regional at Best",
+        lambda d: d["tracks"],
+    ),
     "nb_converted/debjyotirshi2303/Spotify_Data_Pipeline_Project.ipynb__cell20_data.json": (
-        "1sBSPdZ7IeXtPudsfyOzDK", 100, 1, 707, None, lambda d: d["items"]),
+        "1sBSPdZ7IeXtPudsfyOzDK",
+        100,
+        1,
+        707,
+        None,
+        lambda d: d["items"],
+    ),
 }
 
 # Recorded responses that are no playlist at all, and what the reason says was found.
@@ -181,18 +235,35 @@ def test_page_offset_gives_first_position_and_href_gives_the_id():
 
 
 def test_bare_list_takes_the_id_from_the_key_file_name():
-    playlist = parse_raw_object(json.dumps([_song(), _song()]), "s3://bucket/raw/dt=2024-05-01/0Bare000000000000000001.json")
+    playlist = parse_raw_object(
+        json.dumps([_song(), _song()]), "s3://bucket/raw/dt=2024-05-01/0Bare000000000000000001.json"
+    )
     assert (playlist.playlist_id, len(playlist.items), playlist.first_position, playlist.total) == (
-        "0Bare000000000000000001", 2, 1, None)
+        "0Bare000000000000000001",
+        2,
+        1,
+        None,
+    )
 
 
 def test_playlist_object_whose_tracks_or_items_is_a_bare_list():
     for field, track_field in (("tracks", "track"), ("items", "item")):
-        document = {"id": "0Listed000000000000001", "name": "n", "snapshot_id": "s", "type": "playlist",
-                    field: [{"added_at": "2024-01-01T00:00:00Z", track_field: _song()["item"]}, {"track": None}]}
+        document = {
+            "id": "0Listed000000000000001",
+            "name": "n",
+            "snapshot_id": "s",
+            "type": "playlist",
+            field: [{"added_at": "2024-01-01T00:00:00Z", track_field: _song()["item"]}, {"track": None}],
+        }
         playlist = parse_raw_object(json.dumps(document), "k.json")
-        assert (playlist.playlist_id, playlist.playlist_name, playlist.snapshot_id, len(playlist.items), playlist.first_position, playlist.total) == (
-            "0Listed000000000000001", "n", "s", 2, 1, None)
+        assert (
+            playlist.playlist_id,
+            playlist.playlist_name,
+            playlist.snapshot_id,
+            len(playlist.items),
+            playlist.first_position,
+            playlist.total,
+        ) == ("0Listed000000000000001", "n", "s", 2, 1, None)
         assert build_tables([playlist]).playlist_entries["position"].to_pylist() == [1]
 
 
@@ -248,7 +319,10 @@ def test_invalid_utf8_names_the_first_bad_byte():
         (b"42", "a number 42"),
         (b"null", "null"),
         (b"[1, 2]", "a list of 2 elements, the first a number 1"),
-        (b'[{"id": "a", "type": "artist"}]', "a list of 1 element whose items are not playlist items (the first has keys [id, type])"),
+        (
+            b'[{"id": "a", "type": "artist"}]',
+            "a list of 1 element whose items are not playlist items (the first has keys [id, type])",
+        ),
         (b'{"type": "album", "tracks": {"items": []}}', "an object of type 'album' with keys [type, tracks]"),
         (b'{"tracks": [{"id": "a", "is_local": false}], "seeds": []}', "an object with keys [tracks, seeds]"),
     ],
@@ -282,7 +356,9 @@ def _invalid_items(body: str) -> tuple[RawPlaylist, dict]:
 def test_item_that_is_not_an_object_is_an_invalid_item_at_its_position():
     playlist, invalid = _invalid_items(json.dumps(_page([{"track": None, "added_at": None}, 5, _song()], offset=10)))
     assert len(playlist.items) == 3
-    assert invalid == {"raw/dt=2024-05-01/x.json": [(12, "invalid:item", "'item' is a number 5, expected a playlist item object")]}
+    assert invalid == {
+        "raw/dt=2024-05-01/x.json": [(12, "invalid:item", "'item' is a number 5, expected a playlist item object")]
+    }
 
 
 def test_track_that_is_not_an_object():
@@ -304,8 +380,16 @@ def test_song_missing_a_required_field_names_position_and_field(field):
     ("field", "value", "detail"),
     [
         ("name", None, "'name' is null, expected a string"),
-        ("duration_ms", "215467", "'duration_ms' is a string '215467', expected an integer from 0 to 9,223,372,036,854,775,807"),
-        ("duration_ms", True, "'duration_ms' is a boolean true, expected an integer from 0 to 9,223,372,036,854,775,807"),
+        (
+            "duration_ms",
+            "215467",
+            "'duration_ms' is a string '215467', expected an integer from 0 to 9,223,372,036,854,775,807",
+        ),
+        (
+            "duration_ms",
+            True,
+            "'duration_ms' is a boolean true, expected an integer from 0 to 9,223,372,036,854,775,807",
+        ),
         ("duration_ms", -1, "'duration_ms' is a number -1, expected an integer from 0 to 9,223,372,036,854,775,807"),
     ],
 )
@@ -327,7 +411,11 @@ def test_non_song_items_need_no_track_fields():
 def test_error_keeps_key_and_reason_and_pickles():
     err = RawObjectError("raw/dt=2024-05-01/x.json", "empty object (0 bytes)")
     again = pickle.loads(pickle.dumps(err))
-    assert (again.key, again.reason, str(again)) == (err.key, err.reason, "raw object raw/dt=2024-05-01/x.json: empty object (0 bytes)")
+    assert (again.key, again.reason, str(again)) == (
+        err.key,
+        err.reason,
+        "raw object raw/dt=2024-05-01/x.json: empty object (0 bytes)",
+    )
     assert isinstance(again, ValueError)
 
 
@@ -369,7 +457,10 @@ def test_parse_playlist_ids_accepts_ids_uris_and_urls_in_order_without_duplicate
     [
         ("37i9dQZEVXbMDoHDwVN2tF, ../x", "invalid playlist id '../x'"),
         ("spotify:playlist:../../etc", "invalid playlist id '../../etc'"),
-        ("https://open.spotify.com/track/6b8Be6ljOzmkOmFslEb23P", "invalid playlist id 'https://open.spotify.com/track/"),
+        (
+            "https://open.spotify.com/track/6b8Be6ljOzmkOmFslEb23P",
+            "invalid playlist id 'https://open.spotify.com/track/",
+        ),
     ],
 )
 def test_parse_playlist_ids_refuses_entries_without_a_valid_id(value, message):

@@ -103,12 +103,18 @@ def test_album_only_artist_is_in_the_artists_table(tables):
 def test_release_dates_of_every_precision_are_normalised(tables):
     albums = {row["album_name"]: row for row in tables.albums.to_pylist()}
     assert len(albums) == 5  # 8 songs, two albums carry two songs each
-    assert (albums["Harbor Lights Vol. 3"]["release_date"], albums["Harbor Lights Vol. 3"]["release_date_precision"]) == (
-        datetime.date(1998, 1, 1), "year")
+    assert (
+        albums["Harbor Lights Vol. 3"]["release_date"],
+        albums["Harbor Lights Vol. 3"]["release_date_precision"],
+    ) == (datetime.date(1998, 1, 1), "year")
     assert (albums["Glasshouse"]["release_date"], albums["Glasshouse"]["release_date_precision"]) == (
-        datetime.date(2009, 11, 1), "month")
+        datetime.date(2009, 11, 1),
+        "month",
+    )
     assert (albums["Ninevale"]["release_date"], albums["Ninevale"]["release_date_precision"]) == (
-        datetime.date(2021, 6, 18), "day")
+        datetime.date(2021, 6, 18),
+        "day",
+    )
 
 
 def test_added_at_values_are_distinct(raw, tables):

@@ -221,12 +221,20 @@ def test_laymonage_bare_list_playlist_object_gives_its_songs_at_their_positions(
     assert tables.skipped_items == {"null_item": 0, "local_file": 2, "episode": 0, "not_a_track": 0}
     assert tables.invalid_items == {}
     assert tables.songs["song_name"].to_pylist()[:2] == ["Guns For Hands", "Holding On To You"]
-    assert tables.albums.to_pylist() == [{
-        "album_id": "2pvaY5uQvitGuztVNfsRR8", "album_name": "Regional At Best", "album_type": "album",
-        "release_date": datetime.date(2011, 7, 8), "release_date_precision": "day", "total_tracks": 14,
-        "album_url": "https://open.spotify.com/album/2pvaY5uQvitGuztVNfsRR8", "artist_ids": ["3YQKmKGau1PzlVlkL1iodx"],
-        "image_url": "https://i.scdn.co/image/ab67616d0000b2739e09415e1975a4fae4389f1d", "label": None,
-    }]
+    assert tables.albums.to_pylist() == [
+        {
+            "album_id": "2pvaY5uQvitGuztVNfsRR8",
+            "album_name": "Regional At Best",
+            "album_type": "album",
+            "release_date": datetime.date(2011, 7, 8),
+            "release_date_precision": "day",
+            "total_tracks": 14,
+            "album_url": "https://open.spotify.com/album/2pvaY5uQvitGuztVNfsRR8",
+            "artist_ids": ["3YQKmKGau1PzlVlkL1iodx"],
+            "image_url": "https://i.scdn.co/image/ab67616d0000b2739e09415e1975a4fae4389f1d",
+            "label": None,
+        }
+    ]
     assert tables.artists["artist_id"].to_pylist() == ["3YQKmKGau1PzlVlkL1iodx"]
 
 
@@ -312,7 +320,9 @@ def test_song_twice_gives_two_entries_and_first_occurrence_wins():
         _item("0Song00000000000000001"),
         _item("0Song00000000000000001", name="renamed", album={"id": "0Album0000000000000001", "name": "later"}),
     ]
-    tables = build_tables([_playlist(items), _playlist([_item("0Song00000000000000001")], "0Built0000000000000002", 11)])
+    tables = build_tables(
+        [_playlist(items), _playlist([_item("0Song00000000000000001")], "0Built0000000000000002", 11)]
+    )
     assert tables.songs["song_name"].to_pylist() == ["song 0Song00000000000000001"]
     assert tables.albums["album_name"].to_pylist() == ["first seen"]
     assert tables.playlist_entries.select(["playlist_id", "position"]).to_pylist() == [
@@ -354,9 +364,19 @@ def test_optional_fields_may_be_absent_or_null():
     tables = build_tables([_playlist(items)])
     songs = tables.songs.to_pylist()
     assert songs[0] == {
-        "song_id": "0Song00000000000000001", "song_name": "bare", "duration_ms": 5, "album_id": None,
-        "artist_id": None, "artist_ids": [], "song_url": None, "song_uri": None, "isrc": None,
-        "explicit": None, "popularity": None, "track_number": None, "disc_number": None,
+        "song_id": "0Song00000000000000001",
+        "song_name": "bare",
+        "duration_ms": 5,
+        "album_id": None,
+        "artist_id": None,
+        "artist_ids": [],
+        "song_url": None,
+        "song_uri": None,
+        "isrc": None,
+        "explicit": None,
+        "popularity": None,
+        "track_number": None,
+        "disc_number": None,
     }
     assert (songs[1]["popularity"], songs[1]["explicit"], songs[1]["album_id"]) == (None, None, None)
     assert tables.albums.num_rows == 0  # album without id: no album row
@@ -375,13 +395,20 @@ def test_odd_values_leave_their_item_out_instead_of_becoming_null():
     tables = build_tables([_playlist(items)])
     assert tables.songs["song_id"].to_pylist() == ["0Song00000000000000005"]
     assert tables.playlist_entries["position"].to_pylist() == [5]
-    assert tables.invalid_items == {"k.json": [
-        (1, "invalid:added_at", "'added_at' is a string 'yesterday', expected an ISO 8601 timestamp"),
-        (2, "invalid:popularity", "'popularity' is a string 'high', expected an integer from 0 to 100"),
-        (3, "invalid:added_at", "'added_at' is a number 20240101, expected an ISO 8601 timestamp string"),
-        (4, "invalid:explicit", "'explicit' is a string 'yes', expected a boolean"),
-    ]}
-    assert tables.skipped_items == {**dict.fromkeys(SKIP_REASONS, 0), "invalid:added_at": 2, "invalid:popularity": 1, "invalid:explicit": 1}
+    assert tables.invalid_items == {
+        "k.json": [
+            (1, "invalid:added_at", "'added_at' is a string 'yesterday', expected an ISO 8601 timestamp"),
+            (2, "invalid:popularity", "'popularity' is a string 'high', expected an integer from 0 to 100"),
+            (3, "invalid:added_at", "'added_at' is a number 20240101, expected an ISO 8601 timestamp string"),
+            (4, "invalid:explicit", "'explicit' is a string 'yes', expected a boolean"),
+        ]
+    }
+    assert tables.skipped_items == {
+        **dict.fromkeys(SKIP_REASONS, 0),
+        "invalid:added_at": 2,
+        "invalid:popularity": 1,
+        "invalid:explicit": 1,
+    }
 
 
 def test_added_at_keeps_milliseconds_and_offsets_in_utc():

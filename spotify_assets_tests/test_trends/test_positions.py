@@ -10,15 +10,28 @@ from spotify_assets.trends.positions import PLAYLIST_TRENDS_SCHEMA, compute_play
 def entries(*snapshots: tuple[str, str, list[str]]) -> pa.Table:
     """playlist_entries rows from ``(dt, playlist_id, [song ids in position order])``."""
     rows = [
-        {"dt": dt, "playlist_id": pid, "playlist_name": f"name {pid}", "snapshot_id": f"{pid}@{dt}", "position": i, "song_id": song}
+        {
+            "dt": dt,
+            "playlist_id": pid,
+            "playlist_name": f"name {pid}",
+            "snapshot_id": f"{pid}@{dt}",
+            "position": i,
+            "song_id": song,
+        }
         for dt, pid, songs in snapshots
         for i, song in enumerate(songs, start=1)
     ]
     return pa.Table.from_pylist(
         rows,
         schema=pa.schema(
-            [("dt", pa.string()), ("playlist_id", pa.string()), ("playlist_name", pa.string()),
-             ("snapshot_id", pa.string()), ("position", pa.int32()), ("song_id", pa.string())]
+            [
+                ("dt", pa.string()),
+                ("playlist_id", pa.string()),
+                ("playlist_name", pa.string()),
+                ("snapshot_id", pa.string()),
+                ("position", pa.int32()),
+                ("song_id", pa.string()),
+            ]
         ),
     )
 
@@ -38,7 +51,9 @@ HISTORY = entries(
 
 def test_first_snapshot_every_song_is_new_without_previous_position():
     day1 = rows_by_song(compute_playlist_trends(HISTORY), "2024-01-01")
-    assert {s: (r["position"], r["previous_position"], r["position_change"], r["is_new_entry"]) for s, r in day1.items()} == {
+    assert {
+        s: (r["position"], r["previous_position"], r["position_change"], r["is_new_entry"]) for s, r in day1.items()
+    } == {
         "a": (1, None, None, True),
         "b": (2, None, None, True),
         "c": (3, None, None, True),
@@ -60,9 +75,17 @@ def test_song_that_left_gets_one_row_with_null_position():
     trends = compute_playlist_trends(HISTORY)
     day3 = rows_by_song(trends, "2024-01-03")
     assert day3["c"] == {
-        "playlist_id": "P", "playlist_name": "name P", "snapshot_id": "P@2024-01-03", "song_id": "c",
-        "position": None, "previous_position": 3, "position_change": None, "is_new_entry": False,
-        "snapshots_on_playlist": 2, "peak_position": 3, "dt": "2024-01-03",
+        "playlist_id": "P",
+        "playlist_name": "name P",
+        "snapshot_id": "P@2024-01-03",
+        "song_id": "c",
+        "position": None,
+        "previous_position": 3,
+        "position_change": None,
+        "is_new_entry": False,
+        "snapshots_on_playlist": 2,
+        "peak_position": 3,
+        "dt": "2024-01-03",
     }
     assert day3["d"]["is_new_entry"] and day3["d"]["previous_position"] is None
     # Dropped songs sort after the songs on the snapshot.

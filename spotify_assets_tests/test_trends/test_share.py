@@ -50,7 +50,11 @@ def test_playlists_and_days_have_their_own_denominator():
 def test_schema_and_order():
     table = compute_artist_share(ENTRIES, SONGS, ARTISTS)
     assert table.schema == ARTIST_DAILY_SHARE_SCHEMA.append(pa.field("dt", pa.string(), nullable=False))
-    assert [(r["dt"], r["playlist_id"], r["artist_id"]) for r in table.to_pylist()][:3] == [("d1", "P", "A"), ("d1", "P", "B"), ("d1", "P", "C")]
+    assert [(r["dt"], r["playlist_id"], r["artist_id"]) for r in table.to_pylist()][:3] == [
+        ("d1", "P", "A"),
+        ("d1", "P", "B"),
+        ("d1", "P", "C"),
+    ]
     assert compute_artist_share(ENTRIES.slice(0, 0), SONGS, ARTISTS).num_rows == 0
 
 

@@ -38,7 +38,9 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 # raw_playlist has no backfill policy, the table assets a single-run one: Dagster warns
 # when one ad-hoc job holds both. Expected here; not what these tests are about.
-pytestmark = pytest.mark.filterwarnings("ignore:Asset job __ephemeral_asset_job__ materializes assets with varying BackfillPolicies")
+pytestmark = pytest.mark.filterwarnings(
+    "ignore:Asset job __ephemeral_asset_job__ materializes assets with varying BackfillPolicies"
+)
 
 
 def raw_items(dt: str) -> list[dict]:
@@ -72,7 +74,9 @@ def day_by_day(tmp_path_factory) -> tuple[Path, dict[str, dg.ExecuteInProcessRes
     lake_path = tmp_path_factory.mktemp("day_by_day") / "lake"
     land_snapshots(lake_path)
     resources, instance = _resources(lake_path), dg.DagsterInstance.ephemeral()
-    results = {dt: dg.materialize(ALL_ASSETS, partition_key=dt, resources=resources, instance=instance) for dt in SNAPSHOTS}
+    results = {
+        dt: dg.materialize(ALL_ASSETS, partition_key=dt, resources=resources, instance=instance) for dt in SNAPSHOTS
+    }
     return lake_path, results
 
 
@@ -171,14 +175,19 @@ def test_single_run_backfill_equals_day_by_day(day_by_day, tmp_path):
         instance=dg.DagsterInstance.ephemeral(),
         tags={"dagster/asset_partition_range_start": days[0], "dagster/asset_partition_range_end": days[-1]},
     )
-    assert len({m.partition for m in result.asset_materializations_for_node("playlist_trends")}) == 24  # one run, 24 days
+    assert (
+        len({m.partition for m in result.asset_materializations_for_node("playlist_trends")}) == 24
+    )  # one run, 24 days
     written = sorted(p.name for p in (range_lake / "playlist_trends").iterdir())
     assert len(written) == 24  # every day of the range, 2024-04-22 ... 2024-05-15
     for folder in written:
         dt = folder.removeprefix("dt=")
         for table in ("playlist_trends", "artist_daily_share"):
             if dt in SNAPSHOTS:
-                assert stored(range_lake, table, dt).equals(stored(lake_path, table, dt), check_metadata=True), (table, dt)
+                assert stored(range_lake, table, dt).equals(stored(lake_path, table, dt), check_metadata=True), (
+                    table,
+                    dt,
+                )
             else:
                 assert stored(range_lake, table, dt).num_rows == 0, (table, dt)
 
