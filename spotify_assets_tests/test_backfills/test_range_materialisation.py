@@ -16,7 +16,6 @@ windows, and the recorded Top 50 - Global) landed in a local lake folder.
 import logging
 import os
 import subprocess
-import sys
 import time
 from datetime import date, timedelta
 from pathlib import Path
@@ -35,6 +34,7 @@ from spotify_assets.settings import Settings
 from spotify_assets.spotify.raw_objects import parse_raw_object
 from spotify_assets.spotify.schemas import TABLE_SCHEMAS
 from spotify_assets.spotify.tables import count_skipped_items
+from spotify_assets_tests.cli_runs import materialize_cli
 from spotify_assets_tests.fixtures.lake import PROJECT_ENV_VARS
 from spotify_assets_tests.samples import sample_path
 
@@ -99,13 +99,10 @@ def cli_range(tmp_path_factory) -> tuple[Path, Path, subprocess.CompletedProcess
     root = tmp_path_factory.mktemp("cli_range")
     lake_path, home = root / "lake", new_dagster_home(root / "home")
     land_days(lake_path, DAYS, EMPTY_DAYS)
-    env = clean_env(DAGSTER_HOME=str(home), SPOTIFY_LAKE_URL=str(lake_path), SPOTIFY_DUCKDB_PATH=str(root / "catalog.duckdb"))
-    dagster = str(Path(sys.executable).parent / "dagster")
-    done = subprocess.run(
-        [dagster, "asset", "materialize", "-m", "spotify_assets.definitions", "--select", ",".join(TABLE_NAMES),
-         "--partition-range", f"{DAYS[0]}...{DAYS[-1]}"],
-        cwd=REPO, env=env, capture_output=True, text=True, timeout=300,
+    env = clean_env(
+        DAGSTER_HOME=str(home), SPOTIFY_LAKE_URL=str(lake_path), SPOTIFY_DUCKDB_PATH=str(root / "catalog.duckdb")
     )
+    done = materialize_cli(",".join(TABLE_NAMES), ["--partition-range", f"{DAYS[0]}...{DAYS[-1]}"], env)
     assert done.returncode == 0, done.stderr[-3000:]
     return lake_path, home, done
 
@@ -142,7 +139,11 @@ def test_each_day_of_the_range_has_its_own_row_count_and_the_run_totals(cli_rang
         records = {name: instance.fetch_materializations(dg.AssetKey(name), limit=1000).records for name in TABLE_NAMES}
     items = parse_raw_object(sample_path(PERSONAL).read_bytes(), PERSONAL).items
     top50_skips = count_skipped_items(parse_raw_object(sample_path(TOP50).read_bytes(), TOP50))
-    windows = [count_skipped_items(parse_raw_object(orjson.dumps(items[i * 7 : i * 7 + 40]), "window")) for i, dt in enumerate(DAYS) if dt not in EMPTY_DAYS]
+    windows = [
+        count_skipped_items(parse_raw_object(orjson.dumps(items[i * 7 : i * 7 + 40]), "window"))
+        for i, dt in enumerate(DAYS)
+        if dt not in EMPTY_DAYS
+    ]
     run_skips = {r: sum(w[r] for w in windows) + top50_skips[r] * len(windows) for r in top50_skips}
     assert run_skips["local_file"] > 0
     for name in TABLE_NAMES:
@@ -153,14 +154,22 @@ def test_each_day_of_the_range_has_its_own_row_count_and_the_run_totals(cli_rang
             assert meta["dagster/row_count"].value == table(lake_path, name, dt).num_rows, (name, dt)
             assert meta["run_row_count"].value == sum(table(lake_path, name, d).num_rows for d in DAYS)
             assert meta["partitions_written"].value == len(DAYS)
-            assert (meta["run_raw_objects"].value, meta["run_bad_objects"].value) == (2 * (len(DAYS) - len(EMPTY_DAYS)), 0)
+            assert (meta["run_raw_objects"].value, meta["run_bad_objects"].value) == (
+                2 * (len(DAYS) - len(EMPTY_DAYS)),
+                0,
+            )
             assert meta["run_skipped_items"].value == run_skips
             assert not {"preview", "rows_by_partition", "raw_objects", "bad_objects"} & set(meta)
     # One materialization per table and day, one evaluation per check: nothing per day
     # beyond what Dagster records for each partition.
-    counts = {t: sum(1 for e in logs if e.dagster_event and e.dagster_event.event_type == t) for t in
-              (dg.DagsterEventType.ASSET_MATERIALIZATION, dg.DagsterEventType.ASSET_CHECK_EVALUATION)}
-    assert counts == {dg.DagsterEventType.ASSET_MATERIALIZATION: 4 * len(DAYS), dg.DagsterEventType.ASSET_CHECK_EVALUATION: 12}
+    counts = {
+        t: sum(1 for e in logs if e.dagster_event and e.dagster_event.event_type == t)
+        for t in (dg.DagsterEventType.ASSET_MATERIALIZATION, dg.DagsterEventType.ASSET_CHECK_EVALUATION)
+    }
+    assert counts == {
+        dg.DagsterEventType.ASSET_MATERIALIZATION: 4 * len(DAYS),
+        dg.DagsterEventType.ASSET_CHECK_EVALUATION: 12,
+    }
 
 
 def test_days_without_raw_objects_are_written_empty_with_a_warning_not_a_failure(cli_range):
@@ -168,7 +177,9 @@ def test_days_without_raw_objects_are_written_empty_with_a_warning_not_a_failure
     with dg.DagsterInstance.from_config(str(home)) as instance:
         [run] = instance.get_runs()
         logs = instance.all_logs(run.run_id)
-    warnings = [e.user_message for e in logs if e.level == logging.WARNING and "no readable raw objects" in e.user_message]
+    warnings = [
+        e.user_message for e in logs if e.level == logging.WARNING and "no readable raw objects" in e.user_message
+    ]
     assert sorted(warnings) == sorted(EMPTY_DAY_WARNING.format(dt=dt) for dt in EMPTY_DAYS)
     assert not [e for e in logs if e.dagster_event and e.dagster_event.event_type == dg.DagsterEventType.STEP_FAILURE]
 
@@ -177,10 +188,18 @@ def test_a_30_day_range_gives_the_files_of_30_single_day_runs(cli_range, tmp_pat
     range_lake, _, _ = cli_range
     single_lake = tmp_path / "lake"
     land_days(single_lake, DAYS, EMPTY_DAYS)
-    resources = build_resources(Settings("local", str(single_lake), "", "", "2023-01-01", str(tmp_path / "catalog.duckdb")))
+    resources = build_resources(
+        Settings("local", str(single_lake), "", "", "2023-01-01", str(tmp_path / "catalog.duckdb"))
+    )
     instance = dg.DagsterInstance.ephemeral()
     for dt in DAYS:
-        result = dg.materialize([raw_playlist, spotify_tables], selection=[spotify_tables], partition_key=dt, resources=resources, instance=instance)
+        result = dg.materialize(
+            [raw_playlist, spotify_tables],
+            selection=[spotify_tables],
+            partition_key=dt,
+            resources=resources,
+            instance=instance,
+        )
         assert result.success
     compared = 0
     for name in TABLE_NAMES:
@@ -220,9 +239,10 @@ def test_a_backfill_launched_like_the_ui_runs_as_one_run(lake_dir, tmp_path):
     logger = logging.getLogger("test_backfill_daemon")
     # The default local instance (QueuedRunCoordinator, DefaultRunLauncher); the code
     # server and the run worker it starts read SPOTIFY_LAKE_URL (lake_dir) from the env.
-    with dg.DagsterInstance.from_config(str(new_dagster_home(tmp_path / "home"))) as instance, WorkspaceProcessContext(
-        instance, WorkspaceFileTarget(paths=[str(REPO / "workspace.yaml")])
-    ) as workspace:
+    with (
+        dg.DagsterInstance.from_config(str(new_dagster_home(tmp_path / "home"))) as instance,
+        WorkspaceProcessContext(instance, WorkspaceFileTarget(paths=[str(REPO / "workspace.yaml")])) as workspace,
+    ):
         # What "Materialize selected… → Launch backfill" sends for assets of the default asset job.
         params = {
             "tags": [{"key": "dagster/from_ui", "value": "true"}],
@@ -230,8 +250,12 @@ def test_a_backfill_launched_like_the_ui_runs_as_one_run(lake_dir, tmp_path):
             "partitionNames": days,
             "fromFailure": False,
         }
-        answer = execute_dagster_graphql(workspace.create_request_context(), LAUNCH_PARTITION_BACKFILL, {"backfillParams": params})
-        assert answer.errors is None and answer.data["launchPartitionBackfill"]["__typename"] == "LaunchBackfillSuccess", answer
+        answer = execute_dagster_graphql(
+            workspace.create_request_context(), LAUNCH_PARTITION_BACKFILL, {"backfillParams": params}
+        )
+        assert (
+            answer.errors is None and answer.data["launchPartitionBackfill"]["__typename"] == "LaunchBackfillSuccess"
+        ), answer
         backfill_id = answer.data["launchPartitionBackfill"]["backfillId"]
 
         list(execute_backfill_iteration(workspace, logger))  # the backfill daemon requests the run(s)
@@ -263,10 +287,15 @@ def test_a_range_output_is_split_per_day_keeping_row_order_and_empty_days():
 
     from spotify_assets.lake.parquet import split_by_partition
 
-    output = pa.table({"x": [1, 2, 3, 4, 5], "dt": ["2024-05-02", "2024-05-01", "2024-05-02", "2024-05-01", "2024-05-04"]})
+    output = pa.table(
+        {"x": [1, 2, 3, 4, 5], "dt": ["2024-05-02", "2024-05-01", "2024-05-02", "2024-05-01", "2024-05-04"]}
+    )
     parts = split_by_partition(output, ["2024-05-01", "2024-05-02", "2024-05-03", "2024-05-04"])
     assert {k: t.column("x").to_pylist() for k, t in parts.items()} == {
-        "2024-05-01": [2, 4], "2024-05-02": [1, 3], "2024-05-03": [], "2024-05-04": [5],
+        "2024-05-01": [2, 4],
+        "2024-05-02": [1, 3],
+        "2024-05-03": [],
+        "2024-05-04": [5],
     }
     assert all(t.schema == pa.schema([("x", pa.int64())]) for t in parts.values())
 
@@ -283,7 +312,10 @@ def test_tables_of_a_range_come_day_by_day_and_reports_keep_the_input_order():
         RawObject("2024-05-02", "raw_playlist/dt=2024-05-02/empty.json", b""),
     ]
     built = build_partition_tables(objects, ["2024-05-01", "2024-05-02", "2024-05-03"])
-    assert list(built.bad_objects) == ["raw_playlist/dt=2024-05-01/broken.json", "raw_playlist/dt=2024-05-02/empty.json"]
+    assert list(built.bad_objects) == [
+        "raw_playlist/dt=2024-05-01/broken.json",
+        "raw_playlist/dt=2024-05-02/empty.json",
+    ]
     assert built.playlists == [("2024-05-02", PERSONAL_ID, 10), ("2024-05-01", TOP50_ID, 50)]
     assert built.objects_by_dt == {"2024-05-01": 1, "2024-05-02": 1, "2024-05-03": 0}
     top50_skips = count_skipped_items(parse_raw_object(sample_path(TOP50).read_bytes(), TOP50))
@@ -292,4 +324,7 @@ def test_tables_of_a_range_come_day_by_day_and_reports_keep_the_input_order():
     entries = built.tables["playlist_entries"]
     assert entries["dt"].to_pylist() == ["2024-05-01"] * 50 + ["2024-05-02"] * 10
     with pytest.raises(ValueError, match="belongs to 2024-05-09, outside the partitions 2024-05-01...2024-05-03"):
-        build_partition_tables([*objects, RawObject("2024-05-09", raw_key("2024-05-09", PERSONAL_ID), orjson.dumps(items[:3]))], ["2024-05-01", "2024-05-02", "2024-05-03"])
+        build_partition_tables(
+            [*objects, RawObject("2024-05-09", raw_key("2024-05-09", PERSONAL_ID), orjson.dumps(items[:3]))],
+            ["2024-05-01", "2024-05-02", "2024-05-03"],
+        )

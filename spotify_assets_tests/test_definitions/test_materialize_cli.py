@@ -4,8 +4,6 @@ the lake must hold what the recordings hold."""
 
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -13,6 +11,7 @@ import pytest
 
 from spotify_assets.assets.raw import utc_today
 from spotify_assets.spotify.raw_objects import parse_raw_object
+from spotify_assets_tests.cli_runs import materialize_cli
 from spotify_assets_tests.expected import expected_entries, expected_songs, item_object
 from spotify_assets_tests.samples import sample_path
 from spotify_assets_tests.spotify_api_server import SpotifyTestServer
@@ -48,11 +47,8 @@ def test_cli_materialises_today_from_the_api(dialect, tmp_path, lake_dir):
             "SPOTIFY_PLAYLIST_IDS": ",".join(served),
         }
         os.makedirs(env["DAGSTER_HOME"])
-        dagster = str(Path(sys.executable).parent / "dagster")
-        run = subprocess.run(
-            [dagster, "asset", "materialize", "-m", "spotify_assets.definitions",
-             "--select", "raw_playlist,songs,albums,artists,playlist_entries", "--partition", utc_today()],
-            cwd=REPO, env=env, capture_output=True, text=True, timeout=240,
+        run = materialize_cli(
+            "raw_playlist,songs,albums,artists,playlist_entries", ["--partition", utc_today()], env, timeout=240
         )
         assert run.returncode == 0, run.stderr[-3000:]
         assert len(server.api_requests()) == sum(1 + -(-len(items) // 50) for items in served.values())
@@ -61,14 +57,29 @@ def test_cli_materialises_today_from_the_api(dialect, tmp_path, lake_dir):
 
     dt = f"dt={utc_today()}"
     entries = pq.read_table(lake_dir / "playlist_entries" / dt / "data.parquet")
-    got = list(zip(entries["playlist_id"].to_pylist(), entries["position"].to_pylist(), entries["song_id"].to_pylist(), entries["added_at"].to_pylist()))
+    got = list(
+        zip(
+            entries["playlist_id"].to_pylist(),
+            entries["position"].to_pylist(),
+            entries["song_id"].to_pylist(),
+            entries["added_at"].to_pylist(),
+        )
+    )
     expected = [row for pid, items in served.items() for row in expected_entries(pid, items)]
     assert got == sorted(expected, key=lambda r: (r[0], r[1]))  # raw objects are read in key order
     assert set(entries["snapshot_id"].to_pylist()) == {"snap0", "snap1", "snap2"}
     songs = pq.read_table(lake_dir / "songs" / dt / "data.parquet")
     all_items = [i for items in served.values() for i in items]
-    assert {r["song_id"]: (r["song_name"], r["duration_ms"], r["album_id"], r["artist_id"]) for r in songs.to_pylist()} == expected_songs(all_items)
+    assert {
+        r["song_id"]: (r["song_name"], r["duration_ms"], r["album_id"], r["artist_id"]) for r in songs.to_pylist()
+    } == expected_songs(all_items)
     albums = pq.read_table(lake_dir / "albums" / dt / "data.parquet")
-    assert albums.num_rows == len({item_object(i)["album"]["id"] for i in all_items if item_object(i) and item_object(i).get("album", {}).get("id")})
+    assert albums.num_rows == len(
+        {
+            item_object(i)["album"]["id"]
+            for i in all_items
+            if item_object(i) and item_object(i).get("album", {}).get("id")
+        }
+    )
     raw = sorted(p.name for p in (lake_dir / "raw_playlist" / dt).iterdir())
     assert raw == sorted(f"{pid}.json" for pid in served)

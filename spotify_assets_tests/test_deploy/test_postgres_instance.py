@@ -11,7 +11,6 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -25,6 +24,7 @@ from spotify_assets.assets.raw import SPOTIFY_API_POOL, raw_playlist
 from spotify_assets.lake.lake import Lake
 from spotify_assets.lake.layout import TABLE_NAMES, raw_key, table_key
 from spotify_assets.spotify.offline_sample import load_sample_playlist
+from spotify_assets_tests.cli_runs import materialize_cli
 from spotify_assets_tests.fixtures.lake import PROJECT_ENV_VARS
 from spotify_assets_tests.fixtures.moto import REGION
 from spotify_assets_tests.postgres_server import PostgresServer, postgres_server, unavailable_reason
@@ -122,7 +122,10 @@ def test_deploy_instance_monitors_runs_and_retries_crashed_ones(server, tmp_path
         assert list(concurrency.run_queue_config.tag_concurrency_limits) == [
             {"key": "dagster/partition", "value": {"applyLimitPerUniqueValue": True}, "limit": 1}
         ]
-        assert (concurrency.pool_config.pool_granularity.value, concurrency.pool_config.default_pool_limit) == ("run", 1)
+        assert (concurrency.pool_config.pool_granularity.value, concurrency.pool_config.default_pool_limit) == (
+            "run",
+            1,
+        )
         assert raw_playlist.op.pool == SPOTIFY_API_POOL == "spotify_api"
         assert concurrency.run_queue_config.should_block_op_concurrency_limited_runs
 
@@ -137,16 +140,19 @@ def _land(lake_path: Path) -> None:
             lake.write_bytes(raw_key(day, playlist["id"]), body)
 
 
-def _range_run(server: PostgresServer, database: str, home: Path, lake_path: Path, batch_size: int,
-               log_env: dict[str, str]) -> subprocess.CompletedProcess:
+def _range_run(
+    server: PostgresServer, database: str, home: Path, lake_path: Path, batch_size: int, log_env: dict[str, str]
+) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if k not in PROJECT_ENV_VARS and not k.startswith("DAGSTER_")}
-    env.update(**server.dagster_env(database), **log_env, DAGSTER_HOME=str(home), DAGSTER_EVENT_BATCH_SIZE=str(batch_size),
-               SPOTIFY_LAKE_URL=str(lake_path), SPOTIFY_DUCKDB_PATH=str(lake_path.parent / "catalog.duckdb"))
-    return subprocess.run(
-        [str(Path(sys.executable).parent / "dagster"), "asset", "materialize", "-m", "spotify_assets.definitions",
-         "--select", ",".join(TABLE_NAMES), "--partition-range", f"{DAYS[0]}...{DAYS[-1]}"],
-        cwd=REPO, env=env, capture_output=True, text=True, timeout=300,
+    env.update(
+        **server.dagster_env(database),
+        **log_env,
+        DAGSTER_HOME=str(home),
+        DAGSTER_EVENT_BATCH_SIZE=str(batch_size),
+        SPOTIFY_LAKE_URL=str(lake_path),
+        SPOTIFY_DUCKDB_PATH=str(lake_path.parent / "catalog.duckdb"),
     )
+    return materialize_cli(",".join(TABLE_NAMES), ["--partition-range", f"{DAYS[0]}...{DAYS[-1]}"], env)
 
 
 def test_range_backfill_on_postgres_writes_per_day_events_in_batches(server, tmp_path, monkeypatch, compute_log_env):
@@ -174,7 +180,9 @@ def test_range_backfill_on_postgres_writes_per_day_events_in_batches(server, tmp
                 assert instance.get_materialized_partitions(key) == set(DAYS)
                 planned_days = {
                     record.event_log_entry.dagster_event.event_specific_data.partition
-                    for record in instance.get_records_for_run(runs[0].run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION_PLANNED).records
+                    for record in instance.get_records_for_run(
+                        runs[0].run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION_PLANNED
+                    ).records
                     if record.event_log_entry.dagster_event.asset_key == key
                 }
                 # One planned event per day, so a running or failed range shows per day in the UI.

@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import dagster as dg
 import pytest
 
 from spotify_assets.assets.raw import utc_today
+from spotify_assets_tests.cli_runs import materialize_cli
 from spotify_assets_tests.samples import sample_path
 from spotify_assets_tests.spotify_api_server import CannedResponse, SpotifyTestServer, spotify_error
 
@@ -34,7 +33,15 @@ def _items() -> list[dict]:
 
 
 def _page(items: object, total: int, next_url: object, offset: int = 0) -> dict:
-    return {"href": "https://api.spotify.com/v1/x", "items": items, "limit": 50, "next": next_url, "offset": offset, "previous": None, "total": total}
+    return {
+        "href": "https://api.spotify.com/v1/x",
+        "items": items,
+        "limit": 50,
+        "next": next_url,
+        "offset": offset,
+        "previous": None,
+        "total": total,
+    }
 
 
 def _serve_good(server: SpotifyTestServer, items: list[dict]) -> None:
@@ -62,12 +69,7 @@ def _materialize(tmp_path: Path, server: SpotifyTestServer, playlist_ids: list[s
         "SPOTIFY_PLAYLIST_IDS": ",".join(playlist_ids),
         **deadlines,
     }
-    dagster = str(Path(sys.executable).parent / "dagster")
-    run = subprocess.run(
-        [dagster, "asset", "materialize", "-m", "spotify_assets.definitions", "--select", "raw_playlist",
-         "--partition", utc_today()],
-        cwd=REPO, env=env, capture_output=True, text=True, timeout=240,
-    )
+    run = materialize_cli("raw_playlist", ["--partition", utc_today()], env, timeout=240)
     with dg.DagsterInstance.from_config(str(home)) as instance:
         (record,) = instance.get_run_records()
         events = instance.all_logs(record.dagster_run.run_id)
@@ -93,7 +95,11 @@ def _extraction_seconds(events, playlist_id: str) -> float:
 def _step_seconds(events) -> float:
     """Seconds from the first "extracting playlist" to the step's failure."""
     start = min(e.timestamp for e in events if e.user_message.startswith("extracting playlist "))
-    end = max(e.timestamp for e in events if e.dagster_event and e.dagster_event.event_type == dg.DagsterEventType.STEP_FAILURE)
+    end = max(
+        e.timestamp
+        for e in events
+        if e.dagster_event and e.dagster_event.event_type == dg.DagsterEventType.STEP_FAILURE
+    )
     return end - start
 
 
@@ -143,7 +149,10 @@ def _transport_and_shape_faults(items: list[dict]) -> dict[str, list[CannedRespo
         # deadline; with 1 s here the first wait would already pass it, so each fails at once
         "FaultReset": [CannedResponse(200, page, {"Content-Type": "application/json"}, cut_after=40, reset=True)] * 4,
         "FaultCutShort": [CannedResponse(200, page, {"Content-Type": "application/json"}, cut_after=len(page) - 5)] * 4,
-        "FaultGzip": [CannedResponse(200, b"this is not gzip", {"Content-Type": "application/json", "Content-Encoding": "gzip"})] * 4,
+        "FaultGzip": [
+            CannedResponse(200, b"this is not gzip", {"Content-Type": "application/json", "Content-Encoding": "gzip"})
+        ]
+        * 4,
         # 5xx whose JSON body is not Spotify's error object
         "FaultOopsList": [CannedResponse(500, ["oops"])] * 4,
         "FaultErrorString": [CannedResponse(503, {"error": "internal"})] * 4,
@@ -175,7 +184,12 @@ def test_transport_and_shape_faults_fail_only_their_playlist(tmp_path):
             server.inject(_items_path(playlist_id), *answers)
         faulty = list(faults)
         order = ["GoodFirst", *faulty[:5], "GoodMiddle", "OddItems", *faulty[5:], "GoodLast"]
-        run, events, lake = _materialize(tmp_path, server, order, {"SPOTIFY_REQUEST_DEADLINE_S": "1", "SPOTIFY_PLAYLIST_DEADLINE_S": "1", "SPOTIFY_RUN_DEADLINE_S": "60"})
+        run, events, lake = _materialize(
+            tmp_path,
+            server,
+            order,
+            {"SPOTIFY_REQUEST_DEADLINE_S": "1", "SPOTIFY_PLAYLIST_DEADLINE_S": "1", "SPOTIFY_RUN_DEADLINE_S": "60"},
+        )
         assert not server.errors
 
     assert run.returncode != 0, run.stderr[-3000:]
@@ -185,11 +199,14 @@ def test_transport_and_shape_faults_fail_only_their_playlist(tmp_path):
         assert f"{playlist_id}: playlist {playlist_id} " in message and reason in message, playlist_id
         assert f"[request: GET /v1/playlists/{playlist_id}/items]" in message, playlist_id
     for playlist_id in TRANSIENT_REASONS:
-        assert f"{TRANSIENT_REASONS[playlist_id]}; a retry in " in message and "s would pass the playlist deadline of 1 s (SPOTIFY_PLAYLIST_DEADLINE_S); not retried" in message
+        assert (
+            f"{TRANSIENT_REASONS[playlist_id]}; a retry in " in message
+            and "s would pass the playlist deadline of 1 s (SPOTIFY_PLAYLIST_DEADLINE_S); not retried" in message
+        )
     assert "AttributeError" not in message and "'str' object" not in message
     assert metadata["failed_playlists"] == sorted(faults)
     assert metadata["stored_playlists"] == sorted([*GOOD, "OddItems"])
-    assert message.rstrip().endswith(f"stored: GoodFirst, GoodMiddle, OddItems, GoodLast")
+    assert message.rstrip().endswith("stored: GoodFirst, GoodMiddle, OddItems, GoodLast")
     assert "STEP_UP_FOR_RETRY" not in run.stdout + run.stderr  # a 400 among them: no step retry
     # Each playlist ended within its deadline (1 s), its retries' waits included.
     for playlist_id in order:
@@ -198,7 +215,11 @@ def test_transport_and_shape_faults_fail_only_their_playlist(tmp_path):
     _assert_good_stored(lake, items, {"OddItems": 4})
     odd = json.loads((lake / "raw_playlist" / f"dt={utc_today()}" / "OddItems.json").read_bytes())
     assert odd["items"]["items"][:3] == [1, "x", None]
-    assert any(e.user_message == "playlist OddItems: 3 item(s) are not JSON objects (positions 1, 2, 3); stored as the API sent them" for e in events)
+    assert any(
+        e.user_message
+        == "playlist OddItems: 3 item(s) are not JSON objects (positions 1, 2, 3); stored as the API sent them"
+        for e in events
+    )
     _assert_no_secret(server, run, lake, tmp_path / "home")
 
 
@@ -212,8 +233,14 @@ def test_origin_and_deadline_faults_fail_only_their_playlist_and_no_token_leaves
             return f"{base}playlists/{playlist_id}/items?offset={offset}&limit=50&additional_types=track,episode"
 
         faults = {
-            "FaultForeignNext": [CannedResponse(200, _page(items[:50], 100, f"{other.api_base_url}playlists/FaultForeignNext/items?offset=50"))],
-            "FaultRedirect": [CannedResponse(302, None, {"Location": f"{other.api_base_url}playlists/FaultRedirect/items"})],
+            "FaultForeignNext": [
+                CannedResponse(
+                    200, _page(items[:50], 100, f"{other.api_base_url}playlists/FaultForeignNext/items?offset=50")
+                )
+            ],
+            "FaultRedirect": [
+                CannedResponse(302, None, {"Location": f"{other.api_base_url}playlists/FaultRedirect/items"})
+            ],
             "FaultLoop": [
                 CannedResponse(200, _page(items[:50], 100, items_url("FaultLoop", 50))),
                 CannedResponse(200, _page(items[50:100], 100, items_url("FaultLoop", 0), offset=50)),
@@ -229,8 +256,22 @@ def test_origin_and_deadline_faults_fail_only_their_playlist_and_no_token_leaves
             server.inject(_items_path(playlist_id), *answers)
         server.add_playlist("FaultSlowPages", items[:350])  # 7 pages of 0.6 s: past a 1.5 s playlist deadline
         server.slow_down(_items_path("FaultSlowPages"), 0.6)
-        order = ["GoodFirst", "FaultForeignNext", "FaultRedirect", "FaultLoop", "GoodMiddle", "FaultEndless", "FaultTrickle", "FaultSlowPages", "GoodLast"]
-        deadlines = {"SPOTIFY_REQUEST_DEADLINE_S": "1", "SPOTIFY_PLAYLIST_DEADLINE_S": "1.5", "SPOTIFY_RUN_DEADLINE_S": "60"}
+        order = [
+            "GoodFirst",
+            "FaultForeignNext",
+            "FaultRedirect",
+            "FaultLoop",
+            "GoodMiddle",
+            "FaultEndless",
+            "FaultTrickle",
+            "FaultSlowPages",
+            "GoodLast",
+        ]
+        deadlines = {
+            "SPOTIFY_REQUEST_DEADLINE_S": "1",
+            "SPOTIFY_PLAYLIST_DEADLINE_S": "1.5",
+            "SPOTIFY_RUN_DEADLINE_S": "60",
+        }
         run, events, lake = _materialize(tmp_path, server, order, deadlines)
         assert not server.errors
         assert other.requests == []  # not one request, so no token, reached the other origin
