@@ -39,6 +39,7 @@ import dagster as dg
 
 from benchmarks.data import days as day_range
 from benchmarks.data import land_daily_snapshots
+from benchmarks.sensor_tick import REGION, moto_server
 from spotify_assets.lake.lake import Lake
 from spotify_assets.lake.layout import TABLE_NAMES, table_key
 from spotify_assets_tests.postgres_server import PostgresServer, postgres_bin_dir, postgres_server, unavailable_reason
@@ -244,20 +245,43 @@ def measure_backfill(days: int, playlists: int = 3, items: int = 50, samples: in
     }
 
 
+def _compute_log_env(endpoint: str) -> dict[str, str]:
+    """The variables deploy/dagster.yaml's step logs read, for a bucket made on the moto server
+    at ``endpoint`` (dummy credentials: moto accepts any)."""
+    import boto3
+
+    aws = {
+        "AWS_ENDPOINT_URL": endpoint,
+        "AWS_ACCESS_KEY_ID": "benchmark",
+        "AWS_SECRET_ACCESS_KEY": "benchmark",
+        "AWS_DEFAULT_REGION": REGION,
+    }
+    boto3.session.Session(region_name=REGION, aws_access_key_id="benchmark", aws_secret_access_key="benchmark").client(
+        "s3", endpoint_url=endpoint
+    ).create_bucket(Bucket="benchmark-step-logs")
+    return {
+        **aws,
+        "DAGSTER_COMPUTE_LOG_BUCKET": "benchmark-step-logs",
+        "DAGSTER_COMPUTE_LOG_PREFIX": "dagster/compute-logs",
+    }
+
+
 def _measure_postgres(root: Path, lake_path: Path, keys: list[str], picked: list[str], range_repeats: int) -> dict:
     """The range runs and single-day runs again on the deployment's instance (PostgreSQL,
     batched event writes); ``{"skipped": reason}`` where no server can be started."""
     reason = unavailable_reason()
     if reason:
         return {"skipped": reason}
-    with postgres_server() as server:
+    # The instance's step logs go to S3 (S3ComputeLogManager): a bucket on a moto server.
+    with postgres_server() as server, moto_server() as endpoint:
+        logs = _compute_log_env(endpoint)
         measures = []
         for repeat in range(range_repeats):
             home = root / f"home-pg-range-{repeat}"
-            env = _postgres_env(home, lake_path, server, f"bench_range_{repeat}")
+            env = {**_postgres_env(home, lake_path, server, f"bench_range_{repeat}"), **logs}
             measures.append(_checked_range(env, home, root / f"pg-range-{repeat}.log", lake_path, keys))
         home = root / "home-pg-single"
-        env = _postgres_env(home, lake_path, server, "bench_single")
+        env = {**_postgres_env(home, lake_path, server, "bench_single"), **logs}
         singles = [_materialize(env, root / f"pg-single-{k}.log", "--partition", k) for k in picked]
         if len(_runs(home, env)) != len(picked):
             raise RuntimeError("PostgreSQL: expected one run per single-partition materialization")
