@@ -113,7 +113,3 @@ def build_daily_playlist_with_tables_schedule(
         partitions_def=partitions_def,
         description="Extracts today's (UTC) raw_playlist partition and builds its tables in the same run.",
     )
-
-
-daily_playlist_schedule = build_daily_playlist_schedule()
-daily_playlist_with_tables_schedule = build_daily_playlist_with_tables_schedule()

@@ -5,28 +5,15 @@ from datetime import datetime, timedelta, timezone
 import dagster as dg
 import pytest
 
-from spotify_assets.assets.raw import raw_playlist
-from spotify_assets.assets.tables import spotify_tables
-from spotify_assets.definitions import build_resources
-from spotify_assets.schedules import (
-    build_daily_playlist_schedule,
-    build_daily_playlist_with_tables_schedule,
-    daily_playlist_schedule,
-    daily_playlist_with_tables_schedule,
-)
+from spotify_assets.definitions import build_definitions
+from spotify_assets.schedules import build_daily_playlist_schedule, build_daily_playlist_with_tables_schedule
 from spotify_assets.settings import Settings
 
 TABLES = {dg.AssetKey(name) for name in ("songs", "albums", "artists", "playlist_entries")}
 
 
-def _defs(*schedules) -> dg.Definitions:
-    return dg.Definitions(
-        assets=[raw_playlist, spotify_tables], schedules=list(schedules), resources=build_resources(Settings.from_env())
-    )
-
-
 def test_daily_schedule_requests_the_ticks_utc_date_over_raw_playlist(lake_dir):
-    defs = _defs(daily_playlist_schedule)
+    defs = build_definitions(Settings.from_env())  # what the code location ships
     schedule = defs.resolve_schedule_def("daily_playlist_schedule")
     assert (schedule.cron_schedule, schedule.execution_timezone) == ("0 6 * * *", "UTC")
     assert schedule.default_status == dg.DefaultScheduleStatus.STOPPED
@@ -43,13 +30,12 @@ def test_daily_schedule_requests_the_ticks_utc_date_over_raw_playlist(lake_dir):
     assert schedule(late).partition_key == "2026-11-20"
 
 
-def test_with_tables_schedule_runs_raw_playlist_and_the_four_tables(lake_dir):
-    defs = _defs(daily_playlist_with_tables_schedule)
+def test_with_tables_schedule_runs_raw_playlist_and_everything_downstream(lake_dir):
+    defs = build_definitions(Settings.from_env())  # what the code location ships
     schedule = defs.resolve_schedule_def("daily_playlist_with_tables_schedule")
     assert schedule.default_status == dg.DefaultScheduleStatus.STOPPED
-    assert defs.resolve_job_def(schedule.job_name).asset_layer.executable_asset_keys == TABLES | {
-        dg.AssetKey("raw_playlist")
-    }
+    downstream = {dg.AssetKey(name) for name in ("raw_playlist", "playlist_trends", "artist_daily_share", "catalog")}
+    assert defs.resolve_job_def(schedule.job_name).asset_layer.executable_asset_keys == TABLES | downstream
     context = dg.build_schedule_context(scheduled_execution_time=datetime(2026, 11, 20, 6, tzinfo=timezone.utc))
     assert schedule(context).partition_key == "2026-11-20"
 

@@ -381,6 +381,3 @@ def _outside_producer_events(
             )
         )
     return events
-
-
-raw_playlist_sensor = build_raw_playlist_sensor()

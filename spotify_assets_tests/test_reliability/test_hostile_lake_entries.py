@@ -27,7 +27,6 @@ from spotify_assets.assets.tables import RAW_OBJECTS_VALID, spotify_tables
 from spotify_assets.definitions import build_resources
 from spotify_assets.lake.layout import RawObject
 from spotify_assets.resources.lake_resource import LakeResource
-from spotify_assets.sensors.raw_playlist_sensor import raw_playlist_sensor
 from spotify_assets.settings import Settings
 from spotify_assets.transform import build_partition_tables
 from spotify_assets_tests.fixtures.moto import LAKE_BUCKET, REGION
@@ -40,6 +39,7 @@ from spotify_assets_tests.hostile_entries import (
     too_large,
 )
 from spotify_assets_tests.samples import sample_path
+from spotify_assets_tests.shipped import shipped_raw_playlist_sensor
 
 DT = "2024-05-15"
 OTHER_DT = "2024-05-11"
@@ -211,7 +211,7 @@ def _tick_with_log(lake_url: str, cursor: str | None = None) -> tuple[dg.SensorR
             sensor_name="raw_playlist_sensor",
             resources={"lake": LakeResource(lake_url=lake_url)},
         ) as context:
-            result = raw_playlist_sensor(context)
+            result = shipped_raw_playlist_sensor()(context)
         messages = [record["msg"] for record in get_instigation_log_records(instance, log_key)]
     return result, messages
 

@@ -21,7 +21,7 @@ from spotify_assets.sensors.raw_objects import (
     encode_cursor,
     reset_future_zones,
 )
-from spotify_assets.sensors.raw_playlist_sensor import raw_playlist_sensor
+from spotify_assets_tests.shipped import shipped_raw_playlist_sensor
 
 NOW = datetime(2026, 11, 20, 10, 0, tzinfo=timezone.utc)
 
@@ -39,7 +39,7 @@ def _tick(
         sensor_name="raw_playlist_sensor",
         resources={"lake": LakeResource(lake_url=lake.root_url)},
     ) as context:
-        result = raw_playlist_sensor(context)
+        result = shipped_raw_playlist_sensor()(context)
     return result, get_instigation_log_records(instance, log_key)
 
 

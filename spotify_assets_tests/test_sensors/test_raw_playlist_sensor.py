@@ -32,11 +32,12 @@ from spotify_assets.sensors.raw_objects import (
     new_objects,
     object_digest,
 )
-from spotify_assets.sensors.raw_playlist_sensor import build_raw_playlist_sensor, raw_playlist_sensor
+from spotify_assets.sensors.raw_playlist_sensor import build_raw_playlist_sensor
 from spotify_assets.settings import Settings
 from spotify_assets_tests.expected import expected_songs
 from spotify_assets_tests.fixtures.moto import LAKE_BUCKET, REGION
 from spotify_assets_tests.samples import sample_path
+from spotify_assets_tests.shipped import shipped_raw_playlist_sensor
 
 LANDING_BUCKET = "spotify-landing-test"
 SEED_NAME = "spotify_raw_2024-05-16 10:22:33.123456.json"  # the seed Lambda: str(datetime.now())
@@ -76,9 +77,10 @@ def instance():
 
 @pytest.fixture
 def tick(instance):
-    """``tick(lake, cursor=None, sensor=raw_playlist_sensor, instance=<shared>)`` → SensorResult."""
+    """``tick(lake, cursor=None, sensor=<the shipped one>, instance=<shared>)`` → SensorResult."""
+    shipped = shipped_raw_playlist_sensor()
 
-    def evaluate(lake: Lake, cursor: str | None = None, sensor=raw_playlist_sensor, instance=instance):
+    def evaluate(lake: Lake, cursor: str | None = None, sensor=shipped, instance=instance):
         context = dg.build_sensor_context(
             cursor=cursor, instance=instance, resources={"lake": LakeResource(lake_url=lake.root_url)}
         )
@@ -313,7 +315,7 @@ def test_sensor_targets_the_four_tables_and_runs_them_on_a_landed_seed_object(tm
     lake = Lake(str(lake_dir))
     defs = dg.Definitions(
         assets=[raw_playlist, spotify_tables],
-        sensors=[raw_playlist_sensor],
+        sensors=[shipped_raw_playlist_sensor()],
         resources=build_resources(Settings.from_env()),
     )
     sensor = defs.resolve_sensor_def("raw_playlist_sensor")
