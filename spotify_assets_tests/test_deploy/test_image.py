@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 from dockerfile_parse import DockerfileParser
 
+from spotify_assets.definitions import build_definitions
+from spotify_assets.settings import Settings
 from spotify_assets_tests.ports import free_port
 from spotify_assets_tests.servers import BIN, asset_nodes, server_process, wait_until, webserver
 
@@ -20,16 +22,6 @@ pytestmark = pytest.mark.slow  # starts processes or servers (README, Tests)
 
 REPO = Path(__file__).resolve().parents[2]
 DOCKERFILE = REPO / "deploy" / "Dockerfile"
-ASSETS = {
-    "raw_playlist",
-    "songs",
-    "albums",
-    "artists",
-    "playlist_entries",
-    "playlist_trends",
-    "artist_daily_share",
-    "catalog",
-}
 _PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==([^\s;]+)", re.MULTILINE)
 
 
@@ -81,6 +73,9 @@ def _image_command(host: str, port: int) -> list[str]:
 
 
 def test_the_images_command_serves_the_assets_to_a_webserver_on_the_grpc_workspace(tmp_path, lake_dir):
+    # Every asset the code location ships, as build_definitions() makes them.
+    shipped = {key.to_user_string() for key in build_definitions(Settings.from_env()).resolve_all_asset_keys()}
+    assert len(shipped) == 8
     port = free_port()
     env = {
         **os.environ,
@@ -97,8 +92,8 @@ def test_the_images_command_serves_the_assets_to_a_webserver_on_the_grpc_workspa
     with server_process(_image_command("127.0.0.1", port), env, tmp_path) as code_server:
         wait_until(serving, code_server, "the image's code server")
         with webserver(REPO / "deploy" / "workspace.yaml", env, tmp_path, free_port()) as url:
-            nodes = asset_nodes(url, ASSETS)
-    assert set(nodes) == ASSETS
+            nodes = asset_nodes(url, shipped)
+    assert set(nodes) == shipped
     assert all(node["groupName"] == "spotify" and node["isPartitioned"] for node in nodes.values())
 
 

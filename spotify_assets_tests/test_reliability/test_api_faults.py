@@ -15,7 +15,6 @@ from spotipy.oauth2 import SpotifyOAuth, SpotifyOauthError
 from spotify_assets.assets.raw import RAW_PLAYLIST_RETRY_POLICY, raw_playlist, utc_today
 from spotify_assets.definitions import build_resources
 from spotify_assets.resources.lake_resource import LakeResource
-from spotify_assets.resources.spotify_resource import SpotifyResource
 from spotify_assets.settings import Settings
 from spotify_assets.spotify.errors import (
     SpotifyAuthError,
@@ -24,6 +23,7 @@ from spotify_assets.spotify.errors import (
     SpotifyTransientError,
 )
 from spotify_assets.spotify.extract import extract_playlist
+from spotify_assets_tests.fixtures.spotify_api import invoke_raw_playlist_failing, point_env_at, resource_for
 from spotify_assets_tests.samples import sample_path
 from spotify_assets_tests.spotify_api_server import CannedResponse, SpotifyTestServer, spotify_error
 
@@ -45,12 +45,10 @@ def server():
 
 def _reader(server: SpotifyTestServer, refresh: bool = True, client_secret: str | None = None, **overrides):
     """A live reader for ``server``; small waits (``overrides`` set other resource fields)."""
-    resource = SpotifyResource(
-        client_id=server.client_id,
+    resource = resource_for(
+        server,
         client_secret=client_secret or server.client_secret,
         refresh_token=server.refresh_token if refresh else None,
-        api_base_url=server.api_base_url,
-        token_url=server.token_url,
         **{"backoff_s": 0.01, "max_retry_after_s": 2.0, "request_timeout_s": 2.0, **overrides},
     )
     return resource.get_reader(log=logging.getLogger(LOGGER))
@@ -288,15 +286,7 @@ def test_failing_playlists_among_many_others_stored_step_fails_naming_them_not_r
     items = json.loads(sample_path(f"huy-hng/{PLAYLIST_ID}.json").read_text())
     server.add_playlist(OTHER_ID, items[:3])
     server.restrict_playlist(OTHER_ID, 403)
-    for name, value in {
-        "SPOTIFY_API_BASE_URL": server.api_base_url,
-        "SPOTIFY_TOKEN_URL": server.token_url,
-        "SPOTIFY_CLIENT_ID": server.client_id,
-        "SPOTIFY_CLIENT_SECRET": server.client_secret,
-        "SPOTIFY_REFRESH_TOKEN": server.refresh_token,
-        "SPOTIFY_PLAYLIST_IDS": f"{OTHER_ID},{PLAYLIST_ID},{EDITORIAL_ID}",
-    }.items():
-        monkeypatch.setenv(name, value)
+    point_env_at(monkeypatch, server, f"{OTHER_ID},{PLAYLIST_ID},{EDITORIAL_ID}")
     instance = dg.DagsterInstance.ephemeral()
     result = dg.materialize(
         [raw_playlist],
@@ -330,21 +320,8 @@ def test_failing_playlists_among_many_others_stored_step_fails_naming_them_not_r
 
 def _invoke_raw_playlist(server: SpotifyTestServer, lake_dir, playlist_ids: str):
     """raw_playlist called directly (no run, so no RetryPolicy sleep): (outputs, Failure)."""
-    resource = SpotifyResource(
-        client_id=server.client_id,
-        client_secret=server.client_secret,
-        refresh_token=server.refresh_token,
-        api_base_url=server.api_base_url,
-        token_url=server.token_url,
-        playlist_ids=playlist_ids,
-        backoff_s=0.01,
-        max_attempts=2,
-    )
-    outputs = []
-    with dg.build_asset_context(partition_key=utc_today()) as context, pytest.raises(dg.Failure) as raised:
-        for output in raw_playlist(context, spotify=resource, lake=LakeResource(lake_url=str(lake_dir))):
-            outputs.append(output)
-    return outputs, raised.value
+    resource = resource_for(server, playlist_ids=playlist_ids, backoff_s=0.01, max_attempts=2)
+    return invoke_raw_playlist_failing(resource, str(lake_dir))
 
 
 def test_transient_failures_allow_dagster_retries_permanent_ones_do_not(server, lake_dir):
@@ -382,14 +359,7 @@ def test_an_answer_the_tables_cannot_read_is_still_stored_and_flagged(server, la
     items = json.loads(sample_path(f"huy-hng/{PLAYLIST_ID}.json").read_text())[:3]
     del items[0]["track"]["duration_ms"]
     server.add_playlist(OTHER_ID, items)
-    resource = SpotifyResource(
-        client_id=server.client_id,
-        client_secret=server.client_secret,
-        refresh_token=server.refresh_token,
-        api_base_url=server.api_base_url,
-        token_url=server.token_url,
-        playlist_ids=f"{OTHER_ID},{PLAYLIST_ID}",
-    )
+    resource = resource_for(server, playlist_ids=f"{OTHER_ID},{PLAYLIST_ID}")
     with dg.build_asset_context(partition_key=utc_today()) as context:
         (output,) = list(raw_playlist(context, spotify=resource, lake=LakeResource(lake_url=str(lake_dir))))
     assert sorted(output.value) == sorted([OTHER_ID, PLAYLIST_ID])

@@ -18,11 +18,11 @@ import pytest
 from spotify_assets.assets.raw import raw_playlist, utc_today
 from spotify_assets.definitions import build_resources
 from spotify_assets.lake.write_check import permanent_lake_error_reason
-from spotify_assets.resources.lake_resource import LakeResource
 from spotify_assets.resources.spotify_resource import SpotifyResource
 from spotify_assets.settings import Settings
 from spotify_assets.spotify.errors import SpotifyDeadlineError, SpotifyTransientError
 from spotify_assets.spotify.extract import extract_playlist
+from spotify_assets_tests.fixtures.spotify_api import invoke_raw_playlist_failing, point_env_at, resource_for
 from spotify_assets_tests.samples import sample_path
 from spotify_assets_tests.spotify_api_server import CannedResponse, SpotifyTestServer
 
@@ -46,36 +46,7 @@ def server(items):
 
 
 def _resource(server: SpotifyTestServer, playlist_ids: str = "", **overrides) -> SpotifyResource:
-    return SpotifyResource(
-        client_id=server.client_id,
-        client_secret=server.client_secret,
-        refresh_token=server.refresh_token,
-        api_base_url=server.api_base_url,
-        token_url=server.token_url,
-        playlist_ids=playlist_ids,
-        **{"backoff_s": 0.01, **overrides},
-    )
-
-
-def _invoke(resource: SpotifyResource, lake_url: str):
-    """raw_playlist called directly (no run, so no RetryPolicy sleep): (outputs, Failure)."""
-    outputs = []
-    with dg.build_asset_context(partition_key=utc_today()) as context, pytest.raises(dg.Failure) as raised:
-        for output in raw_playlist(context, spotify=resource, lake=LakeResource(lake_url=lake_url)):
-            outputs.append(output)
-    return outputs, raised.value
-
-
-def _env(monkeypatch, server: SpotifyTestServer, playlist_ids: str) -> None:
-    for name, value in {
-        "SPOTIFY_API_BASE_URL": server.api_base_url,
-        "SPOTIFY_TOKEN_URL": server.token_url,
-        "SPOTIFY_CLIENT_ID": server.client_id,
-        "SPOTIFY_CLIENT_SECRET": server.client_secret,
-        "SPOTIFY_REFRESH_TOKEN": server.refresh_token,
-        "SPOTIFY_PLAYLIST_IDS": playlist_ids,
-    }.items():
-        monkeypatch.setenv(name, value)
+    return resource_for(server, playlist_ids=playlist_ids, **{"backoff_s": 0.01, **overrides})
 
 
 def _event_types(instance: dg.DagsterInstance, run_id: str) -> list:
@@ -90,7 +61,9 @@ def test_the_run_deadline_stops_extraction_and_names_what_was_not_attempted(serv
     server.add_playlist(LAST_ID, items[:2])
     server.slow_down(rf"/playlists/{SLOW_ID}/items$", 1.0)
     started = time.monotonic()
-    outputs, failure = _invoke(_resource(server, f"{GOOD_ID},{SLOW_ID},{LAST_ID}", run_deadline_s=1.2), str(lake_dir))
+    outputs, failure = invoke_raw_playlist_failing(
+        _resource(server, f"{GOOD_ID},{SLOW_ID},{LAST_ID}", run_deadline_s=1.2), str(lake_dir)
+    )
     assert time.monotonic() - started < 1.2 + 3.0  # the deadline plus the step's own work; 7 s without it
     assert [sorted(o.value) for o in outputs] == [[GOOD_ID]]
     assert len(outputs[0].value[GOOD_ID]["items"]["items"]) == 41
@@ -139,7 +112,7 @@ def test_an_answer_that_breaks_spotipy_fails_only_that_playlist(server, items, l
     (twice: spotipy's _auth_headers asks again once after a TypeError)."""
     server.add_playlist(LAST_ID, items[:2])
     server.inject("/api/token", *[CannedResponse(200, ["not", "a", "token"])] * 2)
-    outputs, failure = _invoke(_resource(server, f"{GOOD_ID},{LAST_ID}"), str(lake_dir))
+    outputs, failure = invoke_raw_playlist_failing(_resource(server, f"{GOOD_ID},{LAST_ID}"), str(lake_dir))
     assert [sorted(o.value) for o in outputs] == [[LAST_ID]]
     assert failure.description == (
         f"1 of 2 playlists failed ({GOOD_ID}: playlist {GOOD_ID} metadata: the client failed on the answer (TypeError: an answer "
@@ -174,7 +147,7 @@ def test_a_lake_that_cannot_be_written_fails_before_any_request_without_retries(
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("a file where the lake's parent folder should be")
     monkeypatch.setenv("SPOTIFY_LAKE_URL", str(blocker / "lake"))
-    _env(monkeypatch, server, GOOD_ID)
+    point_env_at(monkeypatch, server, GOOD_ID)
     instance = dg.DagsterInstance.ephemeral()
     result = dg.materialize(
         [raw_playlist],
@@ -197,7 +170,7 @@ def test_a_permanent_write_error_in_the_io_manager_is_not_retried_and_names_the_
     server, items, lake_dir, monkeypatch
 ):
     server.add_playlist(LAST_ID, items[:2])
-    _env(monkeypatch, server, f"{GOOD_ID},{LAST_ID}")
+    point_env_at(monkeypatch, server, f"{GOOD_ID},{LAST_ID}")
     (lake_dir / "raw_playlist").mkdir()
     (lake_dir / "raw_playlist" / f"dt={utc_today()}").write_text("a file where the day's folder should be")
     instance = dg.DagsterInstance.ephemeral()
@@ -223,9 +196,9 @@ def test_a_permanent_write_error_in_the_io_manager_is_not_retried_and_names_the_
 
 def test_a_missing_bucket_fails_at_once_naming_the_setting(server, aws_env, monkeypatch):
     monkeypatch.setenv("SPOTIFY_LAKE_URL", "s3://no-such-bucket-for-spotify-assets/lake")
-    _env(monkeypatch, server, GOOD_ID)
+    point_env_at(monkeypatch, server, GOOD_ID)
     resources = build_resources(Settings.from_env())
-    _, failure = _invoke(resources["spotify"], "s3://no-such-bucket-for-spotify-assets/lake")
+    _, failure = invoke_raw_playlist_failing(resources["spotify"], "s3://no-such-bucket-for-spotify-assets/lake")
     assert failure.description.startswith(
         f"raw_playlist {utc_today()}: the lake at SPOTIFY_LAKE_URL=s3://no-such-bucket-for-spotify-assets/lake cannot be written: the bucket or folder does not exist"
     )
@@ -253,7 +226,7 @@ def test_a_half_configured_app_fails_naming_the_missing_setting(server, lake_dir
     resource = SpotifyResource(
         client_id=server.client_id, api_base_url=server.api_base_url, token_url=server.token_url, playlist_ids=GOOD_ID
     )
-    _, failure = _invoke(resource, str(lake_dir))
+    _, failure = invoke_raw_playlist_failing(resource, str(lake_dir))
     assert failure.description == (
         "SPOTIFY_CLIENT_SECRET is not set, but SPOTIFY_CLIENT_ID is: set both to read the Spotify API, or neither to read the offline sample."
     )

@@ -10,6 +10,7 @@ from spotify_assets.resources.spotify_resource import SpotifyResource
 from spotify_assets.spotify.errors import SpotifyPlaylistAccessError
 from spotify_assets.spotify.extract import extract_playlist
 from spotify_assets.spotify.offline_sample import OfflineSampleReader
+from spotify_assets_tests.fixtures.spotify_api import resource_for
 from spotify_assets_tests.samples import sample_path
 from spotify_assets_tests.spotify_api_server import SpotifyTestServer
 
@@ -21,14 +22,7 @@ def _recorded_items() -> list[dict]:
 
 
 def _resource(server: SpotifyTestServer, **overrides) -> SpotifyResource:
-    return SpotifyResource(
-        client_id=server.client_id,
-        client_secret=server.client_secret,
-        refresh_token=server.refresh_token,
-        api_base_url=server.api_base_url,
-        token_url=server.token_url,
-        **overrides,
-    )
+    return resource_for(server, **overrides)
 
 
 @pytest.mark.parametrize("dialect", ["2026", "legacy"])

@@ -131,6 +131,7 @@ def test_an_asset_turning_fail_publishes_one_freshness_alert(topic_and_queue):
     first = sensor(dg.build_sensor_context(instance=instance, resources=resources))
     second = sensor(dg.build_sensor_context(instance=instance, resources=resources, cursor=first.cursor))
 
+    # Both evaluations ran before this read: exactly one message means the state was alerted once.
     (received,) = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1)["Messages"]
     envelope = json.loads(received["Body"])
     assert envelope["Subject"] == "spotify_assets asset overdue: songs"
@@ -139,7 +140,6 @@ def test_an_asset_turning_fail_publishes_one_freshness_alert(topic_and_queue):
         "freshness: FAIL (no new materialization within its freshness policy's fail window)",
     ]
     assert list(json.loads(first.cursor)) == ["songs"] and second.cursor == first.cursor
-    assert "messages" not in {k.lower() for k in sqs.receive_message(QueueUrl=queue_url, WaitTimeSeconds=1)}
 
 
 def test_both_alert_sensors_ship_with_a_topic(monkeypatch):

@@ -11,11 +11,11 @@ import pytest
 from spotify_assets.assets.raw import raw_playlist, utc_today
 from spotify_assets.definitions import build_resources
 from spotify_assets.lake.lake import Lake
-from spotify_assets.resources.spotify_resource import SpotifyResource
 from spotify_assets.settings import Settings
 from spotify_assets.spotify.ids import PlaylistSelection, parse_playlist_selection
 from spotify_assets.spotify.my_playlists import readable_playlists
 from spotify_assets.spotify.offline_sample import load_sample_playlist
+from spotify_assets_tests.fixtures.spotify_api import resource_for
 from spotify_assets_tests.samples import sample_path
 from spotify_assets_tests.spotify_api_server import SpotifyTestServer
 
@@ -64,13 +64,7 @@ def test_the_recorded_2026_page_keeps_the_users_own_and_collaborative_playlists(
 def test_my_playlists_are_paged_to_the_end_in_both_dialects(dialect):
     with SpotifyTestServer(dialect=dialect) as server:
         _serve(server)
-        reader = SpotifyResource(
-            client_id=server.client_id,
-            client_secret=server.client_secret,
-            refresh_token=server.refresh_token,
-            api_base_url=server.api_base_url,
-            token_url=server.token_url,
-        ).get_reader(log=logging.getLogger(__name__))
+        reader = resource_for(server).get_reader(log=logging.getLogger(__name__))
         pages = list(reader.my_playlist_pages(page_size=2))
         assert reader.current_user_id() == "test-user"
     assert [len(page["items"]) for page in pages] == [2, 2, 1]
