@@ -13,9 +13,7 @@ from spotipy.cache_handler import MemoryCacheHandler
 from spotipy.oauth2 import SpotifyOAuth, SpotifyOauthError
 
 from spotify_assets.assets.raw import RAW_PLAYLIST_RETRY_POLICY, raw_playlist, utc_today
-from spotify_assets.definitions import build_resources
 from spotify_assets.resources.lake_resource import LakeResource
-from spotify_assets.settings import Settings
 from spotify_assets.spotify.errors import (
     SpotifyAuthError,
     SpotifyQuotaExceededError,
@@ -23,7 +21,12 @@ from spotify_assets.spotify.errors import (
     SpotifyTransientError,
 )
 from spotify_assets.spotify.extract import extract_playlist
-from spotify_assets_tests.fixtures.spotify_api import invoke_raw_playlist_failing, point_env_at, resource_for
+from spotify_assets_tests.fixtures.spotify_api import (
+    invoke_raw_playlist_failing,
+    materialize_raw_playlist_today,
+    point_env_at,
+    resource_for,
+)
 from spotify_assets_tests.samples import sample_path
 from spotify_assets_tests.spotify_api_server import CannedResponse, SpotifyTestServer, spotify_error
 
@@ -288,13 +291,7 @@ def test_failing_playlists_among_many_others_stored_step_fails_naming_them_not_r
     server.restrict_playlist(OTHER_ID, 403)
     point_env_at(monkeypatch, server, f"{OTHER_ID},{PLAYLIST_ID},{EDITORIAL_ID}")
     instance = dg.DagsterInstance.ephemeral()
-    result = dg.materialize(
-        [raw_playlist],
-        partition_key=utc_today(),
-        resources=build_resources(Settings.from_env()),
-        instance=instance,
-        raise_on_error=False,
-    )
+    result = materialize_raw_playlist_today(instance)
 
     assert not result.success
     stored = lake_dir / "raw_playlist" / f"dt={utc_today()}"

@@ -15,14 +15,19 @@ import botocore.exceptions
 import dagster as dg
 import pytest
 
-from spotify_assets.assets.raw import raw_playlist, utc_today
+from spotify_assets.assets.raw import utc_today
 from spotify_assets.definitions import build_resources
 from spotify_assets.lake.write_check import permanent_lake_error_reason
 from spotify_assets.resources.spotify_resource import SpotifyResource
 from spotify_assets.settings import Settings
 from spotify_assets.spotify.errors import SpotifyDeadlineError, SpotifyTransientError
 from spotify_assets.spotify.extract import extract_playlist
-from spotify_assets_tests.fixtures.spotify_api import invoke_raw_playlist_failing, point_env_at, resource_for
+from spotify_assets_tests.fixtures.spotify_api import (
+    invoke_raw_playlist_failing,
+    materialize_raw_playlist_today,
+    point_env_at,
+    resource_for,
+)
 from spotify_assets_tests.samples import sample_path
 from spotify_assets_tests.spotify_api_server import CannedResponse, SpotifyTestServer
 
@@ -149,13 +154,7 @@ def test_a_lake_that_cannot_be_written_fails_before_any_request_without_retries(
     monkeypatch.setenv("SPOTIFY_LAKE_URL", str(blocker / "lake"))
     point_env_at(monkeypatch, server, GOOD_ID)
     instance = dg.DagsterInstance.ephemeral()
-    result = dg.materialize(
-        [raw_playlist],
-        partition_key=utc_today(),
-        resources=build_resources(Settings.from_env()),
-        instance=instance,
-        raise_on_error=False,
-    )
+    result = materialize_raw_playlist_today(instance)
     assert not result.success
     message = result.get_step_failure_events()[0].step_failure_data.error.message
     assert (
@@ -174,13 +173,7 @@ def test_a_permanent_write_error_in_the_io_manager_is_not_retried_and_names_the_
     (lake_dir / "raw_playlist").mkdir()
     (lake_dir / "raw_playlist" / f"dt={utc_today()}").write_text("a file where the day's folder should be")
     instance = dg.DagsterInstance.ephemeral()
-    result = dg.materialize(
-        [raw_playlist],
-        partition_key=utc_today(),
-        resources=build_resources(Settings.from_env()),
-        instance=instance,
-        raise_on_error=False,
-    )
+    result = materialize_raw_playlist_today(instance)
     assert not result.success
     failure = result.get_step_failure_events()[0].step_failure_data
     assert (

@@ -27,6 +27,7 @@ from spotify_assets.settings import Settings
 from spotify_assets.spotify.authorize import add_authorize_command, authorization_url, authorize, exchange_code
 from spotify_assets.spotify.errors import SpotifyAuthError
 from spotify_assets.spotify.ids import InvalidSpotifyIdError
+from spotify_assets_tests.fixtures.spotify_api import materialize_raw_playlist_today
 from spotify_assets_tests.samples import sample_path
 from spotify_assets_tests.spotify_api_server import (
     CannedResponse,
@@ -173,13 +174,7 @@ def test_hostile_playlist_ids_are_refused_before_any_request_or_write(hostile, s
 
 def test_a_hostile_id_fails_a_real_run_and_writes_nothing(server, lake_dir, tmp_path, monkeypatch):
     monkeypatch.setenv("SPOTIFY_PLAYLIST_IDS", "../../escape")
-    result = dg.materialize(
-        [raw_playlist],
-        partition_key=utc_today(),
-        resources=build_resources(Settings.from_env()),
-        instance=dg.DagsterInstance.ephemeral(),
-        raise_on_error=False,
-    )
+    result = materialize_raw_playlist_today()
     assert not result.success
     assert "invalid playlist id '../../escape'" in result.get_step_failure_events()[0].step_failure_data.error.message
     assert list(lake_dir.iterdir()) == [] and not (tmp_path.parent / "escape").exists()
