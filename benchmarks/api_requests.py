@@ -12,7 +12,7 @@ from benchmarks.data import recorded_items  # noqa: F401  (fails early when the 
 from spotify_assets.spotify.client import SpotifyClient
 from spotify_assets.spotify.extract import PAGE_SIZE, extract_playlist
 from spotify_assets.spotify.lookups import LookupCache, lookup_ids
-from spotify_assets.spotify.raw_objects import parse_raw_object
+from spotify_assets.spotify.raw_parsing import parse_raw_object
 from spotify_assets_tests.samples import SAMPLES_DIR
 from spotify_assets_tests.spotify_api_server import SpotifyTestServer
 

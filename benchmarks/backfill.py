@@ -134,7 +134,7 @@ def _in_process_worker(lake: str, first: str, last: str) -> None:
 
     from benchmarks.transform import peak_rss_mib
     from spotify_assets.assets.raw import raw_playlist
-    from spotify_assets.assets.tables import spotify_tables
+    from spotify_assets.assets.spotify_tables import spotify_tables
     from spotify_assets.definitions import build_resources
     from spotify_assets.settings import Settings
 

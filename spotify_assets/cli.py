@@ -113,7 +113,7 @@ def _query_duckdb(sql: str, max_rows: int | None, lake_url: str, duckdb_path: st
 def _note_when_the_lake_has_no_tables(lake_url: str) -> None:
     """A note on stderr when no table of the catalog has a file in the lake yet (queries then
     answer 0 rows from empty typed views, which looks like a wrong query)."""
-    from spotify_assets.catalog.tables import CATALOG_TABLE_NAMES
+    from spotify_assets.catalog.catalog_schemas import CATALOG_TABLE_NAMES
     from spotify_assets.lake.lake import Lake
 
     lake = Lake(lake_url)
@@ -176,7 +176,7 @@ def _non_negative_int(text: str) -> int:
 
 def add_query_command(subparsers: argparse._SubParsersAction) -> None:
     """``spotify-assets query "SQL" [--max-rows N] [--timeout-s S]``."""
-    from spotify_assets.catalog.tables import CATALOG_TABLE_NAMES  # the help names every table
+    from spotify_assets.catalog.catalog_schemas import CATALOG_TABLE_NAMES  # the help names every table
 
     parser = subparsers.add_parser(
         "query",

@@ -13,7 +13,7 @@ import dagster as dg
 
 from spotify_assets.assets.catalog import build_catalog_asset
 from spotify_assets.assets.raw import raw_playlist
-from spotify_assets.assets.tables import spotify_tables
+from spotify_assets.assets.spotify_tables import spotify_tables
 from spotify_assets.assets.trends import artist_daily_share, playlist_trends
 from spotify_assets.io_managers.parquet_io_manager import ParquetLakeIOManager
 from spotify_assets.io_managers.raw_json_io_manager import RawJsonIOManager

@@ -4,7 +4,7 @@ import dagster as dg
 
 from spotify_assets.settings import env
 
-# end_offset=1 makes today's (UTC) partition materialisable during the day it names,
+# end_offset=1 makes today's (UTC) partition materializable during the day it names,
 # which is when the Spotify API serves that day's snapshot.
 daily_partitions = dg.DailyPartitionsDefinition(
     start_date=env("SPOTIFY_PARTITIONS_START"),

@@ -2,10 +2,10 @@
 
 Two ways to get the tables built after the extraction:
 
-- ``daily_playlist_schedule`` (the seeds' event-driven flow): the run materialises
+- ``daily_playlist_schedule`` (the seeds' event-driven flow): the run materializes
   ``raw_playlist`` only; ``raw_playlist_sensor`` sees the new raw objects and requests
   the transformation run for the partition.
-- ``daily_playlist_with_tables_schedule``: one run materialises ``raw_playlist`` and the
+- ``daily_playlist_with_tables_schedule``: one run materializes ``raw_playlist`` and the
   tables together (no sensor needed). Turn on one of the two, not both.
 
 Both are STOPPED by default: a schedule that starts by itself in ``dagster dev`` would
@@ -102,7 +102,7 @@ def build_daily_playlist_with_tables_schedule(
     default_status: dg.DefaultScheduleStatus = dg.DefaultScheduleStatus.STOPPED,
     partitions_def: dg.TimeWindowPartitionsDefinition = daily_partitions,
 ) -> dg.ScheduleDefinition:
-    """Like :func:`build_daily_playlist_schedule`, but the run also materialises the
+    """Like :func:`build_daily_playlist_schedule`, but the run also materializes the
     tables (default selection: raw_playlist, songs, albums, artists, playlist_entries)."""
     return _build(
         name=name,

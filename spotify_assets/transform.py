@@ -15,10 +15,10 @@ from typing import NamedTuple
 import pyarrow as pa
 
 from spotify_assets.lake.layout import RawObject
+from spotify_assets.spotify.daily_tables import SKIP_REASONS, build_tables
 from spotify_assets.spotify.field_checks import parse_timestamp
-from spotify_assets.spotify.raw_objects import InvalidItem, RawObjectError, RawPlaylist, parse_raw_object
+from spotify_assets.spotify.raw_parsing import InvalidItem, RawObjectError, RawPlaylist, parse_raw_object
 from spotify_assets.spotify.schemas import TABLE_SCHEMAS
-from spotify_assets.spotify.tables import SKIP_REASONS, build_tables
 
 DT = "dt"
 _EARLIEST = datetime.min.replace(tzinfo=timezone.utc)

@@ -26,7 +26,7 @@ SYNTHETIC_ID = "3cEYpjA9oz9GiPac4AsH4n"
 def _recorded_items() -> list[dict]:
     path = sample_path(RECORDING)
     try:
-        from spotify_assets.spotify.raw_objects import parse_raw_object
+        from spotify_assets.spotify.raw_parsing import parse_raw_object
     except ImportError:  # the project's parser not written yet: the file is a bare list of items
         return json.loads(path.read_bytes())
     return parse_raw_object(path.read_bytes(), RECORDING).items

@@ -4,7 +4,7 @@ Glue Data Catalog (for Athena) on AWS: tables and partitions registered, or a cr
 
 import dagster as dg
 
-from spotify_assets.catalog.tables import CATALOG_TABLE_NAMES
+from spotify_assets.catalog.catalog_schemas import CATALOG_TABLE_NAMES
 from spotify_assets.partitions import daily_partitions
 from spotify_assets.resources.catalog_resources import CatalogResource
 

@@ -11,12 +11,12 @@ from spotify_assets.lake.write_check import LakeSetupError, check_lake_writable,
 from spotify_assets.partitions import daily_partitions
 from spotify_assets.resources.lake_resource import LakeResource
 from spotify_assets.resources.spotify_resource import SpotifyResource
+from spotify_assets.spotify.daily_tables import count_skipped_items
 from spotify_assets.spotify.errors import SpotifyExtractionError, SpotifyTransientError, SpotifyUnexpectedError
 from spotify_assets.spotify.extract import extract_playlist
 from spotify_assets.spotify.lookups import LookupCache
 from spotify_assets.spotify.my_playlists import readable_playlists
-from spotify_assets.spotify.raw_objects import RawObjectError, parse_raw_document
-from spotify_assets.spotify.tables import count_skipped_items
+from spotify_assets.spotify.raw_parsing import RawObjectError, parse_raw_document
 from spotify_assets.transform import parse_objects
 
 # Transient faults (5xx, timeouts, transport faults that outlived the client's own
@@ -55,7 +55,7 @@ def utc_today() -> str:
 )
 def raw_playlist(context: dg.AssetExecutionContext, spotify: SpotifyResource, lake: LakeResource):
     try:
-        yield from _materialise(context, spotify, lake)
+        yield from _materialize(context, spotify, lake)
     except (dg.Failure, SpotifyTransientError):
         raise
     except LakeSetupError as error:
@@ -73,7 +73,7 @@ def _is_transient_lake_error(error: Exception) -> bool:
     return isinstance(error, (OSError, ConnectionError)) and not isinstance(error, (PermissionError, FileNotFoundError))
 
 
-def _materialise(context: dg.AssetExecutionContext, spotify: SpotifyResource, lake: LakeResource):
+def _materialize(context: dg.AssetExecutionContext, spotify: SpotifyResource, lake: LakeResource):
     dt = context.partition_key
     today = utc_today()
     if dt != today:

@@ -3,7 +3,7 @@
 ``playlist_trends`` of a day depends on every earlier snapshot of the playlist (the
 previous snapshot may be any number of days back; counts and peaks span the whole
 history). Dagster has no "all partitions up to this one" mapping, and a window mapping
-over years of days would make every earlier day (most never materialised: days without a
+over years of days would make every earlier day (most never materialized: days without a
 snapshot) a required upstream partition. So the run's own days come through the IO
 manager (identity mapping: lineage, run order, single-run backfills) and the days
 before them are read straight from the lake, where missing days are simply absent.
@@ -97,7 +97,7 @@ def read_table_before(lake: Lake, table: str, before_dt: str, columns: pa.Schema
 
     Returns the columns of ``columns`` cast to its types, plus a last ``dt`` string
     column (YYYY-MM-DD); 0 rows when there is no earlier partition. Days never
-    materialised are skipped, not an error. Raises ``pyarrow.ArrowInvalid`` when a file
+    materialized are skipped, not an error. Raises ``pyarrow.ArrowInvalid`` when a file
     lacks one of the columns. A commit a killed write left pending is completed first.
     """
     recover_pending(lake)  # a commit a killed write left half done is completed before reading

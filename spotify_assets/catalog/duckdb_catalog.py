@@ -40,7 +40,7 @@ import pyarrow.dataset as ds
 import pyarrow.fs as pafs
 
 from spotify_assets.catalog import QueryResult
-from spotify_assets.catalog.tables import CATALOG_SCHEMAS, CATALOG_TABLE_NAMES
+from spotify_assets.catalog.catalog_schemas import CATALOG_SCHEMAS, CATALOG_TABLE_NAMES
 from spotify_assets.lake.lake import Lake
 from spotify_assets.lake.layout import dt_from_key
 from spotify_assets.lake.publish import recover_pending
@@ -109,7 +109,7 @@ class CatalogSummary:
 
     ``lake_url``: the lake root; ``duckdb_path``: absolute path of the DuckDB file
     (``None`` for an S3 lake, whose tables live in no file); ``tables``: one
-    :class:`TableSummary` per table, in :data:`~spotify_assets.catalog.tables.CATALOG_TABLE_NAMES`
+    :class:`TableSummary` per table, in :data:`~spotify_assets.catalog.catalog_schemas.CATALOG_TABLE_NAMES`
     order.
     """
 
@@ -349,7 +349,7 @@ def connect(lake_url: str, duckdb_path: str) -> duckdb.DuckDBPyConnection:
     stay usable and the file is never written), an in-memory database otherwise. Folder
     lake: the file's views are used when they read this lake's Parquet; a table whose view
     is missing, empty, over another lake or over files since deleted gets a TEMP view
-    instead, so querying works before the ``catalog`` asset was ever materialised. S3
+    instead, so querying works before the ``catalog`` asset was ever materialized. S3
     lake: every table is registered as an Arrow dataset. The caller closes the connection.
 
     Raises :class:`CatalogError` when the file cannot be opened.

@@ -1,5 +1,5 @@
 """Data-quality checks over the built tables: pure functions over ``pyarrow.Table``s (no
-Dagster, no I/O), turned into asset check results by ``spotify_assets.assets.tables``.
+Dagster, no I/O), turned into asset check results by ``spotify_assets.assets.spotify_tables``.
 
 Ids are unique per day, not across days, so when both tables carry the ``dt`` column
 (the tables of a run spanning several partitions) keys and references are scoped by it.

@@ -104,7 +104,7 @@ class ParquetLakeIOManager(dg.ConfigurableIOManager):
                 data = lake.read_bytes(path)
             except FileNotFoundError:
                 raise FileNotFoundError(
-                    f"{table_name} partition {key} has not been materialised: {lake.url(path)} is absent"
+                    f"{table_name} partition {key} has not been materialized: {lake.url(path)} is absent"
                 ) from None
             part = read_parquet_bytes(data)
             tables.append(part.append_column(DT, pa.array([key] * part.num_rows, pa.string())))

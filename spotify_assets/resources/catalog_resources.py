@@ -22,9 +22,9 @@ import dagster as dg
 from pydantic import Field
 
 from spotify_assets.aws import boto3_session
+from spotify_assets.catalog.catalog_schemas import CATALOG_SCHEMAS, CATALOG_TABLE_NAMES
 from spotify_assets.catalog.duckdb_catalog import DT_SQL_TYPE, CatalogSummary, refresh_catalog
 from spotify_assets.catalog.glue_partitions import register_tables
-from spotify_assets.catalog.tables import CATALOG_SCHEMAS, CATALOG_TABLE_NAMES
 from spotify_assets.lake.lake import Lake
 from spotify_assets.lake.layout import dt_from_key, table_key
 from spotify_assets.resources.glue_crawler_resource import GlueCrawlerResource

@@ -16,7 +16,7 @@ Each tick lists (``Lake.list_objects``/``list_page``: ListObjectsV2 on S3, a fol
    holds at most 1,000 objects);
 
 and requests one run of the transformation assets per partition with new objects. The
-pure logic (what is new, dates, copy names, run keys, cursor) is in ``raw_objects.py``.
+pure logic (what is new, dates, copy names, run keys, cursor) is in ``raw_object_cursor.py``.
 """
 
 from collections import defaultdict
@@ -30,7 +30,7 @@ from spotify_assets.lake.lake import Lake, LakeEntryError, ObjectInfo, too_large
 from spotify_assets.lake.layout import RAW_PREFIX, TABLE_NAMES, dt_from_key, raw_max_bytes
 from spotify_assets.partitions import daily_partitions
 from spotify_assets.resources.lake_resource import LakeResource
-from spotify_assets.sensors.raw_objects import (
+from spotify_assets.sensors.raw_object_cursor import (
     DEFAULT_LAG,
     LANDING_ZONE,
     RAW_ZONE,
@@ -81,12 +81,12 @@ def build_raw_playlist_sensor(
 ) -> dg.SensorDefinition:
     """The sensor that turns new raw objects into runs of ``asset_selection``.
 
-    - ``asset_selection``: what each run materialises for its partition (default: songs,
+    - ``asset_selection``: what each run materializes for its partition (default: songs,
       albums, artists, playlist_entries); it is the sensor's target, so a ``RunRequest``
       carries only the partition key and the run key;
     - ``minimum_interval_seconds``: default ``SPOTIFY_SENSOR_INTERVAL_S`` (30 s);
     - ``lag``: how late an object may become visible after its ``LastModified`` and
-      still be found (see ``raw_objects.py``; default 5 min);
+      still be found (see ``raw_object_cursor.py``; default 5 min);
     - ``default_status``: STOPPED, so that ``dagster dev`` never starts copying or
       launching runs on its own; turn it on in the UI (Automation) or pass RUNNING.
 

@@ -5,7 +5,7 @@ The raw object is the playlist object of ``GET /playlists/{id}`` (2026 shape) wh
 ``GET /playlists/{id}/items``, plus a top-level ``extracted_at`` (UTC, ISO 8601) and an
 ``extraction`` record (request count, source), and, when look-ups are on, a ``lookups``
 record (see :mod:`spotify_assets.spotify.lookups`). It stays readable by any tool that knows
-the API's playlist object, and by :func:`spotify_assets.spotify.raw_objects.parse_raw_object`.
+the API's playlist object, and by :func:`spotify_assets.spotify.raw_parsing.parse_raw_object`.
 """
 
 from __future__ import annotations

@@ -22,7 +22,7 @@ import logging
 from collections.abc import Iterable, Sequence
 from typing import Protocol
 
-from spotify_assets.spotify.raw_objects import RawObjectError, classify_item, item_track
+from spotify_assets.spotify.raw_parsing import RawObjectError, classify_item, item_track
 
 LOOKUP_KINDS = ("albums", "artists")
 # Dropped from stored album objects: the album's own track list (up to 50 full tracks)

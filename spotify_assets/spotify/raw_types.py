@@ -4,7 +4,7 @@
 Decoding into these types builds only the declared fields; msgspec skips every other one
 (``available_markets``, ``href``, ``preview_url``, ...) without making Python objects of
 it, so a 10,000-item playlist costs far less memory and time than a full parse. A field
-read anywhere in the package (``raw_objects.classify_item``, ``tables.py``) must be
+read anywhere in the package (``raw_parsing.classify_item``, ``daily_tables.py``) must be
 declared here, else it reads as absent: ``test_raw_fast_path`` compares the tables of
 both paths on every recording.
 
@@ -23,7 +23,7 @@ Types:
 - a nested object is its TypedDict (``total=False``: absent keys stay absent), ``Optional``
   where JSON has null; any other JSON type there fails validation;
 - albums and artists are ``msgspec.Raw`` (their JSON text, not decoded):
-  ``raw_objects`` decodes each distinct text once with ``ALBUM``/``ARTIST`` and shares the
+  ``raw_parsing`` decodes each distinct text once with ``ALBUM``/``ARTIST`` and shares the
   dict, since a playlist repeats them (10,000 items: 28,150 artist credits of 4,378
   artists, 9,956 albums of 4,257).
 

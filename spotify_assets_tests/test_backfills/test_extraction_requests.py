@@ -15,12 +15,12 @@ import pyarrow.parquet as pq
 import pytest
 
 from spotify_assets.assets.raw import raw_playlist, utc_today
-from spotify_assets.assets.tables import spotify_tables
+from spotify_assets.assets.spotify_tables import spotify_tables
 from spotify_assets.definitions import build_resources
 from spotify_assets.settings import Settings
 from spotify_assets.spotify.client import SpotifyClient
 from spotify_assets.spotify.extract import PAGE_SIZE, extract_playlist
-from spotify_assets.spotify.raw_objects import parse_raw_object
+from spotify_assets.spotify.raw_parsing import parse_raw_object
 from spotify_assets_tests.expected import is_song, item_object
 from spotify_assets_tests.samples import sample_path
 from spotify_assets_tests.spotify_api_server import SpotifyTestServer

@@ -17,9 +17,9 @@ import dagster as dg
 import pyarrow.parquet as pq
 
 from spotify_assets.assets.raw import raw_playlist
-from spotify_assets.assets.tables import spotify_tables
+from spotify_assets.assets.spotify_tables import spotify_tables
 from spotify_assets.assets.trends import artist_daily_share, playlist_trends
-from spotify_assets.catalog.tables import CATALOG_TABLE_NAMES
+from spotify_assets.catalog.catalog_schemas import CATALOG_TABLE_NAMES
 from spotify_assets.definitions import build_resources
 from spotify_assets.lake import layout
 from spotify_assets.lake.lake import Lake
@@ -103,7 +103,7 @@ def materialize_day(
 
 
 def shared_top50_lake(tmp_path_factory) -> tuple[str, dict[str, Snapshot]]:
-    """A folder lake with the four snapshots landed and their tables materialised, built
+    """A folder lake with the four snapshots landed and their tables materialized, built
     once per test session (under pytest's session temp folder) for the tests that only
     read it; returns ``(lake_url, {dt: Snapshot})``. Tests must not write into it."""
     root = tmp_path_factory.getbasetemp() / "top50-shared-lake"

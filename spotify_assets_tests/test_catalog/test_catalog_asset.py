@@ -1,4 +1,4 @@
-"""The ``catalog`` asset materialised by a real Dagster instance after the project's own
+"""The ``catalog`` asset materialized by a real Dagster instance after the project's own
 ``raw_playlist`` and ``spotify_tables`` on the real Top 50 snapshots: local DuckDB
 catalog (folder lake and S3 lake on moto), the Glue crawler on moto (aws), and Athena
 queries on moto's server.
@@ -18,7 +18,7 @@ import requests
 
 from spotify_assets.assets.catalog import build_catalog_asset
 from spotify_assets.catalog.athena import AthenaQueryError, run_athena_query, wait_for_query
-from spotify_assets.catalog.tables import CATALOG_TABLE_NAMES as TABLE_NAMES
+from spotify_assets.catalog.catalog_schemas import CATALOG_TABLE_NAMES as TABLE_NAMES
 from spotify_assets.lake.lake import Lake
 from spotify_assets.lake.layout import table_key
 from spotify_assets.partitions import daily_partitions
@@ -139,7 +139,7 @@ def test_catalog_asset_aws_creates_and_runs_the_glue_crawler(s3_lake, aws_env, m
     monkeypatch.setenv("GLUE_CRAWLER_ROLE_ARN", "arn:aws:iam::123456789012:role/spotify-glue-crawler")
     set_glue_crawl_transition_immediate(aws_env)
     settings = Settings.from_env()
-    # The crawler needs no data (moto's crawl reads none), so the tables are not materialised.
+    # The crawler needs no data (moto's crawl reads none), so the tables are not materialized.
     metadata = _materialize_catalog_only(settings, "2024-05-15")
 
     assert metadata["glue_crawler"] == "spotify-test-crawler"

@@ -8,9 +8,9 @@ import duckdb
 import pyarrow as pa
 import pytest
 
+from spotify_assets.catalog.catalog_schemas import CATALOG_SCHEMAS
+from spotify_assets.catalog.catalog_schemas import CATALOG_TABLE_NAMES as TABLE_NAMES
 from spotify_assets.catalog.duckdb_catalog import DT_SQL_TYPE, connect, refresh_catalog, run_sql
-from spotify_assets.catalog.tables import CATALOG_SCHEMAS
-from spotify_assets.catalog.tables import CATALOG_TABLE_NAMES as TABLE_NAMES
 from spotify_assets.lake.lake import Lake
 from spotify_assets.lake.layout import table_key
 from spotify_assets.lake.parquet import parquet_bytes

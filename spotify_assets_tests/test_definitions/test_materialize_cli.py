@@ -10,7 +10,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from spotify_assets.assets.raw import utc_today
-from spotify_assets.spotify.raw_objects import parse_raw_object
+from spotify_assets.spotify.raw_parsing import parse_raw_object
 from spotify_assets_tests.cli_runs import materialize_cli
 from spotify_assets_tests.expected import expected_entries, expected_songs, item_object
 from spotify_assets_tests.samples import sample_path
@@ -27,7 +27,7 @@ RECORDINGS = [
 
 
 @pytest.mark.parametrize("dialect", ["2026", "legacy"])
-def test_cli_materialises_today_from_the_api(dialect, tmp_path, lake_dir):
+def test_cli_materializes_today_from_the_api(dialect, tmp_path, lake_dir):
     served = {}
     with SpotifyTestServer(dialect=dialect) as server:
         for i, rel in enumerate(RECORDINGS):

@@ -20,7 +20,7 @@ from botocore.exceptions import ClientError
 
 from spotify_assets.assets.catalog import build_catalog_asset
 from spotify_assets.assets.raw import raw_playlist
-from spotify_assets.assets.tables import spotify_tables
+from spotify_assets.assets.spotify_tables import spotify_tables
 from spotify_assets.definitions import build_resources
 from spotify_assets.lake.lake import Lake
 from spotify_assets.lake.layout import TABLE_NAMES, raw_key, table_key

@@ -106,7 +106,7 @@ def test_missing_upstream_partition_names_the_file(tmp_path):
     )
     assert not result.success
     error = result.get_step_failure_events()[0].step_failure_data.error.to_string()
-    assert "counts partition 2024-05-04 has not been materialised" in error
+    assert "counts partition 2024-05-04 has not been materialized" in error
     assert "counts/dt=2024-05-04/data.parquet is absent" in error
 
 

@@ -14,7 +14,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from spotify_assets.assets.raw import raw_playlist
-from spotify_assets.assets.tables import RAW_OBJECTS_VALID, spotify_tables
+from spotify_assets.assets.spotify_tables import RAW_OBJECTS_VALID, spotify_tables
 from spotify_assets.definitions import build_resources
 from spotify_assets.lake.lake import Lake
 from spotify_assets.settings import Settings
@@ -251,7 +251,7 @@ def test_an_invalid_item_and_a_superseded_copy_show_in_the_check_the_metadata_an
     import dagster as dg
 
     from spotify_assets.assets.raw import raw_playlist
-    from spotify_assets.assets.tables import spotify_tables
+    from spotify_assets.assets.spotify_tables import spotify_tables
     from spotify_assets.definitions import build_resources
     from spotify_assets.lake.lake import Lake
     from spotify_assets.settings import Settings

@@ -23,7 +23,7 @@ import pytest
 from dagster._core.definitions.instigation_logger import get_instigation_log_records
 
 from spotify_assets.assets.raw import raw_playlist
-from spotify_assets.assets.tables import RAW_OBJECTS_VALID, spotify_tables
+from spotify_assets.assets.spotify_tables import RAW_OBJECTS_VALID, spotify_tables
 from spotify_assets.definitions import build_resources
 from spotify_assets.lake.layout import RawObject
 from spotify_assets.resources.lake_resource import LakeResource

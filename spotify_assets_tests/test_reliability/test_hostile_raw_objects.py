@@ -25,8 +25,8 @@ import pytest
 
 from spotify_assets.lake.lake import Lake
 from spotify_assets.lake.layout import RawObject, read_raw_objects
-from spotify_assets.spotify.raw_objects import RawObjectError, parse_raw_object
-from spotify_assets.spotify.tables import SKIP_REASONS, build_tables
+from spotify_assets.spotify.daily_tables import SKIP_REASONS, build_tables
+from spotify_assets.spotify.raw_parsing import RawObjectError, parse_raw_object
 from spotify_assets.transform import Superseded, build_partition_tables
 
 DT = "2024-05-15"

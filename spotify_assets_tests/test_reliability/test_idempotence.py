@@ -16,7 +16,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from spotify_assets.assets.raw import raw_playlist
-from spotify_assets.assets.tables import spotify_tables
+from spotify_assets.assets.spotify_tables import spotify_tables
 from spotify_assets.definitions import build_resources
 from spotify_assets.lake.lake import Lake
 from spotify_assets.lake.layout import TABLE_NAMES, read_raw_objects, table_key
@@ -135,7 +135,7 @@ def test_concurrent_runs_on_different_days_do_not_interfere(lake_dir):
     barrier = threading.Barrier(len(LANDED))
     resources = build_resources(Settings.from_env())
 
-    def materialise(dt: str) -> None:
+    def materialize(dt: str) -> None:
         with dg.DagsterInstance.ephemeral() as instance:
             barrier.wait()
             results[dt] = dg.materialize(
@@ -146,7 +146,7 @@ def test_concurrent_runs_on_different_days_do_not_interfere(lake_dir):
                 raise_on_error=False,
             ).success
 
-    threads = [threading.Thread(target=materialise, args=(dt,)) for dt in LANDED]
+    threads = [threading.Thread(target=materialize, args=(dt,)) for dt in LANDED]
     for thread in threads:
         thread.start()
     for thread in threads:

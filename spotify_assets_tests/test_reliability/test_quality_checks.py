@@ -8,7 +8,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from spotify_assets.assets.raw import raw_playlist
-from spotify_assets.assets.tables import (
+from spotify_assets.assets.spotify_tables import (
     KEY_UNIQUE_NOT_NULL,
     REFERENCES,
     REFERENTIAL_INTEGRITY,
@@ -316,7 +316,7 @@ def test_a_multi_day_run_compares_each_day_with_the_day_before_it_in_the_run(tmp
 
 
 def test_a_range_run_compares_its_first_day_with_the_stored_day_before_it(lake_dir):
-    """A single-run backfill over 2024-05-16...2024-05-17 after 2024-05-15 was materialised
+    """A single-run backfill over 2024-05-16...2024-05-17 after 2024-05-15 was materialized
     (50 entries): its first day is compared with the day before as stored in the lake,
     whichever run (or instance) wrote it; the day after the range (2024-05-18) with the
     range's last day."""

@@ -18,7 +18,7 @@ import pytest
 from dagster._serdes import serialize_value
 
 from spotify_assets.assets.raw import raw_playlist, utc_today
-from spotify_assets.assets.tables import spotify_tables
+from spotify_assets.assets.spotify_tables import spotify_tables
 from spotify_assets.definitions import build_resources
 from spotify_assets.lake.lake import Lake, LakePathError
 from spotify_assets.lake.layout import raw_key

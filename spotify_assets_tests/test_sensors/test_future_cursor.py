@@ -12,7 +12,7 @@ from dagster._core.definitions.instigation_logger import get_instigation_log_rec
 
 from spotify_assets.lake.lake import Lake
 from spotify_assets.resources.lake_resource import LakeResource
-from spotify_assets.sensors.raw_objects import (
+from spotify_assets.sensors.raw_object_cursor import (
     DEFAULT_LAG,
     RAW_ZONE,
     SensorCursor,

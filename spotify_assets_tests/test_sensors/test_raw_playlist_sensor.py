@@ -14,11 +14,11 @@ import pyarrow.parquet as pq
 import pytest
 
 from spotify_assets.assets.raw import raw_playlist
-from spotify_assets.assets.tables import spotify_tables
+from spotify_assets.assets.spotify_tables import spotify_tables
 from spotify_assets.definitions import build_resources
 from spotify_assets.lake.lake import Lake, ObjectInfo
 from spotify_assets.resources.lake_resource import LakeResource
-from spotify_assets.sensors.raw_objects import (
+from spotify_assets.sensors.raw_object_cursor import (
     DEFAULT_LAG,
     CursorError,
     SensorCursor,

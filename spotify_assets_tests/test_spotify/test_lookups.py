@@ -15,16 +15,16 @@ import pyarrow.parquet as pq
 import pytest
 
 from spotify_assets.assets.raw import raw_playlist, utc_today
-from spotify_assets.assets.tables import spotify_tables
+from spotify_assets.assets.spotify_tables import spotify_tables
 from spotify_assets.definitions import build_resources
 from spotify_assets.lake.layout import raw_key, table_key
 from spotify_assets.settings import Settings
 from spotify_assets.spotify.client import SpotifyClient
+from spotify_assets.spotify.daily_tables import build_tables
 from spotify_assets.spotify.errors import SpotifyQuotaExceededError
 from spotify_assets.spotify.extract import extract_playlist
 from spotify_assets.spotify.lookups import LookupCache, lookup_ids, parse_lookup_kinds
-from spotify_assets.spotify.raw_objects import parse_raw_object
-from spotify_assets.spotify.tables import build_tables
+from spotify_assets.spotify.raw_parsing import parse_raw_object
 from spotify_assets_tests.samples import sample_path
 from spotify_assets_tests.spotify_api_server import CannedResponse, SpotifyTestServer, spotify_error
 

@@ -12,8 +12,8 @@ import msgspec
 import pytest
 
 from spotify_assets.spotify import raw_types
-from spotify_assets.spotify.raw_objects import RawObjectError, parse_raw_object
-from spotify_assets.spotify.tables import build_tables, count_skipped_items
+from spotify_assets.spotify.daily_tables import build_tables, count_skipped_items
+from spotify_assets.spotify.raw_parsing import RawObjectError, parse_raw_object
 from spotify_assets_tests.samples import sample_path
 
 SYNTHETIC = "synthetic_playlist.json"

@@ -8,9 +8,9 @@ from importlib.resources import files
 
 import pytest
 
+from spotify_assets.spotify.daily_tables import build_tables
 from spotify_assets.spotify.ids import validate_spotify_id
-from spotify_assets.spotify.raw_objects import parse_raw_object
-from spotify_assets.spotify.tables import build_tables
+from spotify_assets.spotify.raw_parsing import parse_raw_object
 
 SAMPLE = files("spotify_assets") / "sample_data" / "synthetic_playlist.json"
 # Fields the February 2026 development mode removed: the sample must not carry them.

@@ -17,7 +17,7 @@ import pytest
 from PIL import Image
 
 from spotify_assets.assets.raw import raw_playlist
-from spotify_assets.assets.tables import spotify_tables
+from spotify_assets.assets.spotify_tables import spotify_tables
 from spotify_assets.assets.trends import artist_daily_share, playlist_trends
 from spotify_assets.definitions import build_resources
 from spotify_assets.lake.lake import Lake

@@ -8,14 +8,14 @@ import re
 
 import pytest
 
+from spotify_assets.spotify.daily_tables import build_tables
 from spotify_assets.spotify.ids import (
     BASE62_ID,
     InvalidSpotifyIdError,
     parse_playlist_ids,
     validate_spotify_id,
 )
-from spotify_assets.spotify.raw_objects import RawObjectError, RawPlaylist, parse_raw_document, parse_raw_object
-from spotify_assets.spotify.tables import build_tables
+from spotify_assets.spotify.raw_parsing import RawObjectError, RawPlaylist, parse_raw_document, parse_raw_object
 from spotify_assets_tests.samples import sample_path
 
 EXPECTED_SHAPES = (

@@ -1,7 +1,7 @@
 """The four daily tables (songs, albums, artists, playlist_entries) from raw playlists.
 
 Pure functions, no Dagster. Source: the playlist items of GET /playlists/{id}/items
-(formerly /tracks), as read by ``raw_objects``. The items are walked once in plain Python;
+(formerly /tracks), as read by ``raw_parsing``. The items are walked once in plain Python;
 each table's rows are collected as tuples, transposed into columns, and each column is
 built with a single ``pa.array(values, type=...)`` (no per-row dicts, no pandas);
 ``added_at`` is parsed in bulk by an Arrow cast. This keeps raw JSON -> tables close to
@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import pyarrow as pa
 
 from .field_checks import InvalidField, parse_release_date, parse_timestamp
-from .raw_objects import SKIP_REASONS, InvalidItem, RawPlaylist, check_item, item_track
+from .raw_parsing import SKIP_REASONS, InvalidItem, RawPlaylist, check_item, item_track
 from .schemas import ALBUMS_SCHEMA, ARTISTS_SCHEMA, PLAYLIST_ENTRIES_SCHEMA, SONGS_SCHEMA
 
 __all__ = [

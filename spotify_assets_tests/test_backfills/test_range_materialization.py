@@ -26,14 +26,14 @@ import pyarrow.parquet as pq
 import pytest
 
 from spotify_assets.assets.raw import raw_playlist
-from spotify_assets.assets.tables import spotify_tables
+from spotify_assets.assets.spotify_tables import spotify_tables
 from spotify_assets.definitions import build_resources
 from spotify_assets.lake.lake import Lake
 from spotify_assets.lake.layout import TABLE_NAMES, raw_key
 from spotify_assets.settings import Settings
-from spotify_assets.spotify.raw_objects import parse_raw_object
+from spotify_assets.spotify.daily_tables import count_skipped_items
+from spotify_assets.spotify.raw_parsing import parse_raw_object
 from spotify_assets.spotify.schemas import TABLE_SCHEMAS
-from spotify_assets.spotify.tables import count_skipped_items
 from spotify_assets_tests.cli_runs import materialize_cli
 from spotify_assets_tests.fixtures.lake import PROJECT_ENV_VARS
 from spotify_assets_tests.samples import sample_path

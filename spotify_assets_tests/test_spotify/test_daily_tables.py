@@ -9,10 +9,10 @@ import json
 import pyarrow as pa
 import pytest
 
+from spotify_assets.spotify.daily_tables import SKIP_REASONS, build_tables, item_track, normalise_release_date
 from spotify_assets.spotify.field_checks import InvalidField
-from spotify_assets.spotify.raw_objects import RawPlaylist, parse_raw_object
+from spotify_assets.spotify.raw_parsing import RawPlaylist, parse_raw_object
 from spotify_assets.spotify.schemas import TABLE_SCHEMAS
-from spotify_assets.spotify.tables import SKIP_REASONS, build_tables, item_track, normalise_release_date
 from spotify_assets_tests.samples import sample_path
 
 UTC = datetime.timezone.utc
