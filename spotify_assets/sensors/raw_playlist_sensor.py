@@ -174,39 +174,13 @@ def evaluate_tick(
         context.log.warning(warning)
     with dg.partition_loading_context(effective_dt=now):
         found = _Found(partitions_def.get_first_partition_key(), partitions_def.get_last_partition_key())
-    raw_url = lake.url(RAW_PREFIX) + "/"
-    zones: dict[str, ZoneCursor] = {}
-    landing_count = 0
-    if landing_url:
-        landing = Lake(landing_url)
-        check_zones_disjoint(raw_url, landing.root_url)
-        listing = _json_objects(landing.list_objects(include_unreadable=True), any_case=True)
-        landing_count = len(listing)
-        zone = previous.zone(LANDING_ZONE, landing.root_url)
-        _copy_landed_objects(context, lake, landing, new_objects(listing, zone), found, sensor_name)
-        zones[LANDING_ZONE] = advance_zone(landing.root_url, listing, zone, now, lag)
-
+    tick = _Tick(context, lake, previous, now, lag, found)
+    landing = _copy_landing_zone(tick, landing_url, sensor_name) if landing_url else None
     # Listed after the copies, so the copies enter the cursor with their real ETag and
     # LastModified and never trigger a second run on the next tick.
-    zone = previous.zone(RAW_ZONE, lake.root_url)
-    listing, scope, started, next_after = _list_raw_zone(lake, zone, now, set(found.triggers))
-    outside: dict[str, list[ObjectInfo]] = defaultdict(list)
-    for obj in new_objects(listing, zone):
-        if obj.key in found.copied:
-            continue
-        if obj.unreadable:
-            found.unread.append(f"{lake.shown(obj.key)}: {obj.unreadable}")
-            continue
-        dt = dt_from_key(obj.key)
-        if not found.in_range(dt, lake.url(obj.key)):
-            continue
-        found.triggers[dt].append((RAW_ZONE, obj.key, obj.etag))
-        outside[dt].append(obj)
-    zones[RAW_ZONE] = advance_zone(
-        lake.root_url, listing, zone, now, lag, sweep_started=started, sweep_after=next_after
-    )
-    found.events.extend(_outside_producer_events(context.instance, lake, outside))
+    raw = _scan_raw_zone(tick)
     _log_skipped(context, found)
+    zones = {LANDING_ZONE: landing.zone, RAW_ZONE: raw.zone} if landing else {RAW_ZONE: raw.zone}
     cursor = encode_cursor(SensorCursor(zones=zones))
     run_requests = [
         dg.RunRequest(
@@ -219,11 +193,76 @@ def evaluate_tick(
     if run_requests:
         context.log.info("requested runs for " + ", ".join(f"{r.partition_key} ({r.run_key})" for r in run_requests))
         return dg.SensorResult(run_requests=run_requests, asset_events=found.events, cursor=cursor)
-    looked_at = f"listed {len(listing)} objects{scope} under {raw_url}"
-    marks = f"cursor high-water mark {format_utc(zones[RAW_ZONE].mark)}"
-    if landing_url:
-        looked_at += f" and {landing_count} under {landing_url}"
-        marks += f", landing {format_utc(zones[LANDING_ZONE].mark)}"
+    return dg.SensorResult(skip_reason=dg.SkipReason(_skip_reason(raw, landing, found, warnings)), cursor=cursor)
+
+
+@dataclass(frozen=True)
+class _Tick:
+    """What both phases of one tick share: the sensor's context, the lake, the cursor read
+    at the start, the tick's time (UTC), the allowed lag and what the tick found so far."""
+
+    context: dg.SensorEvaluationContext
+    lake: Lake
+    previous: SensorCursor
+    now: datetime
+    lag: timedelta
+    found: _Found
+
+
+@dataclass(frozen=True)
+class _Listed:
+    """One zone's listing in this tick: ``count`` objects under ``url`` (``scope``: what part
+    of the zone, empty for all of it) and the zone's advanced cursor."""
+
+    count: int
+    url: str
+    scope: str
+    zone: ZoneCursor
+
+
+def _copy_landing_zone(tick: _Tick, landing_url: str, sensor_name: str) -> _Listed:
+    """Phase 1: list the landing location and copy its new objects into the raw zone
+    (``ZoneOverlapError`` when the two overlap)."""
+    landing = Lake(landing_url)
+    check_zones_disjoint(tick.lake.url(RAW_PREFIX) + "/", landing.root_url)
+    listing = _json_objects(landing.list_objects(include_unreadable=True), any_case=True)
+    zone = tick.previous.zone(LANDING_ZONE, landing.root_url)
+    _copy_landed_objects(tick.context, tick.lake, landing, new_objects(listing, zone), tick.found, sensor_name)
+    return _Listed(len(listing), landing_url, "", advance_zone(landing.root_url, listing, zone, tick.now, tick.lag))
+
+
+def _scan_raw_zone(tick: _Tick) -> _Listed:
+    """Phase 2: list this tick's share of the raw zone; each new object of a partition
+    triggers its day, and those of another producer get a ``raw_playlist`` event."""
+    lake, found = tick.lake, tick.found
+    zone = tick.previous.zone(RAW_ZONE, lake.root_url)
+    listing, scope, started, next_after = _list_raw_zone(lake, zone, tick.now, set(found.triggers))
+    outside: dict[str, list[ObjectInfo]] = defaultdict(list)
+    for obj in new_objects(listing, zone):
+        if obj.key in found.copied:
+            continue
+        if obj.unreadable:
+            found.unread.append(f"{lake.shown(obj.key)}: {obj.unreadable}")
+            continue
+        dt = dt_from_key(obj.key)
+        if not found.in_range(dt, lake.url(obj.key)):
+            continue
+        found.triggers[dt].append((RAW_ZONE, obj.key, obj.etag))
+        outside[dt].append(obj)
+    advanced = advance_zone(
+        lake.root_url, listing, zone, tick.now, tick.lag, sweep_started=started, sweep_after=next_after
+    )
+    found.events.extend(_outside_producer_events(tick.context.instance, lake, outside))
+    return _Listed(len(listing), lake.url(RAW_PREFIX) + "/", scope, advanced)
+
+
+def _skip_reason(raw: _Listed, landing: _Listed | None, found: _Found, warnings: list[str]) -> str:
+    """The text of a tick without new raw objects: what it listed, the cursor's marks, what it skipped."""
+    looked_at = f"listed {raw.count} objects{raw.scope} under {raw.url}"
+    marks = f"cursor high-water mark {format_utc(raw.zone.mark)}"
+    if landing:
+        looked_at += f" and {landing.count} under {landing.url}"
+        marks += f", landing {format_utc(landing.zone.mark)}"
     also = f"; skipped {len(found.skipped)} new object(s) without a partition (see the log)" if found.skipped else ""
     also += (
         f"; not read: {len(found.unread)} new entr{'y' if len(found.unread) == 1 else 'ies'} (see the log)"
@@ -231,7 +270,7 @@ def evaluate_tick(
         else ""
     )
     also += "".join(f"; {warning}" for warning in warnings)
-    return dg.SensorResult(skip_reason=dg.SkipReason(f"no new raw objects: {looked_at} ({marks}){also}"), cursor=cursor)
+    return f"no new raw objects: {looked_at} ({marks}){also}"
 
 
 def _log_skipped(context: dg.SensorEvaluationContext, found: _Found) -> None:
