@@ -271,18 +271,44 @@ class GlueCrawlerResource(dg.ConfigurableResource):
 
         # Which crawl was the last one before we started ours (None: never crawled).
         before = _crawl_identity(self._get_crawler(glue))
-
-        joined = False
         started_at = time.monotonic()
+        joined = self._start_or_join(glue, log)
+        crawler = self._wait_until_crawled(glue, log, before, joined, started_at)
+        elapsed = time.monotonic() - started_at
+        status = self._crawl_status(crawler, elapsed, log)
+
+        tables_created, tables_updated = self._metrics(session, log)
+        return CrawlResult(
+            crawler_name=self.crawler_name,
+            status=status,
+            elapsed_s=elapsed,
+            joined_running_crawl=joined,
+            created_crawler=created,
+            tables_created=tables_created,
+            tables_updated=tables_updated,
+        )
+
+    # ------------------------------------------------------------------ run_crawl's steps
+    def _start_or_join(self, glue: Any, log: logging.Logger) -> bool:
+        """StartCrawler; True when a crawl was already running (``CrawlerRunningException``),
+        which is then joined. :class:`GlueCrawlerError` for any other error."""
         try:
             glue.start_crawler(Name=self.crawler_name)
             log.info("Started Glue crawler %r", self.crawler_name)
         except ClientError as error:
             if _error_code(error) != "CrawlerRunningException":
                 raise GlueCrawlerError(f"Glue crawler {self.crawler_name!r} could not be started: {error}") from error
-            joined = True
             log.info("Glue crawler %r is already running; joining that crawl", self.crawler_name)
+            return True
+        return False
 
+    def _wait_until_crawled(
+        self, glue: Any, log: logging.Logger, before: tuple[Any, Any] | None, joined: bool, started_at: float
+    ) -> dict[str, Any]:
+        """Poll GetCrawler every ``poll_interval_s`` seconds until our crawl is over; returns
+        the last GetCrawler answer. ``before``: the LastCrawl identity read before StartCrawler;
+        ``started_at``: monotonic seconds of the StartCrawler request. Raises
+        :class:`GlueCrawlerError` when the crawl is not over after ``timeout_s`` seconds."""
         # When is a READY crawler done with *our* crawl? A READY crawler also carries the
         # LastCrawl of an earlier run (maybe FAILED yesterday), which must not be taken for
         # ours. Rule: the crawl is over once the crawler is READY AND either
@@ -303,7 +329,7 @@ class GlueCrawlerResource(dg.ConfigurableResource):
             if state != "READY":
                 seen_busy = True
             elif seen_busy or _crawl_identity(crawler) != before:
-                break
+                return crawler
             log.info(
                 "Glue crawler %r is %s (poll %d, %.1f s elapsed, timeout %.0f s)",
                 self.crawler_name,
@@ -320,7 +346,9 @@ class GlueCrawlerResource(dg.ConfigurableResource):
                 )
             time.sleep(max(0.0, min(self.poll_interval_s, self.timeout_s - elapsed)))
 
-        elapsed = time.monotonic() - started_at
+    def _crawl_status(self, crawler: dict[str, Any], elapsed: float, log: logging.Logger) -> str:
+        """The finished crawl's ``LastCrawl.Status`` (logged with ``elapsed`` seconds); raises
+        :class:`GlueCrawlerError`, with ``LastCrawl.ErrorMessage``, unless it is a success."""
         last = crawler.get("LastCrawl") or {}
         status = last.get("Status", "UNKNOWN")
         log.info(
@@ -336,14 +364,4 @@ class GlueCrawlerResource(dg.ConfigurableResource):
             raise GlueCrawlerError(
                 f"Glue crawler {self.crawler_name!r} crawl {kind}: LastCrawl.Status={status}: {reason}"
             )
-
-        tables_created, tables_updated = self._metrics(session, log)
-        return CrawlResult(
-            crawler_name=self.crawler_name,
-            status=status,
-            elapsed_s=elapsed,
-            joined_running_crawl=joined,
-            created_crawler=created,
-            tables_created=tables_created,
-            tables_updated=tables_updated,
-        )
+        return status
