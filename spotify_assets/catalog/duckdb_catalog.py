@@ -296,22 +296,33 @@ def refresh_catalog(lake_url: str, duckdb_path: str, log: logging.Logger | None 
     lake = Lake(lake_url)
     recover_pending(lake)  # a commit a killed write left half done is completed before reading
     if lake.is_s3:
-        con = _open(None, read_only=False)
-        try:
-            found = _register_s3_tables(con, lake)
-            tables = []
-            for table in CATALOG_TABLE_NAMES:
-                files = found[table]
-                if not files:
-                    log.warning(
-                        f"catalog: {table} has no Parquet files under {lake.url(table)}/ yet; it reads as an empty table"
-                    )
-                source = SOURCE_ARROW_DATASET if files else SOURCE_EMPTY
-                tables.append(TableSummary(table, tuple(files), _rows_by_partition(con, table, list(files)), source))
-        finally:
-            con.close()
-        return CatalogSummary(lake_url=lake.root_url, duckdb_path=None, tables=tuple(tables))
+        return _refresh_s3_catalog(lake, log)
+    return _refresh_folder_catalog(lake, duckdb_path, log)
 
+
+def _refresh_s3_catalog(lake: Lake, log: logging.Logger) -> CatalogSummary:
+    """:func:`refresh_catalog` of an S3 lake: the tables as Arrow datasets in an in-memory
+    DuckDB, counted; no DuckDB file."""
+    con = _open(None, read_only=False)
+    try:
+        found = _register_s3_tables(con, lake)
+        tables = []
+        for table in CATALOG_TABLE_NAMES:
+            files = found[table]
+            if not files:
+                log.warning(
+                    f"catalog: {table} has no Parquet files under {lake.url(table)}/ yet; it reads as an empty table"
+                )
+            source = SOURCE_ARROW_DATASET if files else SOURCE_EMPTY
+            tables.append(TableSummary(table, tuple(files), _rows_by_partition(con, table, list(files)), source))
+    finally:
+        con.close()
+    return CatalogSummary(lake_url=lake.root_url, duckdb_path=None, tables=tuple(tables))
+
+
+def _refresh_folder_catalog(lake: Lake, duckdb_path: str, log: logging.Logger) -> CatalogSummary:
+    """:func:`refresh_catalog` of a folder lake: one view per table in the DuckDB file at
+    ``duckdb_path``, replaced in one transaction, then counted."""
     path = _resolve(duckdb_path)
     os.makedirs(os.path.dirname(path), exist_ok=True)
     con = _open(path, read_only=False)
