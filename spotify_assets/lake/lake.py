@@ -268,21 +268,7 @@ class Lake:
         fd = os.open(self.root, _DIR_FLAGS & ~os.O_NOFOLLOW)
         try:
             for depth, folder in enumerate(folders):
-                try:
-                    if make and _lstat_at(folder, fd) is None:
-                        try:
-                            os.mkdir(folder, dir_fd=fd)
-                        except FileExistsError:  # made meanwhile by another writer
-                            pass
-                    child = os.open(folder, _DIR_FLAGS, dir_fd=fd)
-                except OSError as err:
-                    if err.errno not in (errno.ELOOP, errno.ENOTDIR, errno.EMLINK):
-                        raise
-                    entry = _lstat_at(folder, fd)
-                    reason = _entry_problem(entry, folder, fd) if entry is not None else None
-                    if reason is None:
-                        raise
-                    raise LakeEntryError("/".join(folders[: depth + 1]), reason) from None
+                child = _enter_folder(fd, folder, "/".join(folders[: depth + 1]), make)
                 os.close(fd)
                 fd = child
         except BaseException:
@@ -515,6 +501,27 @@ def _entry_problem(entry: os.stat_result, name: str, dir_fd: int) -> str | None:
             target = "(unreadable target)"
         return f"a symbolic link to {target}: not followed (the lake reads only regular files inside its root)"
     return _kind_reason(entry.st_mode)
+
+
+def _enter_folder(dir_fd: int, name: str, key: str, make: bool) -> int:
+    """fd of the folder ``name`` in the open folder ``dir_fd`` (with ``make``, made when
+    absent), never through a symbolic link: ``LakeEntryError`` naming ``key`` when it is one
+    (or another kind of entry); other ``OSError`` as raised."""
+    try:
+        if make and _lstat_at(name, dir_fd) is None:
+            try:
+                os.mkdir(name, dir_fd=dir_fd)
+            except FileExistsError:  # made meanwhile by another writer
+                pass
+        return os.open(name, _DIR_FLAGS, dir_fd=dir_fd)
+    except OSError as err:
+        if err.errno not in (errno.ELOOP, errno.ENOTDIR, errno.EMLINK):
+            raise
+        entry = _lstat_at(name, dir_fd)
+        reason = _entry_problem(entry, name, dir_fd) if entry is not None else None
+        if reason is None:
+            raise
+        raise LakeEntryError(key, reason) from None
 
 
 def _local_entry(key: str, entry: os.stat_result, name: str, dir_fd: int, problem: str | None = None) -> ObjectInfo:

@@ -174,16 +174,22 @@ def recover(lake: Lake, on_step: OnStep | None = None, clean_days: Collection[st
         if files is not None:
             _complete(lake, write_id, files, step)
     if clean_days:
-        for name in names:
-            if name.startswith(".") or name.endswith(_RECORD_SUFFIX) or name in pending:
-                continue
-            staged = lake.child_names(f"{STAGING_PREFIX}/{name}")
-            if any(_staged_day(n) in clean_days for n in staged):  # staged for one of our days, never committed
-                lake.delete_folder(f"{STAGING_PREFIX}/{name}")
-                for hidden in names:
-                    if hidden.startswith(f".{name}{_RECORD_SUFFIX}{_TEMPORARY_MARK}"):
-                        lake.delete(f"{STAGING_PREFIX}/{hidden}")
+        _clean_uncommitted(lake, names, pending, clean_days)
     return pending
+
+
+def _clean_uncommitted(lake: Lake, names: list[str], pending: list[str], clean_days: Collection[str]) -> None:
+    """Delete the staging folders (and hidden temporary commit records) among ``names``, the
+    entries of ``_publish/``, of writes that never committed and staged files of ``clean_days``."""
+    for name in names:
+        if name.startswith(".") or name.endswith(_RECORD_SUFFIX) or name in pending:
+            continue
+        staged = lake.child_names(f"{STAGING_PREFIX}/{name}")
+        if any(_staged_day(n) in clean_days for n in staged):  # staged for one of our days, never committed
+            lake.delete_folder(f"{STAGING_PREFIX}/{name}")
+            for hidden in names:
+                if hidden.startswith(f".{name}{_RECORD_SUFFIX}{_TEMPORARY_MARK}"):
+                    lake.delete(f"{STAGING_PREFIX}/{hidden}")
 
 
 def _staged_day(name: str) -> str | None:

@@ -96,23 +96,7 @@ def exchange_code(
         requests_timeout=timeout_s,
     )
     oauth.OAUTH_TOKEN_URL = token_url
-    if "?" in text or "://" in text:
-        try:
-            state, code = SpotifyOAuth.parse_auth_response_url(text)
-        except SpotifyOauthError as error:  # ?error=access_denied when the user said no
-            raise SpotifyAuthError(
-                f"Spotify did not authorise the app ({error.error}): consent was refused or cancelled"
-            ) from None
-        if code is None:
-            raise SpotifyAuthError(
-                "the redirected URL holds no 'code' parameter: paste the whole URL from the address bar"
-            )
-        if expected_state is not None and state != expected_state:
-            raise SpotifyAuthError(
-                "the redirected URL's state does not match this authorisation: start `spotify-assets authorize` again"
-            )
-    else:
-        code = text
+    code = _code_from(text, expected_state) if "?" in text or "://" in text else text
     try:
         oauth.get_access_token(code, as_dict=False, check_cache=False)
     except SpotifyOauthError as error:
@@ -126,6 +110,24 @@ def exchange_code(
     if not refresh_token:
         raise SpotifyAuthError("Spotify's token endpoint answered without a refresh token; authorise again")
     return refresh_token
+
+
+def _code_from(redirected_url: str, expected_state: str | None) -> str:
+    """The ``code`` parameter of the redirected URL; ``SpotifyAuthError`` when the user
+    denied access, the URL holds no code, or its ``state`` is not ``expected_state``."""
+    try:
+        state, code = SpotifyOAuth.parse_auth_response_url(redirected_url)
+    except SpotifyOauthError as error:  # ?error=access_denied when the user said no
+        raise SpotifyAuthError(
+            f"Spotify did not authorise the app ({error.error}): consent was refused or cancelled"
+        ) from None
+    if code is None:
+        raise SpotifyAuthError("the redirected URL holds no 'code' parameter: paste the whole URL from the address bar")
+    if expected_state is not None and state != expected_state:
+        raise SpotifyAuthError(
+            "the redirected URL's state does not match this authorisation: start `spotify-assets authorize` again"
+        )
+    return code
 
 
 def authorize(

@@ -255,6 +255,16 @@ def _decode_albums_and_artists(items: list[dict]) -> None:
             shared.append(artist)
         return shared
 
+    def album_dict(raw) -> dict | None:
+        text = bytes(raw)
+        album = albums.get(text, _ABSENT)
+        if album is _ABSENT:
+            album = raw_types.ALBUM.decode(text)
+            if album is not None and "artists" in album:
+                album["artists"] = artist_dicts(album["artists"])
+            albums[text] = album
+        return album
+
     for item in items:
         for under in ("item", "track"):
             track = item.get(under)
@@ -263,14 +273,7 @@ def _decode_albums_and_artists(items: list[dict]) -> None:
             if "artists" in track:
                 track["artists"] = artist_dicts(track["artists"])
             if "album" in track:
-                text = bytes(track["album"])
-                album = albums.get(text, _ABSENT)
-                if album is _ABSENT:
-                    album = raw_types.ALBUM.decode(text)
-                    if album is not None and "artists" in album:
-                        album["artists"] = artist_dicts(album["artists"])
-                    albums[text] = album
-                track["album"] = album
+                track["album"] = album_dict(track["album"])
 
 
 @contextmanager
