@@ -23,12 +23,13 @@ import pytest
 from dagster._core.definitions.instigation_logger import get_instigation_log_records
 
 from spotify_assets.assets.raw import raw_playlist
-from spotify_assets.assets.spotify_tables import RAW_OBJECTS_VALID, spotify_tables
+from spotify_assets.assets.spotify_tables import spotify_tables
 from spotify_assets.definitions import build_resources
 from spotify_assets.lake.layout import RawObject
 from spotify_assets.resources.lake_resource import LakeResource
 from spotify_assets.settings import Settings
 from spotify_assets.transform import build_partition_tables
+from spotify_assets.vocabulary import RAW_OBJECTS_VALID
 from spotify_assets_tests.fixtures.moto import LAKE_BUCKET, REGION
 from spotify_assets_tests.hostile_entries import (
     DOT_DOT,
