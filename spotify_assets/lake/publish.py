@@ -44,11 +44,12 @@ from datetime import datetime, timezone
 import pyarrow as pa
 
 from spotify_assets.lake.lake import Lake
-from spotify_assets.lake.layout import table_key
+from spotify_assets.lake.layout import TABLE_FILE_NAME, dt_from_key, table_key
 from spotify_assets.lake.parquet import file_version, parquet_bytes
+from spotify_assets.vocabulary import PARTITION_COLUMN
 
 STAGING_PREFIX = "_publish"
-_TABLE_FILE = re.compile(r"[a-z_]+/dt=\d{4}-\d{2}-\d{2}/data\.parquet")
+_TABLE_FILE = re.compile(rf"[a-z_]+/{PARTITION_COLUMN}=\d{{4}}-\d{{2}}-\d{{2}}/{re.escape(TABLE_FILE_NAME)}")
 _RECORD_SUFFIX = ".json"
 _TEMPORARY_MARK = ".tmp-"  # Lake.write_bytes' hidden temporary names: .<name>.tmp-<hex>
 
@@ -188,7 +189,7 @@ def recover(lake: Lake, on_step: OnStep | None = None, clean_days: Collection[st
 
 def _staged_day(name: str) -> str | None:
     """The day of a staged file's name ``<table>__dt=<day>__data.parquet``."""
-    match = re.search(r"__dt=(\d{4}-\d{2}-\d{2})__", name)
+    match = re.search(rf"__{PARTITION_COLUMN}=(\d{{4}}-\d{{2}}-\d{{2}})__", name)
     return match.group(1) if match else None
 
 
@@ -241,7 +242,7 @@ def _complete(lake: Lake, write_id: str, files: list[dict[str, str]], step: OnSt
             if found != f["version"]:
                 raise PublishError(
                     f"commit {lake.url(record)}: the staged file {f['staged']} is gone and {lake.url(f['final'])} holds "
-                    f"version {found}, not {f['version']}; re-run day {f['final'].split('dt=')[1][:10]} of every table"
+                    f"version {found}, not {f['version']}; re-run day {dt_from_key(f['final'])} of every table"
                 ) from None
         return f["final"]
 
