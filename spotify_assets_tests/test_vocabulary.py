@@ -138,8 +138,8 @@ def test_table_lists_are_found_in_prose_and_in_markdown():
 
 @pytest.mark.parametrize("deployment", ["local", "aws"])
 def test_the_catalog_assets_description_names_every_table(deployment):
-    description = build_catalog_asset(deployment).specs_by_key[next(iter(build_catalog_asset(deployment).keys))]
-    assert_names_the_catalogs_tables(description.description, f"the {deployment} catalog asset's description")
+    (spec,) = build_catalog_asset(deployment).specs
+    assert_names_the_catalogs_tables(spec.description, f"the {deployment} catalog asset's description")
 
 
 def test_query_help_names_every_table(capsys):
