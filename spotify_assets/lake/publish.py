@@ -20,8 +20,8 @@ protocol, with write id ``W`` (UTC time + random hex, so ids sort by time):
 
 Every file carries its day's **version** in its Parquet key-value metadata
 (:data:`~spotify_assets.lake.parquet.VERSION_KEY`): a fingerprint of the contents of all
-the tables published together for that day (16 hex digits of SHA-256). All four tables
-of a day written by one write carry the same version, so any reader can tell a day that
+the tables published together for that day (16 hex digits of SHA-256). All the tables
+of a day written by one write (the four of ``spotify_tables``) carry the same version, so any reader can tell a day that
 mixes versions; and the same rows give the same bytes on a re-run.
 
 The project's readers call :func:`recover_pending` before reading (the IO manager's
