@@ -41,13 +41,14 @@ from benchmarks.data import days as day_range
 from benchmarks.data import land_daily_snapshots
 from benchmarks.sensor_tick import REGION, moto_server
 from spotify_assets.lake.lake import Lake
-from spotify_assets.lake.layout import TABLE_NAMES, table_key
+from spotify_assets.lake.layout import table_key
+from spotify_assets.vocabulary import SPOTIFY_TABLE_NAMES
 from spotify_assets_tests.postgres_server import PostgresServer, postgres_bin_dir, postgres_server, unavailable_reason
 
 REPO = Path(__file__).resolve().parents[1]
 DEPLOY_YAML = REPO / "deploy" / "dagster.yaml"
 EVENT_BATCH_SIZE = "100"  # the README's recommendation for deployments
-SELECTION = ",".join(TABLE_NAMES)
+SELECTION = ",".join(SPOTIFY_TABLE_NAMES)
 FIRST_DAY = "2025-01-01"
 
 
@@ -100,7 +101,7 @@ def _postgres_env(home: Path, lake: Path, server: PostgresServer, database: str)
 def _checked_range(env: dict[str, str], home: Path, log: Path, lake_path: Path, keys: list[str]) -> tuple[float, float]:
     """One CLI range run over ``keys``, after deleting every table file an earlier run
     wrote; checks that it was one run and that it wrote every file."""
-    for table in TABLE_NAMES:
+    for table in SPOTIFY_TABLE_NAMES:
         for k in keys:
             (lake_path / table_key(table, k)).unlink(missing_ok=True)
     measured = _materialize(env, log, "--partition-range", f"{keys[0]}...{keys[-1]}")
@@ -109,7 +110,9 @@ def _checked_range(env: dict[str, str], home: Path, log: Path, lake_path: Path, 
         raise RuntimeError(f"expected one run over {keys[0]}...{keys[-1]}, found {[(r.run_id, r.tags) for r in runs]}")
     if "Exception while storing event batch" in log.read_text():
         raise RuntimeError(f"Dagster fell back to one write per event (see {log})")
-    missing = [table_key(t, k) for t in TABLE_NAMES for k in keys if not (lake_path / table_key(t, k)).is_file()]
+    missing = [
+        table_key(t, k) for t in SPOTIFY_TABLE_NAMES for k in keys if not (lake_path / table_key(t, k)).is_file()
+    ]
     if missing:
         raise RuntimeError(f"the range run did not write {len(missing)} files, e.g. {missing[:3]}")
     return measured
@@ -205,7 +208,7 @@ def measure_backfill(days: int, playlists: int = 3, items: int = 50, samples: in
         subset_wall, subset_cpu = _checked_range(subset_env, subset_home, root / "range-subset.log", lake_path, keys)
 
         in_process = _range_in_process(lake_path, keys[0], keys[-1])
-        if not in_process["success"] or in_process["materializations"] != len(keys) * len(TABLE_NAMES):
+        if not in_process["success"] or in_process["materializations"] != len(keys) * len(SPOTIFY_TABLE_NAMES):
             raise RuntimeError(f"in-process range run: {in_process}")
 
         single_home = root / "home-single"
@@ -224,7 +227,7 @@ def measure_backfill(days: int, playlists: int = 3, items: int = 50, samples: in
         "days": days,
         "raw_objects": days * playlists,
         "raw_mib": raw_bytes / 2**20,
-        "files_written": len(keys) * len(TABLE_NAMES),
+        "files_written": len(keys) * len(SPOTIFY_TABLE_NAMES),
         "range_wall_s": range_wall,
         "range_cpu_s": range_cpu,
         "range_walls_s": range_walls,

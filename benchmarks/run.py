@@ -26,8 +26,8 @@ if __package__ in (None, ""):  # run as `python benchmarks/run.py`
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.machine import load_average, machine  # noqa: E402
-from spotify_assets.lake.layout import TABLE_NAMES  # noqa: E402
 from spotify_assets.settings import ENV_VARS  # noqa: E402
+from spotify_assets.vocabulary import SPOTIFY_TABLE_NAMES  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
 
@@ -353,8 +353,8 @@ def misses(results: dict) -> list[str]:
         notes.append(
             f"- **(b) CLI range run**: the same run takes {r['in_process_wall_s']:.0f} s in-process with an in-memory "
             "instance. The difference is Dagster's SQLite event log on disk (the default `DAGSTER_HOME`): "
-            f"{2 * len(TABLE_NAMES) * r['days']:,} asset events (a planned and a materialization event for each of "
-            f"{len(TABLE_NAMES)} tables and {r['days']} days). py-spy: ~70 % of the run is `store_event`, which opens "
+            f"{2 * len(SPOTIFY_TABLE_NAMES) * r['days']:,} asset events (a planned and a materialization event for each of "
+            f"{len(SPOTIFY_TABLE_NAMES)} tables and {r['days']} days). py-spy: ~70 % of the run is `store_event`, which opens "
             "a new SQLAlchemy engine and connection for each event and each of its two databases (the run's and the index), "
             "so every statement is compiled again (engine set-up ~23 %, compiling ~19 %, commits ~4 %); the project's own "
             f"work, reading, parsing, building and writing {r['files_written']:,} files, is ~11 %, importing the "

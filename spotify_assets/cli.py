@@ -113,8 +113,8 @@ def _query_duckdb(sql: str, max_rows: int | None, lake_url: str, duckdb_path: st
 def _note_when_the_lake_has_no_tables(lake_url: str) -> None:
     """A note on stderr when no table of the catalog has a file in the lake yet (queries then
     answer 0 rows from empty typed views, which looks like a wrong query)."""
-    from spotify_assets.catalog.catalog_schemas import CATALOG_TABLE_NAMES
     from spotify_assets.lake.lake import Lake
+    from spotify_assets.vocabulary import CATALOG_TABLE_NAMES
 
     lake = Lake(lake_url)
     if not any(lake.list_page(f"{table}/", max_keys=1)[0] for table in CATALOG_TABLE_NAMES):
@@ -176,13 +176,14 @@ def _non_negative_int(text: str) -> int:
 
 def add_query_command(subparsers: argparse._SubParsersAction) -> None:
     """``spotify-assets query "SQL" [--max-rows N] [--timeout-s S]``."""
-    from spotify_assets.catalog.catalog_schemas import CATALOG_TABLE_NAMES  # the help names every table
+    from spotify_assets.vocabulary import CATALOG_TABLE_NAMES, PARTITION_COLUMN  # the help names every table
 
     parser = subparsers.add_parser(
         "query",
         help="run SQL on the catalog (DuckDB locally, Athena with SPOTIFY_ASSETS_ENV=aws)",
         description=(
-            f"Run one SQL statement on the tables {', '.join(CATALOG_TABLE_NAMES)} (dt: VARCHAR YYYY-MM-DD) and print "
+            f"Run one SQL statement on the tables {', '.join(CATALOG_TABLE_NAMES)} ({PARTITION_COLUMN}: VARCHAR YYYY-MM-DD) "
+            "and print "
             "the result as a text table. Locally the views come from the DuckDB file SPOTIFY_DUCKDB_PATH, or are "
             "made on the fly from the lake SPOTIFY_LAKE_URL (folder or s3://); with SPOTIFY_ASSETS_ENV=aws the SQL "
             "runs on Athena (GLUE_DATABASE, ATHENA_WORKGROUP, ATHENA_OUTPUT_URL)."

@@ -25,6 +25,7 @@ from spotify_assets.schedules import build_daily_playlist_schedule, build_daily_
 from spotify_assets.sensors.alerts import build_freshness_alert_sensor, run_failure_alert_sensor
 from spotify_assets.sensors.raw_playlist_sensor import DEFAULT_ASSET_SELECTION, build_raw_playlist_sensor
 from spotify_assets.settings import Settings, env, is_set, seconds_setting, spotify_credentials_problem
+from spotify_assets.vocabulary import CATALOG, RAW_PLAYLIST
 
 
 def _secret(name: str):
@@ -74,7 +75,7 @@ def with_global_attributes(assets: list, settings: Settings) -> list:
 
     def apply(spec: dg.AssetSpec) -> dg.AssetSpec:
         spec = spec.replace_attributes(freshness_policy=DAILY_FRESHNESS_POLICY)
-        if on_s3 and spec.key != dg.AssetKey("catalog"):
+        if on_s3 and spec.key != dg.AssetKey(CATALOG):
             spec = spec.merge_attributes(kinds={"s3"})
         return spec
 
@@ -99,14 +100,14 @@ def build_definitions(settings: Settings | None = None) -> dg.Definitions:
         resources["alerts"] = SnsAlertsResource(topic_arn=check_topic_arn(settings.alerts_topic_arn))
         sensors += [
             run_failure_alert_sensor,
-            build_freshness_alert_sensor([key for asset in assets for key in asset.keys]),
+            build_freshness_alert_sensor([asset_key for asset in assets for asset_key in asset.keys]),
         ]
     return dg.Definitions(
         assets=with_global_attributes(assets, settings),
         sensors=sensors,
         schedules=[
             build_daily_playlist_schedule(),
-            build_daily_playlist_with_tables_schedule(dg.AssetSelection.assets("raw_playlist").downstream()),
+            build_daily_playlist_with_tables_schedule(dg.AssetSelection.assets(RAW_PLAYLIST).downstream()),
         ],
         resources=resources,
         # Steps here are short and mostly a chain; a process per step would spend seconds

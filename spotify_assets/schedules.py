@@ -17,12 +17,12 @@ from datetime import datetime, timezone
 
 import dagster as dg
 
-from spotify_assets.lake.layout import TABLE_NAMES
 from spotify_assets.partitions import daily_partitions
 from spotify_assets.settings import env
+from spotify_assets.vocabulary import RAW_PLAYLIST, SPOTIFY_TABLE_NAMES
 
-RAW_PLAYLIST_SELECTION = dg.AssetSelection.assets("raw_playlist")
-DEFAULT_WITH_TABLES_SELECTION = dg.AssetSelection.assets("raw_playlist", *TABLE_NAMES)
+RAW_PLAYLIST_SELECTION = dg.AssetSelection.assets(RAW_PLAYLIST)
+DEFAULT_WITH_TABLES_SELECTION = dg.AssetSelection.assets(RAW_PLAYLIST, *SPOTIFY_TABLE_NAMES)
 
 
 def partition_for_tick(scheduled_execution_time: datetime | None) -> str:

@@ -19,8 +19,8 @@ from spotify_assets.spotify.daily_tables import SKIP_REASONS, build_tables
 from spotify_assets.spotify.field_checks import parse_timestamp
 from spotify_assets.spotify.raw_parsing import InvalidItem, RawObjectError, RawPlaylist, parse_raw_object
 from spotify_assets.spotify.schemas import TABLE_SCHEMAS
+from spotify_assets.vocabulary import PARTITION_COLUMN
 
-DT = "dt"
 _EARLIEST = datetime.min.replace(tzinfo=timezone.utc)
 
 
@@ -132,7 +132,7 @@ def build_partition_tables(objects: Iterable[RawObject], partition_keys: list[st
         invalid_items.update(built.invalid_items)
         invalid_lookups.update(built.invalid_lookups)
         for name, table in built.as_dict().items():
-            parts[name].append(table.append_column(DT, pa.array([dt] * table.num_rows, pa.string())))
+            parts[name].append(table.append_column(PARTITION_COLUMN, pa.array([dt] * table.num_rows, pa.string())))
     tables = {name: _concat(parts[name], schema) for name, schema in TABLE_SCHEMAS.items()}
     return PartitionTables(
         tables=tables,
@@ -267,7 +267,7 @@ def _parse(index: int, obj: RawObject, bad: dict[int, tuple[str, str]]) -> RawPl
 
 
 def _concat(tables: list[pa.Table], schema: pa.Schema) -> pa.Table:
-    full_schema = schema.append(pa.field(DT, pa.string()))
+    full_schema = schema.append(pa.field(PARTITION_COLUMN, pa.string()))
     if not tables:
         return full_schema.empty_table()
     return pa.concat_tables(tables) if len(tables) > 1 else tables[0]

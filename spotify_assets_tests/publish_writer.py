@@ -12,8 +12,8 @@ import sys
 import pyarrow as pa
 
 from spotify_assets.lake.lake import Lake
-from spotify_assets.lake.layout import TABLE_NAMES
 from spotify_assets.lake.publish import publish
+from spotify_assets.vocabulary import SPOTIFY_TABLE_NAMES
 
 DAYS = ("2024-05-15", "2024-05-16")
 
@@ -24,7 +24,7 @@ def tables(label: str) -> dict[str, dict[str, pa.Table]]:
     return {
         dt: {
             name: pa.table({"id": [f"{name}-{i}" for i in range(3)], "label": [label] * 3, "day": [dt] * 3})
-            for name in TABLE_NAMES
+            for name in SPOTIFY_TABLE_NAMES
         }
         for dt in DAYS
     }

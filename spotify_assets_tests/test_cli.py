@@ -158,7 +158,7 @@ def test_bad_settings_and_arguments_give_clear_errors(monkeypatch, capsys):
 
 
 def test_query_takes_one_statement_names_every_table_and_says_when_the_lake_is_empty(lake_dir, capsys):
-    from spotify_assets.catalog.catalog_schemas import CATALOG_TABLE_NAMES
+    from spotify_assets.vocabulary import CATALOG_TABLE_NAMES
 
     assert main(["query", "select 1; select 2"]) == 2
     assert "query runs one SQL statement; this SQL holds 2" in capsys.readouterr().err

@@ -4,21 +4,22 @@ Glue Data Catalog (for Athena) on AWS: tables and partitions registered, or a cr
 
 import dagster as dg
 
-from spotify_assets.catalog.catalog_schemas import CATALOG_TABLE_NAMES
 from spotify_assets.partitions import daily_partitions
 from spotify_assets.resources.catalog_resources import CatalogResource
+from spotify_assets.vocabulary import ASSET_GROUP, CATALOG, CATALOG_TABLE_NAMES, PARTITION_COLUMN
 
 CATALOG_KINDS = {"local": {"duckdb"}, "aws": {"glue", "athena"}}
 
+_TABLES = ", ".join(CATALOG_TABLE_NAMES)  # the UI names every table the catalog exposes
 _DESCRIPTIONS = {
     "local": (
-        "The tables songs, albums, artists and playlist_entries as views in the DuckDB file SPOTIFY_DUCKDB_PATH, "
-        "over the lake's Parquet with dt (VARCHAR, YYYY-MM-DD) from the Hive folder; with the lake on S3 they are "
+        f"The tables {_TABLES} as views in the DuckDB file SPOTIFY_DUCKDB_PATH, over the lake's Parquet with "
+        f"{PARTITION_COLUMN} (VARCHAR, YYYY-MM-DD) from the Hive folder; with the lake on S3 they are "
         'Arrow datasets registered at query time instead. Query with `spotify-assets query "SQL"`.'
     ),
     "aws": (
-        "The lake's tables in the Glue database GLUE_DATABASE (dt as a string partition key), so Athena can query "
-        'them: `spotify-assets query "SQL"`. GLUE_CATALOG_MODE=register (default) creates each table from its '
+        f"The tables {_TABLES} in the Glue database GLUE_DATABASE ({PARTITION_COLUMN} as a string partition key), "
+        'so Athena can query them: `spotify-assets query "SQL"`. GLUE_CATALOG_MODE=register (default) creates each table from its '
         "schema and adds the run's days as partitions; crawler runs the Glue crawler GLUE_CRAWLER_NAME instead."
     ),
 }
@@ -34,9 +35,9 @@ def build_catalog_asset(deployment: str) -> dg.AssetsDefinition:
         raise ValueError(f"catalog asset: unknown deployment {deployment!r}; expected 'local' or 'aws'")
 
     @dg.asset(
-        name="catalog",
+        name=CATALOG,
         partitions_def=daily_partitions,
-        group_name="spotify",
+        group_name=ASSET_GROUP,
         deps=list(CATALOG_TABLE_NAMES),
         kinds=CATALOG_KINDS[deployment],
         backfill_policy=dg.BackfillPolicy.single_run(),

@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 import dagster as dg
 
 from spotify_assets.lake.lake import Lake
-from spotify_assets.lake.layout import read_raw_objects
+from spotify_assets.lake.layout import prefix_url, raw_partition_prefix, read_raw_objects
 from spotify_assets.lake.write_check import LakeSetupError, check_lake_writable, permanent_lake_error_reason
 from spotify_assets.partitions import daily_partitions
 from spotify_assets.resources.lake_resource import LakeResource
@@ -18,6 +18,7 @@ from spotify_assets.spotify.lookups import LookupCache
 from spotify_assets.spotify.my_playlists import readable_playlists
 from spotify_assets.spotify.raw_parsing import RawObjectError, parse_raw_document
 from spotify_assets.transform import parse_objects
+from spotify_assets.vocabulary import ASSET_GROUP, RAW_PLAYLIST
 
 # Transient faults (5xx, timeouts, transport faults that outlived the client's own
 # retries; S3 briefly unreachable) get two more tries of the whole step; everything else
@@ -35,8 +36,9 @@ def utc_today() -> str:
 
 
 @dg.asset(
+    name=RAW_PLAYLIST,
     partitions_def=daily_partitions,
-    group_name="spotify",
+    group_name=ASSET_GROUP,
     io_manager_key="raw_io_manager",
     kinds={"spotify", "json"},
     retry_policy=RAW_PLAYLIST_RETRY_POLICY,
@@ -280,7 +282,7 @@ def _record_landed_objects(context: dg.AssetExecutionContext, lake: Lake, dt: st
             description=(
                 f"raw_playlist {dt}: cannot extract a past or future day. The Spotify API serves only the current "
                 f"state of a playlist, so only today's partition ({today} UTC) can be extracted, and no raw objects "
-                f"were found for {dt} under {lake.url(f'raw_playlist/dt={dt}')}/. Land them there (any producer) and run again."
+                f"were found for {dt} under {prefix_url(lake, raw_partition_prefix(dt))}. Land them there (any producer) and run again."
             ),
             allow_retries=False,
         )

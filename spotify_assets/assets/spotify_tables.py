@@ -19,44 +19,54 @@ from spotify_assets.checks.table_checks import (
     row_counts_by_partition,
 )
 from spotify_assets.lake.lake import Lake
-from spotify_assets.lake.layout import TABLE_NAMES, RawObject, table_key
+from spotify_assets.lake.layout import RawObject, table_key
 from spotify_assets.lake.parquet import split_by_partition, stored_row_count
 from spotify_assets.lake.publish import PublishedTable, publish, recover_pending
 from spotify_assets.metadata import table_metadata
 from spotify_assets.partitions import daily_partitions
 from spotify_assets.resources.lake_resource import LakeResource
 from spotify_assets.transform import build_partition_tables
+from spotify_assets.vocabulary import (
+    ALBUMS,
+    ARTISTS,
+    ASSET_GROUP,
+    KEY_UNIQUE_NOT_NULL,
+    PLAYLIST_ENTRIES,
+    RAW_OBJECTS_VALID,
+    RAW_PLAYLIST,
+    REFERENTIAL_INTEGRITY,
+    ROW_COUNT_NO_SHARP_DROP,
+    SONGS,
+    SPOTIFY_TABLE_NAMES,
+    SPOTIFY_TABLES,
+)
 
 TABLE_DESCRIPTIONS = {
-    "songs": "One row per song (track) on any playlist that day; song_id unique per dt. artist_id is the first artist credited on the track.",
-    "albums": "One row per album of the day's songs; release_date normalised from release_date_precision (year → Jan 1st, month → the 1st).",
-    "artists": "Every artist credited on a song or on an album of the day; artist_id unique per dt.",
-    "playlist_entries": "One row per song item of each playlist snapshot: playlist, snapshot_id, 1-based position (counting every item), added_at (UTC).",
+    SONGS: "One row per song (track) on any playlist that day; song_id unique per dt. artist_id is the first artist credited on the track.",
+    ALBUMS: "One row per album of the day's songs; release_date normalised from release_date_precision (year → Jan 1st, month → the 1st).",
+    ARTISTS: "Every artist credited on a song or on an album of the day; artist_id unique per dt.",
+    PLAYLIST_ENTRIES: "One row per song item of each playlist snapshot: playlist, snapshot_id, 1-based position (counting every item), added_at (UTC).",
 }
 
-RAW_OBJECTS_VALID = "raw_objects_valid"
 # Items left out for an invalid field: warnings logged per run, and entries listed per raw
 # object in the check's metadata (a broken producer can send thousands; the counts stay exact).
 MAX_LOGGED_ITEMS = 20
 MAX_LISTED_PER_OBJECT = 100
-KEY_UNIQUE_NOT_NULL = "key_unique_not_null"
-REFERENTIAL_INTEGRITY = "referential_integrity"
-ROW_COUNT_NO_SHARP_DROP = "row_count_no_sharp_drop"
 
 # Key columns of each table (unique per dt).
-TABLE_KEYS = {
-    "songs": ("song_id",),
-    "albums": ("album_id",),
-    "artists": ("artist_id",),
-    "playlist_entries": ("playlist_id", "position"),
+KEY_COLUMNS = {
+    SONGS: ("song_id",),
+    ALBUMS: ("album_id",),
+    ARTISTS: ("artist_id",),
+    PLAYLIST_ENTRIES: ("playlist_id", "position"),
 }
 # (child table, column, parent table, column): each non-null child value (list elements
 # too) must be a key of the parent on the same day.
 REFERENCES = (
-    ("playlist_entries", "song_id", "songs", "song_id"),
-    ("songs", "album_id", "albums", "album_id"),
-    ("songs", "artist_ids", "artists", "artist_id"),
-    ("albums", "artist_ids", "artists", "artist_id"),
+    (PLAYLIST_ENTRIES, "song_id", SONGS, "song_id"),
+    (SONGS, "album_id", ALBUMS, "album_id"),
+    (SONGS, "artist_ids", ARTISTS, "artist_id"),
+    (ALBUMS, "artist_ids", ARTISTS, "artist_id"),
 )
 
 
@@ -71,20 +81,20 @@ def _check_specs() -> list[dg.AssetCheckSpec]:
     specs = [
         dg.AssetCheckSpec(
             RAW_OBJECTS_VALID,
-            asset="playlist_entries",
+            asset=PLAYLIST_ENTRIES,
             description=(
                 "Every raw object of the partition could be read and every item is valid (each field the tables read "
                 "has its JSON type); a failure names each bad object, and each item left out with its position and field."
             ),
         )
     ]
-    for name, key in TABLE_KEYS.items():
+    for name, key_columns in KEY_COLUMNS.items():
         specs.append(
             dg.AssetCheckSpec(
                 KEY_UNIQUE_NOT_NULL,
                 asset=name,
                 blocking=True,
-                description=f"({', '.join(key)}) is never null and unique per dt. Audited before writing: a day that fails is not published.",
+                description=f"({', '.join(key_columns)}) is never null and unique per dt. Audited before writing: a day that fails is not published.",
             )
         )
     for child in dict.fromkeys(c for c, _, _, _ in REFERENCES):
@@ -97,7 +107,7 @@ def _check_specs() -> list[dg.AssetCheckSpec]:
                 description=f"Every {targets} exists on the same dt. Audited before writing: a day that fails is not published.",
             )
         )
-    for name in TABLE_NAMES:
+    for name in SPOTIFY_TABLE_NAMES:
         specs.append(
             dg.AssetCheckSpec(
                 ROW_COUNT_NO_SHARP_DROP,
@@ -118,13 +128,14 @@ def _check_specs() -> list[dg.AssetCheckSpec]:
             kinds={"parquet", "pyarrow"},
             is_required=False,
         )
-        for name in TABLE_NAMES
+        for name in SPOTIFY_TABLE_NAMES
     },
-    ins={"raw_playlist": dg.AssetIn()},
+    name=SPOTIFY_TABLES,
+    ins={RAW_PLAYLIST: dg.AssetIn()},
     partitions_def=daily_partitions,
     # A backfill of any range runs as one run; the IO manager splits outputs per day.
     backfill_policy=dg.BackfillPolicy.single_run(),
-    group_name="spotify",
+    group_name=ASSET_GROUP,
     check_specs=_check_specs(),
 )
 def spotify_tables(context: dg.AssetExecutionContext, raw_playlist: list[RawObject], lake: LakeResource):
@@ -137,36 +148,36 @@ def spotify_tables(context: dg.AssetExecutionContext, raw_playlist: list[RawObje
     (the days that passed are published and materialized). ``lake``: where the tables are
     published (the same URL as ``table_io_manager``) and where the row-count check finds
     the row count of the day before the run's first day (that file's Parquet footer)."""
-    keys = context.partition_keys
-    result = build_partition_tables(raw_playlist, keys)
+    partition_keys = context.partition_keys
+    result = build_partition_tables(raw_playlist, partition_keys)
     for dt in result.empty_partitions:
         context.log.warning(f"{dt}: no readable raw objects; its table partitions are written empty")
-    for key, reason in result.bad_objects.items():
-        context.log.error(f"raw object {key}: {reason}")
+    for object_key, reason in result.bad_objects.items():
+        context.log.error(f"raw object {object_key}: {reason}")
     _log_items_left_out(context, result)
     context.log.info(
-        f"{len(result.playlists)} raw object(s) over {len(keys)} partition(s) → "
+        f"{len(result.playlists)} raw object(s) over {len(partition_keys)} partition(s) → "
         + ", ".join(f"{name} {table.num_rows} rows" for name, table in result.tables.items())
     )
     the_lake = lake.get_lake()
     recover_pending(the_lake)  # the row-count check reads the lake: complete a killed commit first
     audit = audit_tables(result.tables)
-    withheld = withheld_days(audit, keys)
-    published = _publish_audited(context, the_lake, result, keys, withheld)
+    withheld = withheld_days(audit, partition_keys)
+    published = _publish_audited(context, the_lake, result, partition_keys, withheld)
     yield from published
     yield _raw_objects_check(result)
     for (asset, check), outcome in audit.items():
         yield _result(context, asset, check, _with_withheld(outcome, withheld))
-    yield from _row_count_results(context, result.tables, keys, the_lake)
+    yield from _row_count_results(context, result.tables, partition_keys, the_lake)
     if withheld:
-        raise dg.Failure(description=_withheld_message(withheld, keys), allow_retries=False)
+        raise dg.Failure(description=_withheld_message(withheld, partition_keys), allow_retries=False)
 
 
 def _invalid_parts(result) -> list[str]:
     """One line per item left out for an invalid field: key, position, what was wrong."""
     return [
-        f"{key}: item at position {item.position}: {item.detail} ({item.reason})"
-        for key, items in result.invalid_items.items()
+        f"{object_key}: item at position {item.position}: {item.detail} ({item.reason})"
+        for object_key, items in result.invalid_items.items()
         for item in items
     ]
 
@@ -178,10 +189,10 @@ def _log_items_left_out(context: dg.AssetExecutionContext, result) -> None:
         context.log.warning(f"raw object {part}: the item gives no rows")
     if len(parts) > MAX_LOGGED_ITEMS:
         context.log.warning(
-            f"{len(parts) - MAX_LOGGED_ITEMS} more item(s) left out for an invalid field (the raw_objects_valid check lists them)"
+            f"{len(parts) - MAX_LOGGED_ITEMS} more item(s) left out for an invalid field (the {RAW_OBJECTS_VALID} check lists them)"
         )
-    for key, superseded in result.superseded.items():
-        context.log.info(f"raw object {key} superseded by {superseded.by}: {superseded.reason}")
+    for object_key, superseded in result.superseded.items():
+        context.log.info(f"raw object {object_key} superseded by {superseded.by}: {superseded.reason}")
 
 
 def _raw_objects_check(result) -> dg.AssetCheckResult:
@@ -190,19 +201,21 @@ def _raw_objects_check(result) -> dg.AssetCheckResult:
     look-up objects left out are listed in the metadata without failing it."""
     invalid = _invalid_parts(result)
     # Every bad object (a few per day at most); items left out can be thousands: the first few.
-    parts = [f"{key}: {reason}" for key, reason in result.bad_objects.items()] + invalid[:MAX_EXAMPLES]
+    parts = [f"{object_key}: {reason}" for object_key, reason in result.bad_objects.items()] + invalid[:MAX_EXAMPLES]
     shown = "; ".join(parts) + (
         f"; and {len(invalid) - MAX_EXAMPLES} more item(s)" if len(invalid) > MAX_EXAMPLES else ""
     )
 
-    def listed(by_key, label: str) -> dict:
+    def listed(by_object_key, label: str) -> dict:
         return {
-            key: [{label: i.position, "reason": i.reason, "detail": i.detail} for i in items[:MAX_LISTED_PER_OBJECT]]
-            for key, items in by_key.items()
+            object_key: [
+                {label: i.position, "reason": i.reason, "detail": i.detail} for i in items[:MAX_LISTED_PER_OBJECT]
+            ]
+            for object_key, items in by_object_key.items()
         }
 
     return dg.AssetCheckResult(
-        asset_key="playlist_entries",
+        asset_key=PLAYLIST_ENTRIES,
         check_name=RAW_OBJECTS_VALID,
         passed=not parts,
         description="all raw objects readable, every item valid" if not parts else shown,
@@ -211,22 +224,24 @@ def _raw_objects_check(result) -> dg.AssetCheckResult:
             "invalid_items": dg.MetadataValue.json(listed(result.invalid_items, "position")),
             "invalid_lookups": dg.MetadataValue.json(listed(result.invalid_lookups, "index")),
             "superseded": dg.MetadataValue.json(
-                {key: {"by": s.by, "reason": s.reason} for key, s in result.superseded.items()}
+                {object_key: {"by": s.by, "reason": s.reason} for object_key, s in result.superseded.items()}
             ),
             "raw_objects": len(result.playlists),
         },
     )
 
 
-def _shared_metadata(result, keys: list[str]) -> dict:
+def _shared_metadata(result, partition_keys: list[str]) -> dict:
     """Metadata every table's materialization gets (one day: the day's; several: the run's totals)."""
-    if len(keys) == 1:
+    if len(partition_keys) == 1:
         return {
             "raw_objects": len(result.playlists),
             "bad_objects": dg.MetadataValue.json(result.bad_objects),
             "skipped_items": dg.MetadataValue.json(result.skipped_items),
-            "invalid_items": dg.MetadataValue.json({key: len(items) for key, items in result.invalid_items.items()}),
-            "superseded": dg.MetadataValue.json({key: s.by for key, s in result.superseded.items()}),
+            "invalid_items": dg.MetadataValue.json(
+                {object_key: len(items) for object_key, items in result.invalid_items.items()}
+            ),
+            "superseded": dg.MetadataValue.json({object_key: s.by for object_key, s in result.superseded.items()}),
         }
     # Dagster copies an output's metadata onto the materialization of every day of the
     # run: the run's totals, of a fixed size (the raw_objects_valid check names the bad
@@ -241,7 +256,7 @@ def _shared_metadata(result, keys: list[str]) -> dict:
 
 
 def _publish_audited(
-    context: dg.AssetExecutionContext, lake: Lake, result, keys: list[str], withheld: dict[str, list[str]]
+    context: dg.AssetExecutionContext, lake: Lake, result, partition_keys: list[str], withheld: dict[str, list[str]]
 ):
     """Publish the days not ``withheld`` (one commit), then the outputs or events that
     record them.
@@ -251,24 +266,24 @@ def _publish_audited(
     no output (Dagster would record a materialization for every day of the run), but one
     ``AssetMaterialization`` per table and published day, so in the UI the published days
     are materialized and the withheld ones show as failed in the failed run."""
-    passing = [dt for dt in keys if dt not in withheld]
-    by_table = {name: split_by_partition(result.tables[name], keys) for name in TABLE_NAMES}
-    days = {dt: {name: by_table[name][dt] for name in TABLE_NAMES} for dt in passing}
+    passing = [dt for dt in partition_keys if dt not in withheld]
+    by_table = {name: split_by_partition(result.tables[name], partition_keys) for name in SPOTIFY_TABLE_NAMES}
+    days = {dt: {name: by_table[name][dt] for name in SPOTIFY_TABLE_NAMES} for dt in passing}
     versions = publish(lake, days) if days else {}
     if days:
         context.log.info(
-            f"published {len(days)} day(s) of {', '.join(TABLE_NAMES)} under {lake.location} in one commit"
+            f"published {len(days)} day(s) of {', '.join(SPOTIFY_TABLE_NAMES)} under {lake.location} in one commit"
         )
-    shared = _shared_metadata(result, keys)
+    shared = _shared_metadata(result, partition_keys)
     if not withheld:
-        for name in TABLE_NAMES:
+        for name in SPOTIFY_TABLE_NAMES:
             table = PublishedTable(lake.root_url, result.tables[name], by_table[name], versions)
             yield dg.Output(table, output_name=name, metadata=shared)
         return
     for dt in passing:
-        for name in TABLE_NAMES:
+        for name in SPOTIFY_TABLE_NAMES:
             part = by_table[name][dt]
-            metadata = {**shared, **table_metadata(part, preview=len(keys) == 1)}
+            metadata = {**shared, **table_metadata(part, preview=len(partition_keys) == 1)}
             metadata["path"] = dg.MetadataValue.path(lake.url(table_key(name, dt)))
             metadata["version"] = versions[dt]
             context.log_event(dg.AssetMaterialization(asset_key=name, partition=dt, metadata=metadata))
@@ -278,8 +293,8 @@ def audit_tables(tables: dict[str, pa.Table]) -> dict[tuple[str, str], CheckOutc
     """The blocking checks (keys, references) of the built ``tables`` (with ``dt``):
     ``{(asset, check name): outcome}``, evaluated before anything is written."""
     audit = {
-        (name, KEY_UNIQUE_NOT_NULL): keys_unique_and_not_null(tables[name], key, name)
-        for name, key in TABLE_KEYS.items()
+        (name, KEY_UNIQUE_NOT_NULL): keys_unique_and_not_null(tables[name], key_columns, name)
+        for name, key_columns in KEY_COLUMNS.items()
     }
     by_child: dict[str, list[CheckOutcome]] = {}
     for child, column, parent, parent_column in REFERENCES:
@@ -299,13 +314,13 @@ def _combine_failed_partitions(outcomes: list[CheckOutcome]) -> CheckOutcome:
     return combined
 
 
-def withheld_days(audit: dict[tuple[str, str], CheckOutcome], keys: list[str]) -> dict[str, list[str]]:
+def withheld_days(audit: dict[tuple[str, str], CheckOutcome], partition_keys: list[str]) -> dict[str, list[str]]:
     """``{day: [failed check "asset.check", ...]}`` of the days not to publish. A failed
     check that names no day (a table without ``dt``) withholds every day of the run."""
     withheld: dict[str, list[str]] = {}
     for (asset, check), outcome in audit.items():
         if not outcome.passed:
-            for dt in outcome.metadata.get(FAILED_PARTITIONS) or keys:
+            for dt in outcome.metadata.get(FAILED_PARTITIONS) or partition_keys:
                 withheld.setdefault(dt, []).append(f"{asset}.{check}")
     return dict(sorted(withheld.items()))
 
@@ -319,12 +334,12 @@ def _with_withheld(outcome: CheckOutcome, withheld: dict[str, list[str]]) -> Che
     return CheckOutcome(False, outcome.description + note, outcome.metadata)
 
 
-def _withheld_message(withheld: dict[str, list[str]], keys: list[str]) -> str:
-    published = len(keys) - len(withheld)
+def _withheld_message(withheld: dict[str, list[str]], partition_keys: list[str]) -> str:
+    published = len(partition_keys) - len(withheld)
     reasons = "; ".join(f"{dt}: {', '.join(checks)}" for dt, checks in list(withheld.items())[:MAX_EXAMPLES])
     more = f"; and {len(withheld) - MAX_EXAMPLES} more day(s)" if len(withheld) > MAX_EXAMPLES else ""
     return (
-        f"{len(withheld)} of {len(keys)} day(s) failed the audit and were not published ({reasons}{more}); "
+        f"{len(withheld)} of {len(partition_keys)} day(s) failed the audit and were not published ({reasons}{more}); "
         f"their tables keep their previous files. {published} day(s) were published. "
         "The failed checks' descriptions name the offending rows: fix the raw objects of those days and re-run them."
     )
@@ -335,11 +350,13 @@ def _day_list(days: list[str]) -> str:
     return shown + (f" and {len(days) - MAX_EXAMPLES} more day(s)" if len(days) > MAX_EXAMPLES else "")
 
 
-def _row_count_results(context: dg.AssetExecutionContext, tables: dict[str, pa.Table], keys: list[str], lake: Lake):
+def _row_count_results(
+    context: dg.AssetExecutionContext, tables: dict[str, pa.Table], partition_keys: list[str], lake: Lake
+):
     """The row-count (WARN) check results for the built ``tables`` (with ``dt``)."""
-    for name in TABLE_NAMES:
-        current = row_counts_by_partition(tables[name], keys)
-        outcome = row_count_drop(name, current, _previous_row_counts(lake, name, keys, current))
+    for name in SPOTIFY_TABLE_NAMES:
+        current = row_counts_by_partition(tables[name], partition_keys)
+        outcome = row_count_drop(name, current, _previous_row_counts(lake, name, partition_keys, current))
         yield _result(context, name, ROW_COUNT_NO_SHARP_DROP, outcome, dg.AssetCheckSeverity.WARN)
 
 
@@ -366,14 +383,14 @@ def _result(
 
 
 def _previous_row_counts(
-    lake: Lake, name: str, keys: list[str], current: dict[str, int]
+    lake: Lake, name: str, partition_keys: list[str], current: dict[str, int]
 ) -> dict[str, tuple[str, int] | None]:
     """``{dt: (previous day, its rows) or None}``: from this run's own rows when the previous
     day is in the run, else from the previous day's file in the lake (its Parquet footer:
     one small read per table and run, whichever run or range wrote it). None when the
     previous day's partition was never written."""
     out: dict[str, tuple[str, int] | None] = {}
-    for dt in keys:
+    for dt in partition_keys:
         previous = (date.fromisoformat(dt) - timedelta(days=1)).isoformat()
         rows = current[previous] if previous in current else stored_row_count(lake, name, previous)
         out[dt] = (previous, rows) if rows is not None else None

@@ -1,5 +1,5 @@
-"""The queryable catalog over the lake's four tables: DuckDB views locally
-(:mod:`.duckdb_catalog`), the Glue Data Catalog + Athena on AWS (:mod:`.athena`).
+"""The queryable catalog over the lake's tables (:data:`~spotify_assets.vocabulary.CATALOG_TABLE_NAMES`):
+DuckDB views locally (:mod:`.duckdb_catalog`), the Glue Data Catalog + Athena on AWS (:mod:`.athena`).
 
 :class:`QueryResult` is what both engines answer, so the CLI prints either the same way.
 """

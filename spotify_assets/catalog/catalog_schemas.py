@@ -1,13 +1,8 @@
 """Every table the catalog exposes, with its schema (without ``dt``): the four tables
-built from raw objects, then the trend tables built from them."""
+built from raw objects, then the two trend tables built from them. Its keys, in order,
+are :data:`spotify_assets.vocabulary.CATALOG_TABLE_NAMES`."""
 
 from spotify_assets.spotify.schemas import TABLE_SCHEMAS
-from spotify_assets.trends.positions import PLAYLIST_TRENDS_SCHEMA
-from spotify_assets.trends.share import ARTIST_DAILY_SHARE_SCHEMA
+from spotify_assets.trends.trend_schemas import TREND_SCHEMAS
 
-CATALOG_SCHEMAS = {
-    **TABLE_SCHEMAS,
-    "playlist_trends": PLAYLIST_TRENDS_SCHEMA,
-    "artist_daily_share": ARTIST_DAILY_SHARE_SCHEMA,
-}
-CATALOG_TABLE_NAMES = tuple(CATALOG_SCHEMAS)
+CATALOG_SCHEMAS = {**TABLE_SCHEMAS, **TREND_SCHEMAS}

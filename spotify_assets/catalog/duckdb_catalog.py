@@ -40,14 +40,14 @@ import pyarrow.dataset as ds
 import pyarrow.fs as pafs
 
 from spotify_assets.catalog import QueryResult
-from spotify_assets.catalog.catalog_schemas import CATALOG_SCHEMAS, CATALOG_TABLE_NAMES
+from spotify_assets.catalog.catalog_schemas import CATALOG_SCHEMAS
 from spotify_assets.lake.lake import Lake
 from spotify_assets.lake.layout import dt_from_key
 from spotify_assets.lake.publish import recover_pending
 from spotify_assets.settings import aws_region, env
+from spotify_assets.vocabulary import CATALOG_TABLE_NAMES, PARTITION_COLUMN
 
 __all__ = [
-    "DT_COLUMN",
     "DT_SQL_TYPE",
     "CatalogError",
     "CatalogSummary",
@@ -62,7 +62,6 @@ __all__ = [
 
 _LOG = logging.getLogger(__name__)
 
-DT_COLUMN = "dt"
 DT_SQL_TYPE = "VARCHAR"
 _DT_ARROW_TYPE = pa.string()
 
@@ -109,7 +108,7 @@ class CatalogSummary:
 
     ``lake_url``: the lake root; ``duckdb_path``: absolute path of the DuckDB file
     (``None`` for an S3 lake, whose tables live in no file); ``tables``: one
-    :class:`TableSummary` per table, in :data:`~spotify_assets.catalog.catalog_schemas.CATALOG_TABLE_NAMES`
+    :class:`TableSummary` per table, in :data:`~spotify_assets.vocabulary.CATALOG_TABLE_NAMES`
     order.
     """
 
@@ -146,7 +145,7 @@ def _sql_identifier(name: str) -> str:
 
 def _table_schema(table: str) -> pa.Schema:
     """The table's schema from ``spotify/schemas.py`` plus the ``dt`` column."""
-    return CATALOG_SCHEMAS[table].append(pa.field(DT_COLUMN, _DT_ARROW_TYPE))
+    return CATALOG_SCHEMAS[table].append(pa.field(PARTITION_COLUMN, _DT_ARROW_TYPE))
 
 
 def partition_files(lake: Lake, table: str) -> dict[str, str]:
@@ -168,7 +167,7 @@ def _parquet_view_body(lake: Lake, table: str) -> str:
     # union_by_name: a partition written before a column was added still reads (as NULLs).
     return (
         f"SELECT * FROM read_parquet({_sql_string(parquet_glob(lake, table))}, hive_partitioning = true, "
-        f"hive_types = {{'{DT_COLUMN}': {DT_SQL_TYPE}}}, union_by_name = true)"
+        f"hive_types = {{'{PARTITION_COLUMN}': {DT_SQL_TYPE}}}, union_by_name = true)"
     )
 
 
@@ -216,7 +215,7 @@ def _arrow_table(lake: Lake, table: str, files: dict[str, str], fs: pafs.FileSys
         schema=schema,
         format="parquet",
         filesystem=fs,
-        partitioning=ds.partitioning(pa.schema([pa.field(DT_COLUMN, _DT_ARROW_TYPE)]), flavor="hive"),
+        partitioning=ds.partitioning(pa.schema([pa.field(PARTITION_COLUMN, _DT_ARROW_TYPE)]), flavor="hive"),
         partition_base_dir=lake.path(table),
     )
 
@@ -254,7 +253,9 @@ def _register_s3_tables(con: duckdb.DuckDBPyConnection, lake: Lake) -> dict[str,
 
 def _rows_by_partition(con: duckdb.DuckDBPyConnection, table: str, partitions: Sequence[str]) -> dict[str, int]:
     counted = dict(
-        con.execute(f"SELECT {DT_COLUMN}, count(*) FROM {_sql_identifier(table)} GROUP BY {DT_COLUMN}").fetchall()
+        con.execute(
+            f"SELECT {PARTITION_COLUMN}, count(*) FROM {_sql_identifier(table)} GROUP BY {PARTITION_COLUMN}"
+        ).fetchall()
     )
     # A 0-row file is a partition too (an empty day is written as one): it counts 0.
     rows = {dt: 0 for dt in partitions}
@@ -280,10 +281,10 @@ def _resolve(duckdb_path: str) -> str:
 def refresh_catalog(lake_url: str, duckdb_path: str, log: logging.Logger | None = None) -> CatalogSummary:
     """(Re)build the catalog of the lake at ``lake_url`` and count its rows.
 
-    Folder lake: creates or replaces the views ``songs``, ``albums``, ``artists`` and
-    ``playlist_entries`` in the DuckDB file ``duckdb_path`` (created with its folder when
+    Folder lake: creates or replaces one view per table of ``CATALOG_TABLE_NAMES``
+    in the DuckDB file ``duckdb_path`` (created with its folder when
     absent), in one transaction. A table without Parquet files yet gets an empty view with
-    its typed columns from ``spotify/schemas.py`` (and a log line), so queries joining it
+    its typed columns from ``CATALOG_SCHEMAS`` (and a log line), so queries joining it
     answer 0 rows instead of failing; the next refresh turns it into a Parquet view.
 
     S3 lake: reads the tables as Arrow datasets (see the module docstring) to count them;

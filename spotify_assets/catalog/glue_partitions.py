@@ -23,9 +23,12 @@ from typing import Any
 
 import pyarrow as pa
 
+from spotify_assets.vocabulary import PARTITION_COLUMN
+
 __all__ = ["GlueRegistration", "glue_type", "partition_input", "register_tables", "table_input"]
 
-PARTITION_COLUMN = {"Name": "dt", "Type": "string"}
+# The one partition key of every table (Glue Column): the day, a string YYYY-MM-DD.
+PARTITION_KEY_COLUMN = {"Name": PARTITION_COLUMN, "Type": "string"}
 # Glue takes at most 100 PartitionInputs per BatchCreatePartition call.
 BATCH_CREATE_PARTITION_LIMIT = 100
 
@@ -82,14 +85,14 @@ def table_input(name: str, schema: pa.Schema, lake_url: str) -> dict[str, Any]:
         "Name": name,
         "TableType": "EXTERNAL_TABLE",
         "Parameters": {"classification": "parquet", "EXTERNAL": "TRUE"},
-        "PartitionKeys": [PARTITION_COLUMN],
+        "PartitionKeys": [PARTITION_KEY_COLUMN],
         "StorageDescriptor": _storage_descriptor(schema, f"{lake_url.rstrip('/')}/{name}/"),
     }
 
 
 def partition_input(name: str, schema: pa.Schema, lake_url: str, dt: str) -> dict[str, Any]:
     """Glue ``PartitionInput`` of day ``dt`` (``YYYY-MM-DD``) of the lake table ``name``."""
-    location = f"{lake_url.rstrip('/')}/{name}/dt={dt}/"
+    location = f"{lake_url.rstrip('/')}/{name}/{PARTITION_COLUMN}={dt}/"
     return {"Values": [dt], "StorageDescriptor": _storage_descriptor(schema, location)}
 
 
@@ -174,11 +177,16 @@ def _ensure_table(glue: Any, database: str, wanted: dict[str, Any], done: GlueRe
 
 
 def _table_shape(table: Mapping[str, Any]) -> tuple:
-    """What must match for a table to be left as it is: columns, partition keys, location."""
+    """What must match for a table to be left as it is: columns, partition columns, location."""
     descriptor = table.get("StorageDescriptor", {})
     columns = tuple((c["Name"], c["Type"]) for c in descriptor.get("Columns", []))
-    keys = tuple((k["Name"], k["Type"]) for k in table.get("PartitionKeys", []))
-    return columns, keys, descriptor.get("Location"), descriptor.get("SerdeInfo", {}).get("SerializationLibrary")
+    partition_columns = tuple((k["Name"], k["Type"]) for k in table.get("PartitionKeys", []))
+    return (
+        columns,
+        partition_columns,
+        descriptor.get("Location"),
+        descriptor.get("SerdeInfo", {}).get("SerializationLibrary"),
+    )
 
 
 def _create_partitions(

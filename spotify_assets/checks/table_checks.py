@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from spotify_assets.vocabulary import PARTITION_COLUMN
+
 __all__ = [
     "CheckOutcome",
     "FAILED_PARTITIONS",
@@ -29,7 +31,6 @@ __all__ = [
     "row_counts_by_partition",
 ]
 
-PARTITION_COLUMN = "dt"
 MAX_EXAMPLES = 5
 # A partition with fewer than half the rows of the previous one is worth a look (a
 # playlist that failed or was emptied), but may be legitimate: WARN, not ERROR.

@@ -9,9 +9,10 @@ import pyarrow as pa
 
 from spotify_assets.lake.lake import Lake
 from spotify_assets.lake.layout import table_key
-from spotify_assets.lake.parquet import DT, read_parquet_bytes, split_by_partition
+from spotify_assets.lake.parquet import read_parquet_bytes, split_by_partition
 from spotify_assets.lake.publish import PublishedTable, publish, recover_pending
 from spotify_assets.metadata import table_metadata
+from spotify_assets.vocabulary import PARTITION_COLUMN
 
 
 class ParquetLakeIOManager(dg.ConfigurableIOManager):
@@ -47,8 +48,8 @@ class ParquetLakeIOManager(dg.ConfigurableIOManager):
 
     def handle_output(self, context: dg.OutputContext, obj: pa.Table | PublishedTable) -> None:
         table_name = context.asset_key.path[-1]
-        keys = context.asset_partition_keys if context.has_asset_partitions else []
-        if not keys:
+        partition_keys = context.asset_partition_keys if context.has_asset_partitions else []
+        if not partition_keys:
             raise dg.DagsterInvariantViolationError(
                 f"{table_name}: the Parquet lake IO manager stores daily-partitioned tables only"
             )
@@ -60,18 +61,18 @@ class ParquetLakeIOManager(dg.ConfigurableIOManager):
                 )
             parts, versions, obj = obj.days, obj.versions, obj.table
         elif isinstance(obj, pa.Table):
-            parts = split_by_partition(obj, keys)
-            versions = publish(lake, {key: {table_name: part} for key, part in parts.items()})
+            parts = split_by_partition(obj, partition_keys)
+            versions = publish(lake, {partition_key: {table_name: part} for partition_key, part in parts.items()})
         else:
             raise TypeError(
                 f"{context.asset_key.to_user_string()}: expected a pyarrow.Table or a PublishedTable, got {type(obj).__name__}"
             )
-        urls = [lake.url(table_key(table_name, key)) for key in parts]
-        combined = obj.drop_columns([DT]) if DT in obj.column_names else obj
-        if len(keys) == 1:
+        urls = [lake.url(table_key(table_name, partition_key)) for partition_key in parts]
+        combined = obj.drop_columns([PARTITION_COLUMN]) if PARTITION_COLUMN in obj.column_names else obj
+        if len(partition_keys) == 1:
             metadata = table_metadata(combined)
             metadata["path"] = dg.MetadataValue.path(urls[0])
-            metadata["version"] = versions[keys[0]]
+            metadata["version"] = versions[partition_keys[0]]
         else:
             # Dagster copies an output's metadata onto the materialization of every
             # partition of the run, so only what holds for each day goes there: the schema,
@@ -82,10 +83,13 @@ class ParquetLakeIOManager(dg.ConfigurableIOManager):
             del metadata["dagster/row_count"]
             metadata["path"] = dg.MetadataValue.path(lake.url(table_name) + "/")
             metadata["run_row_count"] = obj.num_rows
-            metadata["partitions_written"] = len(keys)
+            metadata["partitions_written"] = len(partition_keys)
             _add_partition_metadata(
                 context,
-                {key: {"dagster/row_count": part.num_rows, "version": versions[key]} for key, part in parts.items()},
+                {
+                    partition_key: {"dagster/row_count": part.num_rows, "version": versions[partition_key]}
+                    for partition_key, part in parts.items()
+                },
             )
         context.add_output_metadata(metadata)
         context.log.info(
@@ -94,27 +98,27 @@ class ParquetLakeIOManager(dg.ConfigurableIOManager):
 
     def load_input(self, context: dg.InputContext) -> pa.Table:
         table_name = context.asset_key.path[-1]
-        keys = context.asset_partition_keys if context.has_asset_partitions else []
+        partition_keys = context.asset_partition_keys if context.has_asset_partitions else []
         lake = self._lake()
         recover_pending(lake)  # a commit a killed write left half done is completed first
         tables = []
-        for key in keys:
-            path = table_key(table_name, key)
+        for partition_key in partition_keys:
+            path = table_key(table_name, partition_key)
             try:
                 data = lake.read_bytes(path)
             except FileNotFoundError:
                 raise FileNotFoundError(
-                    f"{table_name} partition {key} has not been materialized: {lake.url(path)} is absent"
+                    f"{table_name} partition {partition_key} has not been materialized: {lake.url(path)} is absent"
                 ) from None
             part = read_parquet_bytes(data)
-            tables.append(part.append_column(DT, pa.array([key] * part.num_rows, pa.string())))
+            tables.append(part.append_column(PARTITION_COLUMN, pa.array([partition_key] * part.num_rows, pa.string())))
         if not tables:
             raise FileNotFoundError(f"{table_name}: no partitions requested")
         return pa.concat_tables(tables, promote_options="default") if len(tables) > 1 else tables[0]
 
 
 def _add_partition_metadata(context: dg.OutputContext, by_partition: dict[str, dict]) -> None:
-    """Metadata for the materialization of each partition alone (``{key: metadata}``).
+    """Metadata for the materialization of each partition alone (``{partition_key: metadata}``).
     Without a step (an ``OutputContext`` built by hand) there is no materialization to add to.
 
     Cost: Dagster 1.13 re-checks every entry it holds on each call, so n calls cost O(n²):
@@ -124,5 +128,5 @@ def _add_partition_metadata(context: dg.OutputContext, by_partition: dict[str, d
         step_context = context.step_context
     except dg.DagsterInvariantViolationError:
         return
-    for key, metadata in by_partition.items():
-        step_context.add_asset_metadata(metadata, asset_key=context.asset_key, partition_key=key)
+    for partition_key, metadata in by_partition.items():
+        step_context.add_asset_metadata(metadata, asset_key=context.asset_key, partition_key=partition_key)

@@ -14,17 +14,23 @@ from datetime import datetime
 from spotify_assets.lake.lake import Lake, LakeEntryError, ObjectInfo, too_large_reason
 from spotify_assets.settings import int_setting
 from spotify_assets.spotify.ids import validate_spotify_id
+from spotify_assets.vocabulary import PARTITION_COLUMN, RAW_PREFIX
 
-RAW_PREFIX = "raw_playlist"
 TABLE_FILE_NAME = "data.parquet"
-TABLE_NAMES = ("songs", "albums", "artists", "playlist_entries")
 
-_DT_IN_KEY = re.compile(r"(?:^|/)dt=(\d{4}-\d{2}-\d{2})(?:/|$)")
+_DT_IN_KEY = re.compile(rf"(?:^|/){PARTITION_COLUMN}=(\d{{4}}-\d{{2}}-\d{{2}})(?:/|$)")
 
 
 def raw_partition_prefix(dt: str) -> str:
     """``raw_playlist/dt=<dt>/``"""
-    return f"{RAW_PREFIX}/dt={dt}/"
+    return f"{RAW_PREFIX}{PARTITION_COLUMN}={dt}/"
+
+
+def prefix_url(lake: Lake, prefix: str) -> str:
+    """Full URL of ``prefix`` (a folder such as :data:`~spotify_assets.vocabulary.RAW_PREFIX`
+    or :func:`raw_partition_prefix`), ending in ``/``: ``s3://bucket/prefix/raw_playlist/``
+    or an absolute local path."""
+    return lake.url(prefix.removesuffix("/")) + "/"
 
 
 def raw_key(dt: str, playlist_id: str) -> str:
@@ -38,7 +44,7 @@ def raw_key(dt: str, playlist_id: str) -> str:
 
 def table_key(table: str, dt: str) -> str:
     """``<table>/dt=<dt>/data.parquet``"""
-    return f"{table}/dt={dt}/{TABLE_FILE_NAME}"
+    return f"{table}/{PARTITION_COLUMN}={dt}/{TABLE_FILE_NAME}"
 
 
 def dt_from_key(key: str) -> str | None:

@@ -20,8 +20,8 @@ protocol, with write id ``W`` (UTC time + random hex, so ids sort by time):
 
 Every file carries its day's **version** in its Parquet key-value metadata
 (:data:`~spotify_assets.lake.parquet.VERSION_KEY`): a fingerprint of the contents of all
-the tables published together for that day (16 hex digits of SHA-256). All four tables
-of a day written by one write carry the same version, so any reader can tell a day that
+the tables published together for that day (16 hex digits of SHA-256). All the tables
+of a day written by one write (the four of ``spotify_tables``) carry the same version, so any reader can tell a day that
 mixes versions; and the same rows give the same bytes on a re-run.
 
 The project's readers call :func:`recover_pending` before reading (the IO manager's
@@ -44,11 +44,12 @@ from datetime import datetime, timezone
 import pyarrow as pa
 
 from spotify_assets.lake.lake import Lake
-from spotify_assets.lake.layout import table_key
+from spotify_assets.lake.layout import TABLE_FILE_NAME, dt_from_key, table_key
 from spotify_assets.lake.parquet import file_version, parquet_bytes
+from spotify_assets.vocabulary import PARTITION_COLUMN
 
 STAGING_PREFIX = "_publish"
-_TABLE_FILE = re.compile(r"[a-z_]+/dt=\d{4}-\d{2}-\d{2}/data\.parquet")
+_TABLE_FILE = re.compile(rf"[a-z_]+/{PARTITION_COLUMN}=\d{{4}}-\d{{2}}-\d{{2}}/{re.escape(TABLE_FILE_NAME)}")
 _RECORD_SUFFIX = ".json"
 _TEMPORARY_MARK = ".tmp-"  # Lake.write_bytes' hidden temporary names: .<name>.tmp-<hex>
 
@@ -194,7 +195,7 @@ def _clean_uncommitted(lake: Lake, names: list[str], pending: list[str], clean_d
 
 def _staged_day(name: str) -> str | None:
     """The day of a staged file's name ``<table>__dt=<day>__data.parquet``."""
-    match = re.search(r"__dt=(\d{4}-\d{2}-\d{2})__", name)
+    match = re.search(rf"__{PARTITION_COLUMN}=(\d{{4}}-\d{{2}}-\d{{2}})__", name)
     return match.group(1) if match else None
 
 
@@ -247,7 +248,7 @@ def _complete(lake: Lake, write_id: str, files: list[dict[str, str]], step: OnSt
             if found != f["version"]:
                 raise PublishError(
                     f"commit {lake.url(record)}: the staged file {f['staged']} is gone and {lake.url(f['final'])} holds "
-                    f"version {found}, not {f['version']}; re-run day {f['final'].split('dt=')[1][:10]} of every table"
+                    f"version {found}, not {f['version']}; re-run day {dt_from_key(f['final'])} of every table"
                 ) from None
         return f["final"]
 

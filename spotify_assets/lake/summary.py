@@ -9,10 +9,11 @@ import argparse
 from datetime import datetime, timezone
 
 from spotify_assets.lake.lake import Lake, LakeEntryError
-from spotify_assets.lake.layout import RAW_PREFIX, TABLE_NAMES, raw_partition_prefix, table_key
+from spotify_assets.lake.layout import raw_partition_prefix, table_key
 from spotify_assets.lake.parquet import read_parquet_bytes
 from spotify_assets.metadata import markdown_preview
 from spotify_assets.settings import env
+from spotify_assets.vocabulary import RAW_PLAYLIST, SPOTIFY_TABLE_NAMES
 
 MAX_COLUMNS = 6  # enough to recognise the rows in a terminal
 
@@ -23,7 +24,7 @@ def describe_day(lake: Lake, dt: str, rows: int = 5) -> str:
     A table partition that is absent, or not a regular file inside the lake (a link, a
     FIFO), and raw entries that are never read are reported as such (no exception).
     """
-    lines = [f"Lake: {lake.location}", "", f"{RAW_PREFIX} ({dt}):"]
+    lines = [f"Lake: {lake.location}", "", f"{RAW_PLAYLIST} ({dt}):"]
     raw = lake.list_objects(raw_partition_prefix(dt), include_unreadable=True)
     lines += [
         f"  {lake.shown(o.key)} ({o.size:,} bytes)"
@@ -31,7 +32,7 @@ def describe_day(lake: Lake, dt: str, rows: int = 5) -> str:
         else f"  {lake.shown(o.key)}: {o.unreadable}"
         for o in raw
     ] or ["  (none)"]
-    for name in TABLE_NAMES:
+    for name in SPOTIFY_TABLE_NAMES:
         key = table_key(name, dt)
         lines.append("")
         try:

@@ -22,13 +22,14 @@ import dagster as dg
 from pydantic import Field
 
 from spotify_assets.aws import boto3_session
-from spotify_assets.catalog.catalog_schemas import CATALOG_SCHEMAS, CATALOG_TABLE_NAMES
+from spotify_assets.catalog.catalog_schemas import CATALOG_SCHEMAS
 from spotify_assets.catalog.duckdb_catalog import DT_SQL_TYPE, CatalogSummary, refresh_catalog
 from spotify_assets.catalog.glue_partitions import register_tables
 from spotify_assets.lake.lake import Lake
 from spotify_assets.lake.layout import dt_from_key, table_key
 from spotify_assets.resources.glue_crawler_resource import GlueCrawlerResource
 from spotify_assets.settings import Settings, env
+from spotify_assets.vocabulary import CATALOG_TABLE_NAMES
 
 
 class CatalogResource(dg.ConfigurableResource):
@@ -72,9 +73,9 @@ def catalog_metadata(summary: CatalogSummary, partition_keys: Sequence[str], log
 
 
 class DuckDBCatalogResource(CatalogResource):
-    """The local catalog: views ``songs``, ``albums``, ``artists``, ``playlist_entries``
-    in the DuckDB file ``duckdb_path`` over the Parquet of the lake at ``lake_url``
-    (see :mod:`spotify_assets.catalog.duckdb_catalog`)."""
+    """The local catalog: one view per table of the lake
+    (:data:`~spotify_assets.vocabulary.CATALOG_TABLE_NAMES`) in the DuckDB file ``duckdb_path``
+    over the Parquet of the lake at ``lake_url`` (see :mod:`spotify_assets.catalog.duckdb_catalog`)."""
 
     lake_url: str = Field(description="SPOTIFY_LAKE_URL: a folder or s3://bucket/prefix")
     duckdb_path: str = Field(description="SPOTIFY_DUCKDB_PATH: the DuckDB catalog file")

@@ -97,9 +97,11 @@ def _utc_iso(value: Any) -> str | None:
 class GlueCrawlerResource(dg.ConfigurableResource):
     """Creates (when missing) and runs the Glue crawler that catalogs the lake's tables.
 
-    Configure it from the environment in the definitions, e.g.
-    ``crawler_name=dg.EnvVar("GLUE_CRAWLER_NAME")``, ``database=dg.EnvVar("GLUE_DATABASE")``,
-    ``role_arn=dg.EnvVar("GLUE_CRAWLER_ROLE_ARN")``.
+    :func:`~spotify_assets.resources.catalog_resources.build_catalog_resource` configures it
+    with plain strings from the settings (``GLUE_CRAWLER_NAME``, ``GLUE_DATABASE``,
+    ``GLUE_CRAWLER_ROLE_ARN``; one ``s3_targets`` entry per table of
+    :data:`~spotify_assets.vocabulary.CATALOG_TABLE_NAMES`), not ``dg.EnvVar``: none of them
+    is a secret, and :mod:`spotify_assets.settings` reads them when the definitions are built.
     """
 
     crawler_name: str

@@ -66,11 +66,11 @@ def failure_alert(
 def _run_assets(context: dg.RunFailureSensorContext) -> list[str]:
     """The assets the run was for: its asset selection, else those it planned to materialize."""
     run = context.dagster_run
-    keys = set(run.asset_selection or ())
-    if not keys:  # a job over all its assets (e.g. an ad hoc materialization) has no selection
+    asset_keys = set(run.asset_selection or ())
+    if not asset_keys:  # a job over all its assets (e.g. an ad hoc materialization) has no selection
         planned = context.instance.all_logs(run.run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION_PLANNED)
-        keys = {record.dagster_event.asset_key for record in planned if record.dagster_event.asset_key}
-    return sorted(key.to_user_string() for key in keys)
+        asset_keys = {record.dagster_event.asset_key for record in planned if record.dagster_event.asset_key}
+    return sorted(asset_key.to_user_string() for asset_key in asset_keys)
 
 
 def error_text(message: str) -> str:

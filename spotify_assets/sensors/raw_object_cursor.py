@@ -50,7 +50,7 @@ from datetime import date, datetime, timedelta, timezone
 from functools import cached_property
 
 from spotify_assets.lake.lake import ObjectInfo
-from spotify_assets.lake.layout import RAW_PREFIX, dt_from_key
+from spotify_assets.lake.layout import dt_from_key, raw_partition_prefix
 
 __all__ = [
     "CURSOR_VERSION",
@@ -157,7 +157,7 @@ def new_objects(listing: Iterable[ObjectInfo], zone: ZoneCursor) -> list[ObjectI
 
 def recent_raw_prefixes(today: date, days: int) -> list[str]:
     """``raw_playlist/dt=<day>/`` of ``today`` and the ``days`` days before it, oldest first."""
-    return [f"{RAW_PREFIX}/dt={(today - timedelta(days=n)).isoformat()}/" for n in range(days, -1, -1)]
+    return [raw_partition_prefix((today - timedelta(days=n)).isoformat()) for n in range(days, -1, -1)]
 
 
 def sweep_start(zone: ZoneCursor, now: datetime) -> tuple[str | None, datetime]:
@@ -393,7 +393,7 @@ def landing_copy_key(landing_key: str, dt: str) -> str:
     plain = safe == stem and "/" not in landing_key and not _SPOTIFY_ID_SHAPE.fullmatch(stem)
     if not plain:
         safe = f"{safe or 'object'}-{hashlib.sha1(landing_key.encode()).hexdigest()[:10]}"
-    return f"{RAW_PREFIX}/dt={dt}/{safe}.json"
+    return f"{raw_partition_prefix(dt)}{safe}.json"
 
 
 def run_key_for(dt: str, triggers: Iterable[tuple[str, str, str]]) -> str:

@@ -27,7 +27,7 @@ from datetime import datetime, timedelta, timezone
 import dagster as dg
 
 from spotify_assets.lake.lake import Lake, LakeEntryError, ObjectInfo, too_large_reason
-from spotify_assets.lake.layout import RAW_PREFIX, TABLE_NAMES, dt_from_key, raw_max_bytes
+from spotify_assets.lake.layout import dt_from_key, prefix_url, raw_max_bytes, raw_partition_prefix
 from spotify_assets.partitions import daily_partitions
 from spotify_assets.resources.lake_resource import LakeResource
 from spotify_assets.sensors.raw_object_cursor import (
@@ -50,9 +50,10 @@ from spotify_assets.sensors.raw_object_cursor import (
     sweep_start,
 )
 from spotify_assets.settings import env, int_setting
+from spotify_assets.vocabulary import RAW_PLAYLIST, RAW_PREFIX, SPOTIFY_TABLE_NAMES
 
-RAW_PLAYLIST_KEY = dg.AssetKey("raw_playlist")
-DEFAULT_ASSET_SELECTION = dg.AssetSelection.assets(*TABLE_NAMES)
+RAW_PLAYLIST_KEY = dg.AssetKey(RAW_PLAYLIST)
+DEFAULT_ASSET_SELECTION = dg.AssetSelection.assets(*SPOTIFY_TABLE_NAMES)
 SENSOR_NAME = "raw_playlist_sensor"
 RECENT_DAYS = 2  # every tick lists the folders of today and the two days before (UTC)
 _MAX_KEYS_IN_METADATA = 50
@@ -224,7 +225,7 @@ def _copy_landing_zone(tick: _Tick, landing_url: str, sensor_name: str) -> _List
     """Phase 1: list the landing location and copy its new objects into the raw zone
     (``ZoneOverlapError`` when the two overlap)."""
     landing = Lake(landing_url)
-    check_zones_disjoint(tick.lake.url(RAW_PREFIX) + "/", landing.root_url)
+    check_zones_disjoint(prefix_url(tick.lake, RAW_PREFIX), landing.root_url)
     listing = _json_objects(landing.list_objects(include_unreadable=True), any_case=True)
     zone = tick.previous.zone(LANDING_ZONE, landing.root_url)
     _copy_landed_objects(tick.context, tick.lake, landing, new_objects(listing, zone), tick.found, sensor_name)
@@ -253,7 +254,7 @@ def _scan_raw_zone(tick: _Tick) -> _Listed:
         lake.root_url, listing, zone, tick.now, tick.lag, sweep_started=started, sweep_after=next_after
     )
     found.events.extend(_outside_producer_events(tick.context.instance, lake, outside))
-    return _Listed(len(listing), lake.url(RAW_PREFIX) + "/", scope, advanced)
+    return _Listed(len(listing), prefix_url(lake, RAW_PREFIX), scope, advanced)
 
 
 def _skip_reason(raw: _Listed, landing: _Listed | None, found: _Found, warnings: list[str]) -> str:
@@ -295,7 +296,7 @@ def _list_raw_zone(
     ``copied_days``), entries that are never read included, by key."""
     after, started = sweep_start(zone, now)
     swept, next_after = lake.list_page(
-        RAW_PREFIX + "/", start_after=after, max_keys=sweep_keys_per_tick(), include_unreadable=True
+        RAW_PREFIX, start_after=after, max_keys=sweep_keys_per_tick(), include_unreadable=True
     )
     if next_after is not None and dt_from_key(next_after):
         # End the tick's share at a folder boundary: a day's objects split over two ticks
@@ -310,7 +311,7 @@ def _list_raw_zone(
     # Today's folders and those the copies went to: a copy into an old day must be
     # in the cursor before the sweep lists it.
     prefixes = sorted(
-        set(recent_raw_prefixes(now.date(), RECENT_DAYS)) | {f"{RAW_PREFIX}/dt={dt}/" for dt in copied_days}
+        set(recent_raw_prefixes(now.date(), RECENT_DAYS)) | {raw_partition_prefix(dt) for dt in copied_days}
     )
     by_key.update(
         (o.key, o) for prefix in prefixes for o in _json_objects(lake.list_objects(prefix, include_unreadable=True))

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 
 import pyarrow as pa
 
+from spotify_assets.vocabulary import ALBUMS, ARTISTS, PLAYLIST_ENTRIES, SONGS
+
 from .field_checks import InvalidField, parse_release_date, parse_timestamp
 from .raw_parsing import SKIP_REASONS, InvalidItem, RawPlaylist, check_item, item_track
 from .schemas import ALBUMS_SCHEMA, ARTISTS_SCHEMA, PLAYLIST_ENTRIES_SCHEMA, SONGS_SCHEMA
@@ -62,10 +64,10 @@ class PlaylistTables:
     def as_dict(self) -> dict[str, pa.Table]:
         """``{"songs": ..., "albums": ..., "artists": ..., "playlist_entries": ...}``."""
         return {
-            "songs": self.songs,
-            "albums": self.albums,
-            "artists": self.artists,
-            "playlist_entries": self.playlist_entries,
+            SONGS: self.songs,
+            ALBUMS: self.albums,
+            ARTISTS: self.artists,
+            PLAYLIST_ENTRIES: self.playlist_entries,
         }
 
 

@@ -15,9 +15,10 @@ from datetime import date, timedelta
 import pandas as pd
 import pyarrow as pa
 
+from spotify_assets.vocabulary import PARTITION_COLUMN
+
 __all__ = ["CHART_SIZE_PX", "chart_history", "render_position_chart", "markdown_image"]
 
-DT = "dt"
 _FIG_SIZE_IN = (9.0, 4.8)
 _DPI = 80
 # (width, height) of every PNG rendered here, in pixels.
@@ -38,12 +39,12 @@ def chart_history(
     empty when the playlist has no snapshot on ``dt``.
     """
     frame = trends.to_pandas() if isinstance(trends, pa.Table) else trends
-    frame = frame[(frame["playlist_id"] == playlist_id) & (frame[DT] <= dt) & frame["position"].notna()]
-    today = frame[frame[DT] == dt].sort_values("position")
+    frame = frame[(frame["playlist_id"] == playlist_id) & (frame[PARTITION_COLUMN] <= dt) & frame["position"].notna()]
+    today = frame[frame[PARTITION_COLUMN] == dt].sort_values("position")
     song_ids = list(today["song_id"].head(top_n))
-    dts = sorted(frame[DT].unique())[-snapshots:]
-    grid = pd.MultiIndex.from_product([dts, song_ids], names=[DT, "song_id"]).to_frame(index=False)
-    history = grid.merge(frame[[DT, "song_id", "position"]], on=[DT, "song_id"], how="left")
+    dts = sorted(frame[PARTITION_COLUMN].unique())[-snapshots:]
+    grid = pd.MultiIndex.from_product([dts, song_ids], names=[PARTITION_COLUMN, "song_id"]).to_frame(index=False)
+    history = grid.merge(frame[[PARTITION_COLUMN, "song_id", "position"]], on=[PARTITION_COLUMN, "song_id"], how="left")
     history["position"] = history["position"].astype("float64")
     return history, song_ids
 
@@ -64,12 +65,14 @@ def render_position_chart(
     Raises ``KeyError`` when a column is missing.
     """
     frame = history.to_pandas() if isinstance(history, pa.Table) else history.copy()
-    frame = frame[[DT, "song_id", "position"]]
+    frame = frame[[PARTITION_COLUMN, "song_id", "position"]]
     frame["position"] = pd.to_numeric(frame["position"], errors="coerce").astype("float64")
     if song_ids is None:
         song_ids = list(frame.groupby("song_id")["position"].min().sort_values().index)
     names = song_names or {}
-    wide = frame.pivot_table(index=DT, columns="song_id", values="position", aggfunc="min", dropna=False).sort_index()
+    wide = frame.pivot_table(
+        index=PARTITION_COLUMN, columns="song_id", values="position", aggfunc="min", dropna=False
+    ).sort_index()
     x = [date.fromisoformat(d) for d in wide.index]
 
     # Imported here: matplotlib costs seconds to import, and every process that loads

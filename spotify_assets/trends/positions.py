@@ -25,59 +25,14 @@ from dataclasses import dataclass, field
 
 import pyarrow as pa
 
-__all__ = ["PLAYLIST_TRENDS_SCHEMA", "ENTRY_COLUMNS", "compute_playlist_trends"]
+from spotify_assets.trends.trend_schemas import PLAYLIST_TRENDS_SCHEMA
+from spotify_assets.vocabulary import PARTITION_COLUMN
 
-DT = "dt"
+__all__ = ["ENTRY_COLUMNS", "compute_playlist_trends"]
+
 
 # Columns of playlist_entries that the trends are computed from (dt comes from the folder).
 ENTRY_COLUMNS = ("playlist_id", "playlist_name", "snapshot_id", "position", "song_id")
-
-
-def _field(name: str, type_: pa.DataType, description: str, nullable: bool = True) -> pa.Field:
-    return pa.field(name, type_, nullable=nullable, metadata={"description": description})
-
-
-PLAYLIST_TRENDS_SCHEMA = pa.schema(
-    [
-        _field("playlist_id", pa.string(), "Spotify playlist id", nullable=False),
-        _field("playlist_name", pa.string(), "playlist name on this snapshot"),
-        _field("snapshot_id", pa.string(), "playlist version id of this snapshot"),
-        _field("song_id", pa.string(), "Spotify track id", nullable=False),
-        _field(
-            "position",
-            pa.int32(),
-            "1-based best position on this snapshot; null = the song left since the previous snapshot",
-        ),
-        _field(
-            "previous_position",
-            pa.int32(),
-            "best position on the playlist's previous snapshot; null when the song was not on it",
-        ),
-        _field(
-            "position_change",
-            pa.int32(),
-            "previous_position - position: positive = climbed; null for new and dropped entries",
-        ),
-        _field(
-            "is_new_entry",
-            pa.bool_(),
-            "on this snapshot but not on the previous one (all songs of a first snapshot)",
-            nullable=False,
-        ),
-        _field(
-            "snapshots_on_playlist",
-            pa.int32(),
-            "snapshots of this playlist up to and including dt that contain the song",
-            nullable=False,
-        ),
-        _field(
-            "peak_position",
-            pa.int32(),
-            "best position on any snapshot of this playlist up to and including dt",
-            nullable=False,
-        ),
-    ]
-)
 
 
 @dataclass
@@ -98,11 +53,11 @@ def compute_playlist_trends(entries: pa.Table, dts: Collection[str] | None = Non
     ``dts``: the days to return rows for; None = every dt in ``entries``. Days without
     any snapshot give no rows.
 
-    Returns :data:`PLAYLIST_TRENDS_SCHEMA` plus a last ``dt`` string column, one row per
+    Returns :data:`~spotify_assets.trends.trend_schemas.PLAYLIST_TRENDS_SCHEMA` plus a last ``dt`` string column, one row per
     (dt, playlist_id, song_id), sorted by dt, playlist_id, position (dropped songs last,
     by previous position). Raises ``KeyError`` when a needed column is missing.
     """
-    missing = [c for c in (DT, *ENTRY_COLUMNS) if c not in entries.column_names]
+    missing = [c for c in (PARTITION_COLUMN, *ENTRY_COLUMNS) if c not in entries.column_names]
     if missing:
         raise KeyError(f"playlist_entries lacks column(s) {missing}")
     wanted = None if dts is None else set(dts)
@@ -112,25 +67,25 @@ def compute_playlist_trends(entries: pa.Table, dts: Collection[str] | None = Non
         rows.extend(_playlist_rows(playlist_id, snapshots[playlist_id], wanted))
     rows.sort(
         key=lambda r: (
-            r[DT],
+            r[PARTITION_COLUMN],
             r["playlist_id"],
             r["position"] is None,
             r["position"] or r["previous_position"],
             r["song_id"],
         )
     )
-    schema = PLAYLIST_TRENDS_SCHEMA.append(pa.field(DT, pa.string(), nullable=False))
+    schema = PLAYLIST_TRENDS_SCHEMA.append(pa.field(PARTITION_COLUMN, pa.string(), nullable=False))
     return pa.Table.from_pylist(rows, schema=schema)
 
 
 def _snapshots_by_playlist(entries: pa.Table) -> dict[str, dict[str, _Snapshot]]:
     """``{playlist_id: {dt: _Snapshot}}``; name and snapshot_id from the first row of the day."""
     out: dict[str, dict[str, _Snapshot]] = {}
-    for row in entries.select([DT, *ENTRY_COLUMNS]).to_pylist():
+    for row in entries.select([PARTITION_COLUMN, *ENTRY_COLUMNS]).to_pylist():
         by_dt = out.setdefault(row["playlist_id"], {})
-        snap = by_dt.get(row[DT])
+        snap = by_dt.get(row[PARTITION_COLUMN])
         if snap is None:
-            snap = by_dt[row[DT]] = _Snapshot(row["playlist_name"], row["snapshot_id"])
+            snap = by_dt[row[PARTITION_COLUMN]] = _Snapshot(row["playlist_name"], row["snapshot_id"])
         song, position = row["song_id"], int(row["position"])
         snap.positions[song] = min(position, snap.positions.get(song, position))
     return out
@@ -149,7 +104,7 @@ def _playlist_rows(playlist_id: str, by_dt: dict[str, _Snapshot], wanted: set[st
             peaks[song] = min(position, peaks.get(song, position))
         if wanted is None or dt in wanted:
             base = {
-                DT: dt,
+                PARTITION_COLUMN: dt,
                 "playlist_id": playlist_id,
                 "playlist_name": snap.playlist_name,
                 "snapshot_id": snap.snapshot_id,

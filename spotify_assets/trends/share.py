@@ -11,34 +11,10 @@ from collections import Counter
 
 import pyarrow as pa
 
-__all__ = ["ARTIST_DAILY_SHARE_SCHEMA", "compute_artist_share"]
+from spotify_assets.trends.trend_schemas import ARTIST_DAILY_SHARE_SCHEMA
+from spotify_assets.vocabulary import ARTISTS, PARTITION_COLUMN, PLAYLIST_ENTRIES, SONGS
 
-DT = "dt"
-
-
-def _field(name: str, type_: pa.DataType, description: str, nullable: bool = True) -> pa.Field:
-    return pa.field(name, type_, nullable=nullable, metadata={"description": description})
-
-
-ARTIST_DAILY_SHARE_SCHEMA = pa.schema(
-    [
-        _field("playlist_id", pa.string(), "Spotify playlist id", nullable=False),
-        _field("artist_id", pa.string(), "Spotify artist id", nullable=False),
-        _field("artist_name", pa.string(), "artist name (null when the artist is not in that day's artists table)"),
-        _field(
-            "entries",
-            pa.int64(),
-            "song entries of the playlist that day crediting the artist (any credit position)",
-            nullable=False,
-        ),
-        _field(
-            "share",
-            pa.float64(),
-            "entries / number of song entries of the playlist that day, in (0, 1]",
-            nullable=False,
-        ),
-    ]
-)
+__all__ = ["compute_artist_share"]
 
 
 def _require(table: pa.Table, name: str, columns: tuple[str, ...]) -> None:
@@ -57,25 +33,26 @@ def compute_artist_share(entries: pa.Table, songs: pa.Table, artists: pa.Table) 
     (``artist_id``, ``artist_name``). An artist listed twice on one song counts once.
     An entry whose song is missing from ``songs`` counts in the denominator only.
 
-    Returns :data:`ARTIST_DAILY_SHARE_SCHEMA` plus a last ``dt`` string column, sorted
+    Returns :data:`~spotify_assets.trends.trend_schemas.ARTIST_DAILY_SHARE_SCHEMA` plus a last ``dt`` string column, sorted
     by dt, playlist_id, entries descending, artist_id. Raises ``KeyError`` when a needed
     column is missing.
     """
-    _require(entries, "playlist_entries", (DT, "playlist_id", "song_id"))
-    _require(songs, "songs", (DT, "song_id", "artist_id", "artist_ids"))
-    _require(artists, "artists", (DT, "artist_id", "artist_name"))
+    _require(entries, PLAYLIST_ENTRIES, (PARTITION_COLUMN, "playlist_id", "song_id"))
+    _require(songs, SONGS, (PARTITION_COLUMN, "song_id", "artist_id", "artist_ids"))
+    _require(artists, ARTISTS, (PARTITION_COLUMN, "artist_id", "artist_name"))
     credits: dict[tuple[str, str], list[str]] = {}
-    for row in songs.select([DT, "song_id", "artist_id", "artist_ids"]).to_pylist():
+    for row in songs.select([PARTITION_COLUMN, "song_id", "artist_id", "artist_ids"]).to_pylist():
         ids = row["artist_ids"] or ([row["artist_id"]] if row["artist_id"] else [])
-        credits[(row[DT], row["song_id"])] = list(dict.fromkeys(ids))  # de-duplicated, order kept
+        credits[(row[PARTITION_COLUMN], row["song_id"])] = list(dict.fromkeys(ids))  # de-duplicated, order kept
     names = {
-        (r[DT], r["artist_id"]): r["artist_name"] for r in artists.select([DT, "artist_id", "artist_name"]).to_pylist()
+        (r[PARTITION_COLUMN], r["artist_id"]): r["artist_name"]
+        for r in artists.select([PARTITION_COLUMN, "artist_id", "artist_name"]).to_pylist()
     }
 
     totals: Counter = Counter()  # (dt, playlist_id) -> song entries
     counts: Counter = Counter()  # (dt, playlist_id, artist_id) -> entries crediting the artist
-    for row in entries.select([DT, "playlist_id", "song_id"]).to_pylist():
-        dt, playlist_id = row[DT], row["playlist_id"]
+    for row in entries.select([PARTITION_COLUMN, "playlist_id", "song_id"]).to_pylist():
+        dt, playlist_id = row[PARTITION_COLUMN], row["playlist_id"]
         totals[(dt, playlist_id)] += 1
         for artist_id in credits.get((dt, row["song_id"]), []):
             counts[(dt, playlist_id, artist_id)] += 1
@@ -87,10 +64,10 @@ def compute_artist_share(entries: pa.Table, songs: pa.Table, artists: pa.Table) 
             "artist_name": names.get((dt, artist_id)),
             "entries": n,
             "share": n / totals[(dt, playlist_id)],
-            DT: dt,
+            PARTITION_COLUMN: dt,
         }
         for (dt, playlist_id, artist_id), n in counts.items()
     ]
-    rows.sort(key=lambda r: (r[DT], r["playlist_id"], -r["entries"], r["artist_id"]))
-    schema = ARTIST_DAILY_SHARE_SCHEMA.append(pa.field(DT, pa.string(), nullable=False))
+    rows.sort(key=lambda r: (r[PARTITION_COLUMN], r["playlist_id"], -r["entries"], r["artist_id"]))
+    schema = ARTIST_DAILY_SHARE_SCHEMA.append(pa.field(PARTITION_COLUMN, pa.string(), nullable=False))
     return pa.Table.from_pylist(rows, schema=schema)

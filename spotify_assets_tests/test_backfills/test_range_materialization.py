@@ -29,11 +29,12 @@ from spotify_assets.assets.raw import raw_playlist
 from spotify_assets.assets.spotify_tables import spotify_tables
 from spotify_assets.definitions import build_resources
 from spotify_assets.lake.lake import Lake
-from spotify_assets.lake.layout import TABLE_NAMES, raw_key
+from spotify_assets.lake.layout import raw_key
 from spotify_assets.settings import Settings
 from spotify_assets.spotify.daily_tables import count_skipped_items
 from spotify_assets.spotify.raw_parsing import parse_raw_object
 from spotify_assets.spotify.schemas import TABLE_SCHEMAS
+from spotify_assets.vocabulary import SPOTIFY_TABLE_NAMES
 from spotify_assets_tests.cli_runs import materialize_cli
 from spotify_assets_tests.fixtures.lake import PROJECT_ENV_VARS
 from spotify_assets_tests.samples import sample_path
@@ -102,7 +103,7 @@ def cli_range(tmp_path_factory) -> tuple[Path, Path, subprocess.CompletedProcess
     env = clean_env(
         DAGSTER_HOME=str(home), SPOTIFY_LAKE_URL=str(lake_path), SPOTIFY_DUCKDB_PATH=str(root / "catalog.duckdb")
     )
-    done = materialize_cli(",".join(TABLE_NAMES), ["--partition-range", f"{DAYS[0]}...{DAYS[-1]}"], env)
+    done = materialize_cli(",".join(SPOTIFY_TABLE_NAMES), ["--partition-range", f"{DAYS[0]}...{DAYS[-1]}"], env)
     assert done.returncode == 0, done.stderr[-3000:]
     return lake_path, home, done
 
@@ -115,9 +116,9 @@ def test_cli_partition_range_is_one_run_that_writes_every_day(cli_range):
         [run] = runs
         assert run.status == dg.DagsterRunStatus.SUCCESS
         assert (run.tags[RANGE_START], run.tags[RANGE_END]) == (DAYS[0], DAYS[-1])
-        for name in TABLE_NAMES:
+        for name in SPOTIFY_TABLE_NAMES:
             assert instance.get_materialized_partitions(dg.AssetKey(name)) == set(DAYS)
-    for name in TABLE_NAMES:
+    for name in SPOTIFY_TABLE_NAMES:
         assert sorted(p.name for p in (lake_path / name).iterdir()) == [f"dt={dt}" for dt in DAYS]
         for dt in DAYS:
             stored = table(lake_path, name, dt)
@@ -136,7 +137,9 @@ def test_each_day_of_the_range_has_its_own_row_count_and_the_run_totals(cli_rang
     with dg.DagsterInstance.from_config(str(home)) as instance:
         [run] = instance.get_runs()
         logs = instance.all_logs(run.run_id)
-        records = {name: instance.fetch_materializations(dg.AssetKey(name), limit=1000).records for name in TABLE_NAMES}
+        records = {
+            name: instance.fetch_materializations(dg.AssetKey(name), limit=1000).records for name in SPOTIFY_TABLE_NAMES
+        }
     items = parse_raw_object(sample_path(PERSONAL).read_bytes(), PERSONAL).items
     top50_skips = count_skipped_items(parse_raw_object(sample_path(TOP50).read_bytes(), TOP50))
     windows = [
@@ -146,7 +149,7 @@ def test_each_day_of_the_range_has_its_own_row_count_and_the_run_totals(cli_rang
     ]
     run_skips = {r: sum(w[r] for w in windows) + top50_skips[r] * len(windows) for r in top50_skips}
     assert run_skips["local_file"] > 0
-    for name in TABLE_NAMES:
+    for name in SPOTIFY_TABLE_NAMES:
         by_day = {r.partition_key: r.asset_materialization.metadata for r in records[name]}
         assert sorted(by_day) == DAYS
         for dt in DAYS:
@@ -202,7 +205,7 @@ def test_a_30_day_range_gives_the_files_of_30_single_day_runs(cli_range, tmp_pat
         )
         assert result.success
     compared = 0
-    for name in TABLE_NAMES:
+    for name in SPOTIFY_TABLE_NAMES:
         for dt in DAYS:
             single = table(single_lake, name, dt)
             assert table(range_lake, name, dt).equals(single, check_metadata=True), (name, dt)
@@ -246,7 +249,7 @@ def test_a_backfill_launched_like_the_ui_runs_as_one_run(lake_dir, tmp_path):
         # What "Materialize selected… → Launch backfill" sends for assets of the default asset job.
         params = {
             "tags": [{"key": "dagster/from_ui", "value": "true"}],
-            "assetSelection": [{"path": [name]} for name in TABLE_NAMES],
+            "assetSelection": [{"path": [name]} for name in SPOTIFY_TABLE_NAMES],
             "partitionNames": days,
             "fromFailure": False,
         }
@@ -274,7 +277,7 @@ def test_a_backfill_launched_like_the_ui_runs_as_one_run(lake_dir, tmp_path):
         assert run.tags["dagster/backfill"] == backfill_id
         assert (run.tags[RANGE_START], run.tags[RANGE_END]) == (days[0], days[-1])
         assert instance.get_backfill(backfill_id).status == BulkActionStatus.COMPLETED_SUCCESS
-    for name in TABLE_NAMES:
+    for name in SPOTIFY_TABLE_NAMES:
         for dt in days:
             assert (table(lake_dir, name, dt).num_rows == 0) == (dt in empty), (name, dt)
 

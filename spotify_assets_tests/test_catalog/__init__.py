@@ -19,11 +19,11 @@ import pyarrow.parquet as pq
 from spotify_assets.assets.raw import raw_playlist
 from spotify_assets.assets.spotify_tables import spotify_tables
 from spotify_assets.assets.trends import artist_daily_share, playlist_trends
-from spotify_assets.catalog.catalog_schemas import CATALOG_TABLE_NAMES
 from spotify_assets.definitions import build_resources
 from spotify_assets.lake import layout
 from spotify_assets.lake.lake import Lake
 from spotify_assets.settings import Settings
+from spotify_assets.vocabulary import CATALOG_TABLE_NAMES
 from spotify_assets_tests.fixtures.lake import PROJECT_ENV_VARS
 from spotify_assets_tests.samples import sample_path
 

@@ -18,7 +18,6 @@ import requests
 
 from spotify_assets.assets.catalog import build_catalog_asset
 from spotify_assets.catalog.athena import AthenaQueryError, run_athena_query, wait_for_query
-from spotify_assets.catalog.catalog_schemas import CATALOG_TABLE_NAMES as TABLE_NAMES
 from spotify_assets.lake.lake import Lake
 from spotify_assets.lake.layout import table_key
 from spotify_assets.partitions import daily_partitions
@@ -29,6 +28,7 @@ from spotify_assets.resources.catalog_resources import (
 )
 from spotify_assets.resources.glue_crawler_resource import GlueCrawlerResource
 from spotify_assets.settings import Settings
+from spotify_assets.vocabulary import CATALOG_TABLE_NAMES
 from spotify_assets_tests.fixtures.moto import LAKE_URL, REGION, set_glue_crawl_transition_immediate
 from spotify_assets_tests.test_catalog import (
     land_top50,
@@ -59,7 +59,7 @@ def test_catalog_asset_shape_per_deployment():
     assert aws.specs_by_key[CATALOG].kinds == {"glue", "athena"}
     for asset in (local, aws):
         spec = asset.specs_by_key[CATALOG]
-        assert {dep.asset_key for dep in spec.deps} == {dg.AssetKey(t) for t in TABLE_NAMES}
+        assert {dep.asset_key for dep in spec.deps} == {dg.AssetKey(t) for t in CATALOG_TABLE_NAMES}
         assert spec.group_name == "spotify" and asset.partitions_def == daily_partitions
         assert "catalog" in asset.required_resource_keys
     with pytest.raises(ValueError, match="unknown deployment 'gcp'"):
@@ -77,10 +77,12 @@ def test_catalog_asset_local_registers_views_and_reports_partitions_and_counts(l
     metadata = _materialize_with_catalog(settings, days[1], instance)
 
     footers = parquet_rows(settings.lake_url)
-    for table in TABLE_NAMES:
+    for table in CATALOG_TABLE_NAMES:
         assert metadata[f"{table}_rows"] == sum(footers[table].values())
         assert metadata[f"{table}_partitions"] == 2
-    assert metadata["rows_in_run_partitions"] == {t: {"2024-05-15": footers[t]["2024-05-15"]} for t in TABLE_NAMES}
+    assert metadata["rows_in_run_partitions"] == {
+        t: {"2024-05-15": footers[t]["2024-05-15"]} for t in CATALOG_TABLE_NAMES
+    }
     assert "| playlist_entries | 2 | 2024-05-11 | 2024-05-15 | 100 | view over Parquet |" in metadata["tables"]
     assert metadata["dt_type"] == "VARCHAR"
     assert metadata["duckdb_path"] == settings.duckdb_path
@@ -91,7 +93,7 @@ def test_catalog_asset_local_registers_views_and_reports_partitions_and_counts(l
         row[0]
         for row in con.execute("SELECT view_name FROM duckdb_views() WHERE NOT internal AND NOT temporary").fetchall()
     }
-    assert views == set(TABLE_NAMES)
+    assert views == set(CATALOG_TABLE_NAMES)
     assert con.execute("SELECT dt, count(*) FROM playlist_entries GROUP BY dt ORDER BY dt").fetchall() == [
         (d, 50) for d in days
     ]
@@ -118,13 +120,15 @@ def test_catalog_asset_local_mode_on_s3_lake_reports_counts_without_a_duckdb_fil
     # The Parquet files spotify_tables wrote for 2024-05-15, put on S3 (building them on
     # moto through s3fs costs seconds; the folder test above runs the whole chain).
     source, lake = Lake(shared_top50_lake(tmp_path_factory)[0]), Lake(s3_lake)
-    for table in TABLE_NAMES:
+    for table in CATALOG_TABLE_NAMES:
         lake.write_bytes(table_key(table, "2024-05-15"), source.read_bytes(table_key(table, "2024-05-15")))
 
     metadata = _materialize_catalog_only(Settings.from_env(), "2024-05-15")
 
     footers = parquet_rows(s3_lake)
-    assert {t: metadata[f"{t}_rows"] for t in TABLE_NAMES} == {t: footers[t]["2024-05-15"] for t in TABLE_NAMES}
+    assert {t: metadata[f"{t}_rows"] for t in CATALOG_TABLE_NAMES} == {
+        t: footers[t]["2024-05-15"] for t in CATALOG_TABLE_NAMES
+    }
     assert metadata["playlist_entries_rows"] == 50 and metadata["songs_partitions"] == 1
     assert "Arrow dataset (S3; registered at query time)" in metadata["tables"]
     assert metadata["duckdb_path"].startswith("none: S3 lake")
@@ -150,7 +154,9 @@ def test_catalog_asset_aws_creates_and_runs_the_glue_crawler(s3_lake, aws_env, m
     crawler = (
         boto3.session.Session(region_name=REGION).client("glue").get_crawler(Name="spotify-test-crawler")["Crawler"]
     )
-    assert sorted(t["Path"] for t in crawler["Targets"]["S3Targets"]) == sorted(f"{LAKE_URL}/{t}/" for t in TABLE_NAMES)
+    assert sorted(t["Path"] for t in crawler["Targets"]["S3Targets"]) == sorted(
+        f"{LAKE_URL}/{t}/" for t in CATALOG_TABLE_NAMES
+    )
     assert crawler["DatabaseName"] == "spotify_test" and crawler["LastCrawl"]["Status"] == "COMPLETED"
 
 

@@ -9,12 +9,12 @@ import pyarrow as pa
 import pytest
 
 from spotify_assets.catalog.catalog_schemas import CATALOG_SCHEMAS
-from spotify_assets.catalog.catalog_schemas import CATALOG_TABLE_NAMES as TABLE_NAMES
 from spotify_assets.catalog.duckdb_catalog import DT_SQL_TYPE, connect, refresh_catalog, run_sql
 from spotify_assets.lake.lake import Lake
 from spotify_assets.lake.layout import table_key
 from spotify_assets.lake.parquet import parquet_bytes
 from spotify_assets.spotify.schemas import TABLE_SCHEMAS
+from spotify_assets.vocabulary import CATALOG_TABLE_NAMES
 from spotify_assets_tests.test_catalog import (
     ALL_DTS,
     TOP50_ID,
@@ -108,7 +108,7 @@ def test_refresh_stores_views_over_parquet_with_partitions_and_row_counts(top50,
     summary = refresh_catalog(lake_url, duckdb_path)
 
     footers = parquet_rows(lake_url)
-    assert [t.name for t in summary.tables] == list(TABLE_NAMES)
+    assert [t.name for t in summary.tables] == list(CATALOG_TABLE_NAMES)
     for table in summary.tables:
         assert table.partitions == ALL_DTS
         assert table.rows_by_partition == footers[table.name]
@@ -119,8 +119,8 @@ def test_refresh_stores_views_over_parquet_with_partitions_and_row_counts(top50,
     # A plain DuckDB connection on the file (no project code) sees persistent views with dt VARCHAR.
     con = duckdb.connect(duckdb_path, read_only=True)
     views = dict(con.execute("SELECT view_name, temporary FROM duckdb_views() WHERE NOT internal").fetchall())
-    assert views == {name: False for name in TABLE_NAMES}
-    for table in TABLE_NAMES:
+    assert views == {name: False for name in CATALOG_TABLE_NAMES}
+    for table in CATALOG_TABLE_NAMES:
         columns = dict(con.execute(f"SELECT column_name, column_type FROM (DESCRIBE {table})").fetchall())
         assert columns["dt"] == DT_SQL_TYPE == "VARCHAR"
         assert set(columns) == set(CATALOG_SCHEMAS[table].names) | {"dt"}
@@ -216,7 +216,7 @@ def test_connect_prefers_the_current_lake_over_views_of_another_lake(top50, tmp_
     source = Lake(top50[0])
     other_url = str(tmp_path / "other")
     other = Lake(other_url)
-    for table in TABLE_NAMES:
+    for table in CATALOG_TABLE_NAMES:
         other.write_bytes(table_key(table, "2024-05-02"), source.read_bytes(table_key(table, "2024-05-02")))
     con = connect(other_url, top50[1])
     assert run_sql(con, "SELECT DISTINCT dt FROM songs").rows == [("2024-05-02",)]

@@ -14,11 +14,12 @@ from spotify_assets.assets.catalog import build_catalog_asset
 from spotify_assets.assets.raw import raw_playlist
 from spotify_assets.assets.spotify_tables import spotify_tables
 from spotify_assets.assets.trends import artist_daily_share, playlist_trends
-from spotify_assets.catalog.catalog_schemas import CATALOG_SCHEMAS, CATALOG_TABLE_NAMES
+from spotify_assets.catalog.catalog_schemas import CATALOG_SCHEMAS
 from spotify_assets.catalog.glue_partitions import glue_type, register_tables
 from spotify_assets.definitions import build_resources
 from spotify_assets.resources.catalog_resources import GluePartitionsCatalogResource, build_catalog_resource
 from spotify_assets.settings import Settings
+from spotify_assets.vocabulary import CATALOG_TABLE_NAMES
 from spotify_assets_tests.fixtures.moto import LAKE_URL, REGION
 from spotify_assets_tests.test_catalog import ALL_DTS, land_top50
 

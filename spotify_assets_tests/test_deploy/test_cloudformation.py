@@ -23,9 +23,10 @@ from spotify_assets.assets.raw import raw_playlist
 from spotify_assets.assets.spotify_tables import spotify_tables
 from spotify_assets.definitions import build_resources
 from spotify_assets.lake.lake import Lake
-from spotify_assets.lake.layout import TABLE_NAMES, raw_key, table_key
+from spotify_assets.lake.layout import raw_key, table_key
 from spotify_assets.settings import ENV_VARS, Settings
 from spotify_assets.spotify.offline_sample import load_sample_playlist
+from spotify_assets.vocabulary import SPOTIFY_TABLE_NAMES
 from spotify_assets_tests.expected import expected_entries, expected_songs
 from spotify_assets_tests.fixtures.moto import REGION, reset_moto
 from spotify_assets_tests.test_deploy.cloudformation import (
@@ -365,7 +366,7 @@ def test_the_pipeline_runs_on_the_stacks_bucket_in_the_code_servers_environment(
         (position, song_id) for _, position, song_id, _ in expected_entries(playlist["id"], items)
     ]
     assert sorted(table("songs")["song_id"].to_pylist()) == sorted(expected_songs(items))
-    assert all(table(name).num_rows > 0 for name in TABLE_NAMES)
+    assert all(table(name).num_rows > 0 for name in SPOTIFY_TABLE_NAMES)
     # The catalog registered the day in the stack's Glue database (made from the template's definition).
     glue = boto3.session.Session(region_name=REGION).client("glue")
     partitions = glue.get_partitions(DatabaseName=outputs["GlueDatabaseName"], TableName="songs")["Partitions"]

@@ -41,8 +41,9 @@ from dagster._core.test_utils import in_process_test_workspace
 from dagster._core.types.loadable_target_origin import LoadableTargetOrigin
 
 from spotify_assets.lake.lake import Lake
-from spotify_assets.lake.layout import TABLE_NAMES, raw_key, table_key
+from spotify_assets.lake.layout import raw_key, table_key
 from spotify_assets.spotify.offline_sample import load_sample_playlist
+from spotify_assets.vocabulary import SPOTIFY_TABLE_NAMES
 from spotify_assets_tests.fixtures.lake import PROJECT_ENV_VARS
 from spotify_assets_tests.fixtures.moto import REGION, reset_moto
 from spotify_assets_tests.postgres_server import postgres_server, unavailable_reason
@@ -230,7 +231,7 @@ def _launch(instance: dg.DagsterInstance) -> tuple[str, list[bytes], list[str]]:
         remote_job = repository.get_full_job("__ASSET_JOB")
         from spotify_assets.definitions import defs  # the same definitions, loaded in-process
 
-        keys = {dg.AssetKey(name) for name in TABLE_NAMES}
+        keys = {dg.AssetKey(name) for name in SPOTIFY_TABLE_NAMES}
         job_def = defs.resolve_implicit_global_asset_job_def().get_subset(asset_selection=keys)
         run = instance.create_run_for_job(
             job_def=job_def,
@@ -389,7 +390,7 @@ def test_no_secret_value_leaves_secrets_manager_but_for_the_run_task(launched):
 def test_the_run_tasks_step_logs_land_under_the_compute_log_prefix(launched):
     assert launched.executed.returncode == 0, launched.executed.stderr[-3000:]
     assert launched.run_status == dg.DagsterRunStatus.SUCCESS
-    assert all((launched.lake / table_key(table, DAY)).is_file() for table in TABLE_NAMES)
+    assert all((launched.lake / table_key(table, DAY)).is_file() for table in SPOTIFY_TABLE_NAMES)
     run_prefix = f"{LOG_PREFIX}/storage/{launched.run_id}/compute_logs/"
     assert launched.log_objects and all(key.startswith(run_prefix) for key in launched.log_objects), list(
         launched.log_objects

@@ -22,8 +22,9 @@ import yaml
 
 from spotify_assets.assets.raw import SPOTIFY_API_POOL, raw_playlist
 from spotify_assets.lake.lake import Lake
-from spotify_assets.lake.layout import TABLE_NAMES, raw_key, table_key
+from spotify_assets.lake.layout import raw_key, table_key
 from spotify_assets.spotify.offline_sample import load_sample_playlist
+from spotify_assets.vocabulary import SPOTIFY_TABLE_NAMES
 from spotify_assets_tests.cli_runs import materialize_cli
 from spotify_assets_tests.fixtures.lake import PROJECT_ENV_VARS
 from spotify_assets_tests.fixtures.moto import REGION
@@ -152,7 +153,7 @@ def _range_run(
         SPOTIFY_LAKE_URL=str(lake_path),
         SPOTIFY_DUCKDB_PATH=str(lake_path.parent / "catalog.duckdb"),
     )
-    return materialize_cli(",".join(TABLE_NAMES), ["--partition-range", f"{DAYS[0]}...{DAYS[-1]}"], env)
+    return materialize_cli(",".join(SPOTIFY_TABLE_NAMES), ["--partition-range", f"{DAYS[0]}...{DAYS[-1]}"], env)
 
 
 def test_range_backfill_on_postgres_writes_per_day_events_in_batches(server, tmp_path, monkeypatch, compute_log_env):
@@ -174,7 +175,7 @@ def test_range_backfill_on_postgres_writes_per_day_events_in_batches(server, tmp
         with dg.DagsterInstance.from_config(str(home)) as instance:
             runs = instance.get_runs()
             assert len(runs) == 1 and runs[0].tags["dagster/asset_partition_range_end"] == DAYS[-1]
-            for table in TABLE_NAMES:
+            for table in SPOTIFY_TABLE_NAMES:
                 key = dg.AssetKey(table)
                 # Every day, the empty one too, is materialized: what the UI's partition bar shows.
                 assert instance.get_materialized_partitions(key) == set(DAYS)
@@ -187,11 +188,11 @@ def test_range_backfill_on_postgres_writes_per_day_events_in_batches(server, tmp
                 }
                 # One planned event per day, so a running or failed range shows per day in the UI.
                 assert planned_days == set(DAYS)
-        for table in TABLE_NAMES:
+        for table in SPOTIFY_TABLE_NAMES:
             assert all((lake_path / table_key(table, day)).is_file() for day in DAYS)
             for day in DAYS:
                 (lake_path / table_key(table, day)).unlink()  # the next run must write them again
 
     # 6 days x 4 tables x (planned + materialization) asset events: one or more transactions
     # each unbatched, a handful batched.
-    assert commits[0] - commits[100] >= 2 * len(DAYS) * len(TABLE_NAMES), commits
+    assert commits[0] - commits[100] >= 2 * len(DAYS) * len(SPOTIFY_TABLE_NAMES), commits

@@ -14,10 +14,11 @@ import pyarrow.parquet as pq
 import pytest
 
 from spotify_assets.assets.raw import raw_playlist
-from spotify_assets.assets.spotify_tables import RAW_OBJECTS_VALID, spotify_tables
+from spotify_assets.assets.spotify_tables import spotify_tables
 from spotify_assets.definitions import build_resources
 from spotify_assets.lake.lake import Lake
 from spotify_assets.settings import Settings
+from spotify_assets.vocabulary import RAW_OBJECTS_VALID
 from spotify_assets_tests.samples import sample_path
 
 DT = "2024-05-15"

@@ -23,12 +23,13 @@ import pytest
 from dagster._core.definitions.instigation_logger import get_instigation_log_records
 
 from spotify_assets.assets.raw import raw_playlist
-from spotify_assets.assets.spotify_tables import RAW_OBJECTS_VALID, spotify_tables
+from spotify_assets.assets.spotify_tables import spotify_tables
 from spotify_assets.definitions import build_resources
 from spotify_assets.lake.layout import RawObject
 from spotify_assets.resources.lake_resource import LakeResource
 from spotify_assets.settings import Settings
 from spotify_assets.transform import build_partition_tables
+from spotify_assets.vocabulary import RAW_OBJECTS_VALID, SPOTIFY_TABLE_NAMES
 from spotify_assets_tests.fixtures.moto import LAKE_BUCKET, REGION
 from spotify_assets_tests.hostile_entries import (
     DOT_DOT,
@@ -52,7 +53,6 @@ OUTSIDE = "zmb3-spotify/playlist_items_episodes_and_tracks.json"  # the target o
 LARGE = "huy-hng/7csrlizJurpn6y0xenTwzu.json"  # 2,574,230 bytes, 317 items: over the limit
 LIMIT = 1_000_000
 BOUND_S = 180  # generous bound on the run; it takes seconds, a FIFO read would never end
-TABLES = ("songs", "albums", "artists", "playlist_entries")
 KINDS = {  # kind -> the entry's name in the day's folder
     "symlink-inside-root": "1InsideLinkXXXXXXXXXXX.json",
     "symlink-outside-root": "1OutsideLinkXXXXXXXXXX.json",
@@ -107,7 +107,7 @@ def _expected_tables() -> dict[str, list[dict]]:
     """The rows of a day that holds only the good object (dt is the folder, not a column)."""
     built = build_partition_tables([RawObject(dt=DT, key=GOOD_KEY, body=sample_path(GOOD).read_bytes())], [DT])
     assert not built.bad_objects
-    return {name: built.tables[name].drop_columns(["dt"]).to_pylist() for name in TABLES}
+    return {name: built.tables[name].drop_columns(["dt"]).to_pylist() for name in SPOTIFY_TABLE_NAMES}
 
 
 def _facts(result: dg.ExecuteInProcessResult) -> dict:
@@ -161,7 +161,7 @@ def test_the_day_is_built_from_the_good_object_alone(local_day):
     assert local_day["success"]  # raw_objects_valid is not blocking: the good rows are usable
     expected = _expected_tables()
     assert len(expected["playlist_entries"]) == 50
-    for name in TABLES:
+    for name in SPOTIFY_TABLE_NAMES:
         got = pq.read_table(local_day["root"] / name / f"dt={DT}" / "data.parquet").to_pylist()
         assert got == expected[name], name
 
@@ -191,9 +191,9 @@ def test_no_entry_was_changed_followed_or_read_through(local_day):
     # The tables' files, and the (empty) staging folder of the write-audit-publish commit.
     assert new == sorted(
         ["lake/_publish"]
-        + [f"lake/{t}" for t in TABLES]
-        + [f"lake/{t}/dt={DT}" for t in TABLES]
-        + [f"lake/{t}/dt={DT}/data.parquet" for t in TABLES]
+        + [f"lake/{t}" for t in SPOTIFY_TABLE_NAMES]
+        + [f"lake/{t}/dt={DT}" for t in SPOTIFY_TABLE_NAMES]
+        + [f"lake/{t}/dt={DT}/data.parquet" for t in SPOTIFY_TABLE_NAMES]
     )
     assert {k: v for k, v in after.items() if k in before} == before  # links, FIFO, socket, device, bytes
 
@@ -258,7 +258,7 @@ def test_keys_with_dot_dot_and_empty_segments_on_s3(s3_lake, monkeypatch, tmp_pa
     assert all(bad == reasons for bad in facts["tables_bad"].values())
     assert facts["check"].description.split("; ") == [f"{k}: {r}" for k, r in reasons.items()]
     expected = _expected_tables()
-    for name in TABLES:
+    for name in SPOTIFY_TABLE_NAMES:
         body = s3.get_object(Bucket=LAKE_BUCKET, Key=f"lake/{name}/dt={DT}/data.parquet")["Body"].read()
         assert pq.read_table(io.BytesIO(body)).to_pylist() == expected[name], name
     for key, body in bodies.items():

@@ -19,11 +19,12 @@ from spotify_assets.assets.raw import raw_playlist
 from spotify_assets.assets.spotify_tables import spotify_tables
 from spotify_assets.definitions import build_resources
 from spotify_assets.lake.lake import Lake
-from spotify_assets.lake.layout import TABLE_NAMES, read_raw_objects, table_key
+from spotify_assets.lake.layout import read_raw_objects, table_key
 from spotify_assets.lake.parquet import parquet_bytes
 from spotify_assets.lake.publish import day_version
 from spotify_assets.settings import Settings
 from spotify_assets.transform import build_partition_tables
+from spotify_assets.vocabulary import SPOTIFY_TABLE_NAMES
 from spotify_assets_tests.ports import free_port
 from spotify_assets_tests.samples import sample_path
 
@@ -49,7 +50,7 @@ def _expected_files(lake: Lake, dt: str) -> dict[str, bytes]:
     serialised like the publish step does (one file per table, no dt column, the day's
     version in the metadata)."""
     built = build_partition_tables(read_raw_objects(lake, dt), [dt])
-    tables = {name: built.tables[name].drop_columns(["dt"]) for name in TABLE_NAMES}
+    tables = {name: built.tables[name].drop_columns(["dt"]) for name in SPOTIFY_TABLE_NAMES}
     version = day_version(tables)
     return {table_key(name, dt): parquet_bytes(table, version) for name, table in tables.items()}
 

@@ -29,9 +29,10 @@ import pytest
 
 from spotify_assets.io_managers.parquet_io_manager import ParquetLakeIOManager
 from spotify_assets.lake.lake import Lake
-from spotify_assets.lake.layout import TABLE_NAMES, table_key
+from spotify_assets.lake.layout import table_key
 from spotify_assets.lake.parquet import file_version
 from spotify_assets.lake.publish import STAGING_PREFIX, day_version, publish
+from spotify_assets.vocabulary import SPOTIFY_TABLE_NAMES
 from spotify_assets_tests.publish_writer import DAYS, tables
 
 pytestmark = pytest.mark.slow  # starts processes or servers (README, Tests)
@@ -59,7 +60,9 @@ S3_KILL_POINTS = {
 
 def _versions(lake: Lake) -> dict[str, dict[str, str | None]]:
     """``{dt: {table: version}}`` as a plain reader finds the files (no repair)."""
-    return {dt: {name: file_version(lake.read_bytes(table_key(name, dt))) for name in TABLE_NAMES} for dt in DAYS}
+    return {
+        dt: {name: file_version(lake.read_bytes(table_key(name, dt))) for name in SPOTIFY_TABLE_NAMES} for dt in DAYS
+    }
 
 
 def _labels_through_the_io_manager(lake_url: str) -> dict[str, dict[str, set[str]]]:
@@ -67,7 +70,7 @@ def _labels_through_the_io_manager(lake_url: str) -> dict[str, dict[str, set[str
     manager = ParquetLakeIOManager(lake_url=lake_url)
     partitions = dg.DailyPartitionsDefinition(start_date="2024-01-01")
     out: dict[str, dict[str, set[str]]] = {dt: {} for dt in DAYS}
-    for name in TABLE_NAMES:
+    for name in SPOTIFY_TABLE_NAMES:
         context = dg.build_input_context(
             asset_key=dg.AssetKey(name),
             asset_partition_key_range=dg.PartitionKeyRange(*DAYS),
@@ -102,10 +105,10 @@ def _check_kill(lake: Lake, kill_at: int, published: bool = False) -> None:
     plain = _versions(lake)
     pending = [n for n in lake.child_names(STAGING_PREFIX) if n.endswith(".json")]
     if kill_at < COMMITTED:
-        assert plain == {dt: {name: old[dt] for name in TABLE_NAMES} for dt in DAYS}
+        assert plain == {dt: {name: old[dt] for name in SPOTIFY_TABLE_NAMES} for dt in DAYS}
         assert pending == []
     elif kill_at >= MOVED:
-        assert plain == {dt: {name: new[dt] for name in TABLE_NAMES} for dt in DAYS}
+        assert plain == {dt: {name: new[dt] for name in SPOTIFY_TABLE_NAMES} for dt in DAYS}
         assert len(pending) == 1  # the commit record: whoever reads next completes the write
     else:
         assert len(pending) == 1  # the commit record: whoever reads next completes the write
@@ -113,18 +116,18 @@ def _check_kill(lake: Lake, kill_at: int, published: bool = False) -> None:
 
     expected = "old" if kill_at < COMMITTED else "new"
     assert _labels_through_the_io_manager(lake.root_url) == {
-        dt: {name: {expected} for name in TABLE_NAMES} for dt in DAYS
+        dt: {name: {expected} for name in SPOTIFY_TABLE_NAMES} for dt in DAYS
     }
     assert _versions(lake) == {
-        dt: {name: (old if expected == "old" else new)[dt] for name in TABLE_NAMES} for dt in DAYS
+        dt: {name: (old if expected == "old" else new)[dt] for name in SPOTIFY_TABLE_NAMES} for dt in DAYS
     }
     assert [n for n in lake.child_names(STAGING_PREFIX) if n.endswith(".json")] == []
 
     newer = publish(lake, tables("newer"))
-    assert _versions(lake) == {dt: {name: newer[dt] for name in TABLE_NAMES} for dt in DAYS}
+    assert _versions(lake) == {dt: {name: newer[dt] for name in SPOTIFY_TABLE_NAMES} for dt in DAYS}
     assert lake.child_names(STAGING_PREFIX) == []  # no staged file, record or temporary file left
     assert sorted(o.key for o in lake.list_objects("")) == sorted(
-        table_key(name, dt) for name in TABLE_NAMES for dt in DAYS
+        table_key(name, dt) for name in SPOTIFY_TABLE_NAMES for dt in DAYS
     )
 
 

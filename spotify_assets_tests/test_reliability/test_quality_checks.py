@@ -9,11 +9,8 @@ import pyarrow.parquet as pq
 
 from spotify_assets.assets.raw import raw_playlist
 from spotify_assets.assets.spotify_tables import (
-    KEY_UNIQUE_NOT_NULL,
+    KEY_COLUMNS,
     REFERENCES,
-    REFERENTIAL_INTEGRITY,
-    ROW_COUNT_NO_SHARP_DROP,
-    TABLE_KEYS,
     audit_tables,
     spotify_tables,
     withheld_days,
@@ -34,6 +31,7 @@ from spotify_assets.lake.publish import publish
 from spotify_assets.resources.lake_resource import LakeResource
 from spotify_assets.settings import Settings
 from spotify_assets.transform import build_partition_tables
+from spotify_assets.vocabulary import KEY_UNIQUE_NOT_NULL, REFERENTIAL_INTEGRITY, ROW_COUNT_NO_SHARP_DROP
 from spotify_assets_tests.samples import sample_path
 
 TOP50_ID = "37i9dQZEVXbMDoHDwVN2tF"
@@ -65,7 +63,7 @@ def _real_tables() -> dict[str, pa.Table]:
 
 def test_every_check_passes_on_tables_built_from_real_recordings():
     tables = _real_tables()
-    for name, key in TABLE_KEYS.items():
+    for name, key in KEY_COLUMNS.items():
         outcome = keys_unique_and_not_null(tables[name], key, name)
         assert outcome.passed, outcome.description
         assert outcome.metadata == {"null_keys": 0, "duplicate_keys": 0, "rows": tables[name].num_rows}
@@ -243,15 +241,15 @@ def test_a_day_failing_its_audit_is_withheld_naming_the_check_and_the_rows():
 def test_only_the_days_that_pass_are_published_and_a_withheld_day_keeps_its_files(lake_dir):
     lake = Lake(str(lake_dir))
     built = _built_days()
-    by_table = {name: split_by_partition(built[name], AUDIT_DAYS) for name in TABLE_KEYS}
+    by_table = {name: split_by_partition(built[name], AUDIT_DAYS) for name in KEY_COLUMNS}
     # The days as a previous run published them: empty.
-    publish(lake, {dt: {name: by_table[name][dt].slice(0, 0) for name in TABLE_KEYS} for dt in AUDIT_DAYS})
+    publish(lake, {dt: {name: by_table[name][dt].slice(0, 0) for name in KEY_COLUMNS} for dt in AUDIT_DAYS})
     before = _table_files(lake_dir)
     withheld = withheld_days(audit_tables(_with_duplicate_entry(built, "2024-05-16")), AUDIT_DAYS)
-    publish(lake, {dt: {name: by_table[name][dt] for name in TABLE_KEYS} for dt in AUDIT_DAYS if dt not in withheld})
+    publish(lake, {dt: {name: by_table[name][dt] for name in KEY_COLUMNS} for dt in AUDIT_DAYS if dt not in withheld})
     after = _table_files(lake_dir)
     assert {key for key in after if after[key] != before[key]} == {
-        f"{t}/dt={dt}/data.parquet" for t in TABLE_KEYS for dt in ("2024-05-15", "2024-05-17")
+        f"{t}/dt={dt}/data.parquet" for t in KEY_COLUMNS for dt in ("2024-05-15", "2024-05-17")
     }
     assert pq.read_table(lake_dir / "playlist_entries" / "dt=2024-05-16" / "data.parquet").num_rows == 0
     assert pq.read_table(lake_dir / "playlist_entries" / "dt=2024-05-17" / "data.parquet").num_rows == 50

@@ -4,7 +4,8 @@ re-entering, a day without a snapshot, duplicates, several playlists."""
 import pyarrow as pa
 import pytest
 
-from spotify_assets.trends.positions import PLAYLIST_TRENDS_SCHEMA, compute_playlist_trends
+from spotify_assets.trends.positions import compute_playlist_trends
+from spotify_assets.trends.trend_schemas import PLAYLIST_TRENDS_SCHEMA
 
 
 def entries(*snapshots: tuple[str, str, list[str]]) -> pa.Table:

@@ -4,7 +4,8 @@ missing names, several playlists and days."""
 import pyarrow as pa
 import pytest
 
-from spotify_assets.trends.share import ARTIST_DAILY_SHARE_SCHEMA, compute_artist_share
+from spotify_assets.trends.share import compute_artist_share
+from spotify_assets.trends.trend_schemas import ARTIST_DAILY_SHARE_SCHEMA
 
 ENTRIES = pa.table(
     {
