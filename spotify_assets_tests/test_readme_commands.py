@@ -89,6 +89,7 @@ def test_every_shell_block_is_run_or_says_why_not_from_the_short_list():
     reasons = {str(b): b.skip_reason for b in SHELL_BLOCKS if b.skip_reason is not None}
     assert set(reasons.values()) <= SKIP_REASONS, reasons
     assert len(RUN_BLOCKS) >= MIN_RUN_BLOCKS, [str(b) for b in RUN_BLOCKS]
+    assert len(SQL_BLOCKS) >= 3 and sum(len(sql_statements(b)) for b in SQL_BLOCKS) >= 10
     # A marker with no block right after it would skip nothing: every marker belongs to a block.
     markers = re.findall(rf"^{_SKIP.pattern}$", README, flags=re.MULTILINE)
     assert len(markers) == len(reasons), markers
