@@ -101,6 +101,8 @@ def test_every_shell_block_is_run_or_says_why_not_from_the_short_list():
 # ---------------------------------------------------------------------------- after the demo
 @dataclass(frozen=True)
 class Checkout:
+    """A copy of the repository: its root, a user's shell environment there, and the days the demo filled."""
+
     root: Path
     env: dict[str, str]
     demo_days: tuple[str, ...] = ()
@@ -254,6 +256,7 @@ def _check_running(checkout: Checkout, block: Block) -> None:
 @pytest.mark.slow
 @pytest.mark.parametrize("block", RUN_BLOCKS, ids=str)
 def test_the_block_runs_as_written_after_the_demo(after_demo, block):
+    """The block exits 0 from the copy's root, and what it did is in the demo's instance and lake."""
     _run_and_check(after_demo, block)
 
 
@@ -281,10 +284,11 @@ for sql in sys.argv[1:]:
 @pytest.mark.slow
 @pytest.mark.parametrize("block", SQL_BLOCKS, ids=str)
 def test_every_sql_statement_answers_rows_after_the_demo(after_demo, block):
+    """Each statement exits 0 through ``spotify-assets query`` and answers at least one row."""
     statements = sql_statements(block)
     # One process for all the statements of the block, through the `spotify-assets query` command's own code.
     done = subprocess.run(
-        [str(REPO / ".venv" / "bin" / "python"), "-c", QUERY_SCRIPT, *statements],
+        [str(after_demo.root / ".venv" / "bin" / "python"), "-c", QUERY_SCRIPT, *statements],
         cwd=after_demo.root,
         env=after_demo.env,
         capture_output=True,
