@@ -101,10 +101,12 @@ def test_every_shell_block_is_run_or_says_why_not_from_the_short_list():
 # ---------------------------------------------------------------------------- after the demo
 @dataclass(frozen=True)
 class Checkout:
-    """A copy of the repository: its root, a user's shell environment there, and the days the demo filled."""
+    """A copy of the repository: its root, a user's shell environment there, and after the demo its
+    output and the days it filled (test_demo.py could assert on ``demo`` instead of a second run)."""
 
     root: Path
     env: dict[str, str]
+    demo: subprocess.CompletedProcess | None = None
     demo_days: tuple[str, ...] = ()
 
     @property
@@ -164,7 +166,7 @@ def after_demo(tmp_path_factory) -> Checkout:
     assert demo.returncode == 0, demo.stderr[-3000:]
     days = checkout.days_with_songs()
     assert days, "the demo wrote no songs"
-    return Checkout(root, checkout.env, days)
+    return Checkout(root, checkout.env, demo, days)
 
 
 def _graphql(url: str, query: str) -> dict:
