@@ -38,17 +38,16 @@ SELECT a.artist_name, COUNT(*) AS entries
 FROM playlist_entries e
 JOIN songs s ON s.song_id = e.song_id AND s.dt = e.dt
 JOIN artists a ON a.artist_id = s.artist_id AND a.dt = s.dt
-WHERE e.dt = '2024-05-15'
+WHERE e.dt = (SELECT MAX(dt) FROM playlist_entries)
 GROUP BY a.artist_name
 ORDER BY entries DESC, a.artist_name
 LIMIT 10""",
     "songs_by_days_on_playlist": """
-SELECT e.song_id, MAX(s.song_name) AS song_name, COUNT(DISTINCT e.dt) AS days_on_playlist,
+SELECT e.playlist_id, e.song_id, MAX(s.song_name) AS song_name, COUNT(DISTINCT e.dt) AS days_on_playlist,
        MIN(e.dt) AS first_dt, MAX(e.dt) AS last_dt
 FROM playlist_entries e
 JOIN songs s ON s.song_id = e.song_id AND s.dt = e.dt
-WHERE e.playlist_id = '37i9dQZEVXbMDoHDwVN2tF'
-GROUP BY e.song_id
+GROUP BY e.playlist_id, e.song_id
 ORDER BY days_on_playlist DESC, song_name""",
     "new_entries_since_previous_snapshot": """
 WITH snapshots AS (
@@ -146,10 +145,11 @@ def test_readme_top_artists_on_a_day(top50):
 def test_readme_songs_by_days_on_playlist(top50):
     expected = expected_days_on_playlist(top50[2])
     result = _query(top50, "songs_by_days_on_playlist")
-    assert {row[0]: row[2] for row in result.rows} == dict(expected)
-    on_all_days = [row for row in result.rows if row[2] == 4]
-    assert on_all_days and all(row[3:] == ("2024-04-22", "2024-05-15") for row in on_all_days)
-    assert [row[2] for row in result.rows] == sorted((row[2] for row in result.rows), reverse=True)
+    assert {row[1]: row[3] for row in result.rows} == dict(expected)
+    assert {row[0] for row in result.rows} == {TOP50_ID}
+    on_all_days = [row for row in result.rows if row[3] == 4]
+    assert on_all_days and all(row[4:] == ("2024-04-22", "2024-05-15") for row in on_all_days)
+    assert [row[3] for row in result.rows] == sorted((row[3] for row in result.rows), reverse=True)
 
 
 def test_readme_new_entries_since_previous_snapshot(top50):
