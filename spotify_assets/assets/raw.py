@@ -129,26 +129,38 @@ def _check_credentials(spotify: SpotifyResource) -> None:
 
 def _play_synthetic(context: dg.AssetExecutionContext, spotify: SpotifyResource, lake: Lake, keys: list[str]):
     """Each day of ``keys`` as the synthetic playlist stood that day, in one output
-    ``{dt: {playlist_id: raw object}}`` (the sample plays any day, past ones included)."""
+    ``{dt: {playlist_id: raw object}}`` (the sample plays any day, past ones included).
+    A day that already holds raw objects another producer landed is recorded instead:
+    sample data is never written beside real data."""
     if spotify.lookup_kinds():  # a bad SPOTIFY_LOOKUPS fails before anything is read
         context.log.warning(
             f"SPOTIFY_LOOKUPS={spotify.lookups}: look-ups need the Spotify API; none are made for the offline sample."
         )
+    landed = {dt: objects for dt, objects in _real_objects(context, lake, keys).items() if objects}
+    played = [dt for dt in keys if dt not in landed]
+    if not played:
+        yield _record_landed(context, landed)
+        return
     check_lake_writable(lake)
     # One day: the extraction's own progress lines; a range: one line for the run.
     log = context.log if len(keys) == 1 else logging.getLogger(__name__)
-    documents: dict[str, dict[str, dict]] = {}
-    for dt in keys:
+    documents: dict[str, dict[str, dict]] = {dt: {} for dt in landed}
+    for dt in played:
         reader = spotify.get_reader(log=context.log, day=date.fromisoformat(dt))
         documents[dt] = {
             reader.playlist_id: extract_playlist(reader, reader.playlist_id, page_size=spotify.page_size, log=log)
         }
-    days = keys[0] if len(keys) == 1 else f"{len(keys)} days, {keys[0]}...{keys[-1]}"
+    days = played[0] if len(played) == 1 else f"{len(played)} days, {played[0]}...{played[-1]}"
     context.log.warning(
         "No Spotify credentials (SPOTIFY_CLIENT_ID / SPOTIFY_CLIENT_SECRET): reading the SYNTHETIC sample "
         f"playlist {reader.playlist_id} shipped with spotify_assets instead of the Spotify API ({days}); "
         "its raw objects are marked extraction.source = synthetic-sample."
     )
+    if landed:
+        context.log.info(
+            f"raw_playlist: {len(landed)} day(s) already hold raw objects another producer landed "
+            f"({', '.join(list(landed)[:MAX_DAYS_SHOWN])}): recorded; the synthetic sample is not written beside them"
+        )
     if len(keys) == 1:
         metadata = _extraction_metadata(documents[keys[0]], reader.request_count, reader.source)
     else:
@@ -156,6 +168,8 @@ def _play_synthetic(context: dg.AssetExecutionContext, spotify: SpotifyResource,
         metadata = {
             "source": reader.source,
             "run_partitions": len(keys),
+            "run_days_played": len(played),
+            "run_days_landed": len(landed),
             "run_items": sum(len(d["items"]["items"]) for day in documents.values() for d in day.values()),
         }
     yield dg.Output(documents, metadata=metadata)
@@ -326,25 +340,31 @@ def _landed_objects(context: dg.AssetExecutionContext, lake: Lake, days: list[st
     """``{dt: [RawObject]}`` of the raw objects landed for each of ``days`` (past or future
     UTC days) by another producer, read to be recorded: the API is never called for them.
 
-    Raw objects of the synthetic sample do not count (they are marked
-    ``extraction.source = "synthetic-sample"``; the tables skip them when the source is
-    real). Raises ``dg.Failure(allow_retries=False)`` before any request when a day has
-    none, naming the days, why (the API serves only today's state) and where to land them.
+    Raises ``dg.Failure(allow_retries=False)`` before any request when a day has none,
+    naming the days, why (the API serves only today's state) and where to land them.
     """
-    listed = {dt_from_key(o.key) for o in lake.list_objects(f"{RAW_PREFIX}/")} if days else set()
-    landed: dict[str, list] = {}
-    synthetic: dict[str, int] = {}
-    for dt in days:
-        objects = read_raw_objects(lake, dt) if dt in listed else []
-        landed[dt] = [o for o in objects if not is_synthetic_object(o.body)]
-        if len(landed[dt]) < len(objects):
-            synthetic[dt] = len(objects) - len(landed[dt])
-    for dt, count in synthetic.items():
-        context.log.info(f"raw_playlist {dt}: {count} raw object(s) of the synthetic sample not counted as landed")
+    landed = _real_objects(context, lake, days)
     missing = [dt for dt in days if not landed[dt]]
     if missing:
         raise dg.Failure(description=_no_landed_objects_message(lake, missing, len(days), today), allow_retries=False)
     return landed
+
+
+def _real_objects(context: dg.AssetExecutionContext, lake: Lake, days: list[str]) -> dict:
+    """``{dt: [RawObject]}`` of each of ``days``: the raw objects in the lake that are not
+    the synthetic sample's (those, marked ``extraction.source = "synthetic-sample"``, are
+    counted in the log and left out). One listing of the raw zone, then only days with
+    objects are read."""
+    listed = {dt_from_key(o.key) for o in lake.list_objects(f"{RAW_PREFIX}/")} if days else set()
+    real: dict[str, list] = {}
+    for dt in days:
+        objects = read_raw_objects(lake, dt) if dt in listed else []
+        real[dt] = [o for o in objects if not is_synthetic_object(o.body)]
+        if len(real[dt]) < len(objects):
+            context.log.info(
+                f"raw_playlist {dt}: {len(objects) - len(real[dt])} raw object(s) of the synthetic sample not counted as landed"
+            )
+    return real
 
 
 def _no_landed_objects_message(lake: Lake, missing: list[str], asked: int, today: str) -> str:
