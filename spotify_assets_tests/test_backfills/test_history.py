@@ -1,0 +1,142 @@
+"""History: a range of days in one run. Without Spotify credentials the synthetic sample
+plays each day of the range; with real credentials past days need landed raw objects, the
+synthetic sample's raw objects never reach the tables, and asking for many missing days is
+one run that says why instead of one doomed run per day. Loading the code location prints
+no warning (the backfill policies agree)."""
+
+import datetime
+import json
+import subprocess
+import sys
+
+import dagster as dg
+import pyarrow.parquet as pq
+import pytest
+
+from spotify_assets.assets.raw import raw_playlist
+from spotify_assets.assets.spotify_tables import SYNTHETIC_OBJECTS_SKIPPED, spotify_tables
+from spotify_assets.definitions import build_resources
+from spotify_assets.io_managers.parquet_io_manager import ParquetLakeIOManager
+from spotify_assets.io_managers.raw_json_io_manager import RawJsonIOManager
+from spotify_assets.lake.lake import Lake
+from spotify_assets.lake.layout import raw_key
+from spotify_assets.resources.lake_resource import LakeResource
+from spotify_assets.resources.spotify_resource import SpotifyResource
+from spotify_assets.settings import Settings
+from spotify_assets.spotify.offline_sample import synthetic_playlist
+from spotify_assets_tests.cli_runs import REPO
+from spotify_assets_tests.fixtures.lake import PROJECT_ENV_VARS
+from spotify_assets_tests.samples import sample_path
+
+TOP50 = "danielmschaves/bb33bc5c6c/playlist_37i9dQZEVXbMDoHDwVN2tF_20.json"  # a recorded [playlist object]
+TOP50_ID = "37i9dQZEVXbMDoHDwVN2tF"
+SYNTHETIC_ID = "0SynthPlaylist00000001"
+DAYS = ["2024-05-10", "2024-05-11", "2024-05-12", "2024-05-13"]  # Friday to Monday
+
+
+def _range_tags(first: str, last: str) -> dict[str, str]:
+    return {"dagster/asset_partition_range_start": first, "dagster/asset_partition_range_end": last}
+
+
+def _offline_resources(lake_url: str) -> dict:
+    """The project's resources without Spotify credentials: the synthetic source."""
+    return {
+        "spotify": SpotifyResource(),
+        "lake": LakeResource(lake_url=lake_url),
+        "raw_io_manager": RawJsonIOManager(lake_url=lake_url),
+        "table_io_manager": ParquetLakeIOManager(lake_url=lake_url),
+    }
+
+
+def _entries(lake_dir, dt: str):
+    return pq.read_table(lake_dir / "playlist_entries" / f"dt={dt}" / "data.parquet")
+
+
+def _messages(instance: dg.DagsterInstance, run_id: str) -> list[str]:
+    return [entry.user_message for entry in instance.all_logs(run_id)]
+
+
+def test_the_synthetic_source_plays_each_day_of_a_range_in_one_run(lake_dir):
+    instance = dg.DagsterInstance.ephemeral()
+    result = dg.materialize(
+        [raw_playlist, spotify_tables],
+        resources=_offline_resources(str(lake_dir)),
+        instance=instance,
+        tags=_range_tags(DAYS[0], DAYS[-1]),
+    )
+    assert result.success
+    assert len(instance.get_runs()) == 1
+    assert sorted(m.partition for m in result.asset_materializations_for_node("raw_playlist")) == DAYS
+    snapshots = set()
+    for dt in DAYS:
+        played = synthetic_playlist(datetime.date.fromisoformat(dt))
+        stored = json.loads((lake_dir / raw_key(dt, SYNTHETIC_ID)).read_bytes())
+        assert (
+            stored["items"]["items"] == played["items"]["items"]
+            and stored["extraction"]["source"] == "synthetic-sample"
+        )
+        entries = _entries(lake_dir, dt)
+        assert entries.num_rows == len(played["items"]["items"]) > 50
+        snapshots |= set(entries["snapshot_id"].to_pylist())
+    assert len(snapshots) == 3  # Sunday 2024-05-12 repeats Saturday's snapshot
+    (line,) = [m for m in _messages(instance, result.run_id) if "reading the SYNTHETIC sample" in m]
+    assert line.endswith(
+        f"(4 days, {DAYS[0]}...{DAYS[-1]}); its raw objects are marked extraction.source = synthetic-sample."
+    )
+
+
+def test_with_real_credentials_the_tables_skip_the_synthetic_objects(lake_dir, spotify_env):
+    """A lake the demo filled, then given credentials and real raw objects for two of its days."""
+    assert dg.materialize(
+        [raw_playlist], resources=_offline_resources(str(lake_dir)), tags=_range_tags(DAYS[0], DAYS[2])
+    ).success
+    lake = Lake(str(lake_dir))
+    for dt in DAYS[1:3]:
+        lake.write_bytes(raw_key(dt, TOP50_ID), sample_path(TOP50).read_bytes())
+    resources = build_resources(Settings.from_env())  # credentials of the test API server
+    instance = dg.DagsterInstance.ephemeral()
+    result = dg.materialize(
+        [raw_playlist, spotify_tables], resources=resources, instance=instance, tags=_range_tags(DAYS[1], DAYS[2])
+    )
+    assert result.success
+    for dt in DAYS[1:3]:
+        entries = _entries(lake_dir, dt)
+        assert set(entries["playlist_id"].to_pylist()) == {TOP50_ID} and entries.num_rows == 50
+    (materialization,) = [
+        m for m in result.asset_materializations_for_node("spotify_tables") if m.asset_key.path == ["playlist_entries"]
+    ][:1]
+    assert materialization.metadata[SYNTHETIC_OBJECTS_SKIPPED].value == 2
+    messages = _messages(instance, result.run_id)
+    assert any(
+        m.startswith("skipped 2 raw object(s) of the SYNTHETIC sample (raw_playlist/dt=2024-05-11/0SynthPlaylist")
+        for m in messages
+    ), messages
+    assert f"raw_playlist {DAYS[1]}: 1 raw object(s) of the synthetic sample not counted as landed" in messages
+    assert spotify_env.api_requests() == []  # past days: the API is never called
+
+    # The first day holds only the sample's object: with real credentials it has nothing landed.
+    failed = dg.materialize(
+        [raw_playlist], resources=resources, tags=_range_tags(DAYS[0], DAYS[2]), raise_on_error=False
+    )
+    error = failed.get_step_failure_events()[0].step_failure_data.error.message
+    assert f"raw_playlist {DAYS[0]}: cannot extract a past or future day. " in error
+
+
+@pytest.mark.slow
+def test_loading_the_code_location_prints_no_warning(tmp_path):
+    """What `dagster dev` loads, with every warning shown once (-W default): no "varying
+    BackfillPolicies", no deprecation of the project's own calls."""
+    env = {k: v for k, v in __import__("os").environ.items() if k not in PROJECT_ENV_VARS}
+    env.update(DAGSTER_HOME=str(tmp_path), SPOTIFY_LAKE_URL=str(tmp_path / "lake"))
+    (tmp_path / "dagster.yaml").write_text("")
+    code = (
+        "from spotify_assets.definitions import defs\n"
+        "repository = defs.get_repository_def()\n"
+        "print(sorted(job.name for job in repository.get_all_jobs()))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-W", "default", "-c", code], cwd=REPO, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert "__ASSET_JOB" in done.stdout
+    assert done.stderr == ""
