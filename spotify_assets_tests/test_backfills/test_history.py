@@ -6,6 +6,7 @@ no warning (the backfill policies agree)."""
 
 import datetime
 import json
+import logging
 import subprocess
 import sys
 
@@ -140,3 +141,68 @@ def test_loading_the_code_location_prints_no_warning(tmp_path):
     assert done.returncode == 0, done.stderr
     assert "__ASSET_JOB" in done.stdout
     assert done.stderr == ""
+
+
+# The code location as `dagster dev` loads it, but built when the workspace loads (not when
+# this module was imported), so that it reads the environment the test set.
+@dg.definitions
+def code_location() -> dg.Definitions:
+    from spotify_assets.definitions import build_definitions
+
+    return build_definitions(Settings.from_env())
+
+
+@pytest.mark.slow
+def test_materialize_all_missing_with_real_credentials_is_one_run_that_says_why(lake_dir, spotify_env):
+    """The UI's "Materialize all → Missing" over 10 past days with real credentials and no
+    landed object: the backfill daemon launches ONE run (every backfill policy is single-run),
+    and its raw_playlist step fails at once naming the days, why and where to land objects;
+    no request reaches the API and nothing is written."""
+    from dagster._core.execution.backfill import BulkActionStatus
+    from dagster._core.remote_origin import InProcessCodeLocationOrigin
+    from dagster._core.types.loadable_target_origin import LoadableTargetOrigin
+    from dagster._core.workspace.context import WorkspaceProcessContext
+    from dagster._core.workspace.load_target import InProcessWorkspaceLoadTarget
+    from dagster._daemon.backfill import execute_backfill_iteration
+    from dagster_graphql.test.utils import execute_dagster_graphql
+
+    from spotify_assets_tests.test_backfills.test_range_materialization import LAUNCH_PARTITION_BACKFILL
+
+    today = datetime.datetime.now(datetime.timezone.utc).date()
+    days = [(today - datetime.timedelta(days=n)).isoformat() for n in range(10, 0, -1)]
+    origin = InProcessCodeLocationOrigin(
+        LoadableTargetOrigin(module_name=__name__, attribute="code_location", working_directory=str(REPO)),
+        location_name="spotify_assets",
+    )
+    with (
+        dg.instance_for_test(synchronous_run_coordinator=True, synchronous_run_launcher=True) as instance,
+        WorkspaceProcessContext(instance, InProcessWorkspaceLoadTarget(origin)) as workspace,
+    ):
+        asset_keys = [key.path for key in code_location().resolve_all_asset_keys()]
+        params = {"assetSelection": [{"path": path} for path in asset_keys], "partitionNames": days, "fromFailure": False}
+        answer = execute_dagster_graphql(
+            workspace.create_request_context(), LAUNCH_PARTITION_BACKFILL, {"backfillParams": params}
+        )
+        backfill_id = answer.data["launchPartitionBackfill"]["backfillId"]
+        for _ in range(2):  # request the run (it runs synchronously), then see it fail and finish
+            list(execute_backfill_iteration(workspace, logging.getLogger(__name__)))
+        runs = instance.get_runs()
+        assert len(runs) == 1, [r.tags for r in runs]
+        [run] = runs
+        assert run.status == dg.DagsterRunStatus.FAILURE
+        assert (run.tags["dagster/asset_partition_range_start"], run.tags["dagster/asset_partition_range_end"]) == (
+            days[0],
+            days[-1],
+        )
+        failures = instance.all_logs(run.run_id, of_type=dg.DagsterEventType.STEP_FAILURE)
+        assert [f.step_key for f in failures] == ["raw_playlist"]
+        message = failures[0].dagster_event.step_failure_data.error.message
+        assert instance.get_backfill(backfill_id).status in (
+            BulkActionStatus.COMPLETED_FAILED,
+            BulkActionStatus.FAILED,
+        ), instance.get_backfill(backfill_id).status
+    assert f"raw_playlist {days[0]}...{days[-1]}: cannot extract past or future days. " in message
+    assert f"only today's partition ({today.isoformat()} UTC) can be extracted" in message
+    assert f"10 of the 10 past or future day(s) asked for have no raw objects ({', '.join(days[:5])} and more)" in message
+    assert f"Land raw objects of those days at {lake_dir}/raw_playlist/dt=<day>/<playlist_id>.json" in message
+    assert spotify_env.api_requests() == [] and not (lake_dir / "raw_playlist").exists()
