@@ -179,7 +179,11 @@ def test_materialize_all_missing_with_real_credentials_is_one_run_that_says_why(
         WorkspaceProcessContext(instance, InProcessWorkspaceLoadTarget(origin)) as workspace,
     ):
         asset_keys = [key.path for key in code_location().resolve_all_asset_keys()]
-        params = {"assetSelection": [{"path": path} for path in asset_keys], "partitionNames": days, "fromFailure": False}
+        params = {
+            "assetSelection": [{"path": path} for path in asset_keys],
+            "partitionNames": days,
+            "fromFailure": False,
+        }
         answer = execute_dagster_graphql(
             workspace.create_request_context(), LAUNCH_PARTITION_BACKFILL, {"backfillParams": params}
         )
@@ -203,6 +207,8 @@ def test_materialize_all_missing_with_real_credentials_is_one_run_that_says_why(
         ), instance.get_backfill(backfill_id).status
     assert f"raw_playlist {days[0]}...{days[-1]}: cannot extract past or future days. " in message
     assert f"only today's partition ({today.isoformat()} UTC) can be extracted" in message
-    assert f"10 of the 10 past or future day(s) asked for have no raw objects ({', '.join(days[:5])} and more)" in message
+    assert (
+        f"10 of the 10 past or future day(s) asked for have no raw objects ({', '.join(days[:5])} and more)" in message
+    )
     assert f"Land raw objects of those days at {lake_dir}/raw_playlist/dt=<day>/<playlist_id>.json" in message
     assert spotify_env.api_requests() == [] and not (lake_dir / "raw_playlist").exists()
