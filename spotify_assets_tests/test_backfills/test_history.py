@@ -32,6 +32,7 @@ from spotify_assets_tests.samples import sample_path
 TOP50 = "danielmschaves/bb33bc5c6c/playlist_37i9dQZEVXbMDoHDwVN2tF_20.json"  # a recorded [playlist object]
 TOP50_ID = "37i9dQZEVXbMDoHDwVN2tF"
 SYNTHETIC_ID = "0SynthPlaylist00000001"
+PERSONAL_ID = "0lSHxL8DnuRYEhk2cmKSDH"  # a recorded personal playlist (41 items)
 DAYS = ["2024-05-10", "2024-05-11", "2024-05-12", "2024-05-13"]  # Friday to Monday
 
 
@@ -121,6 +122,31 @@ def test_with_real_credentials_the_tables_skip_the_synthetic_objects(lake_dir, s
     )
     error = failed.get_step_failure_events()[0].step_failure_data.error.message
     assert f"raw_playlist {DAYS[0]}: cannot extract a past or future day. " in error
+
+
+def test_with_real_credentials_a_range_extracts_today_and_records_landed_days(lake_dir, spotify_env, monkeypatch):
+    items = json.loads(sample_path(f"huy-hng/{PERSONAL_ID}.json").read_text())
+    spotify_env.add_playlist(PERSONAL_ID, items)
+    monkeypatch.setenv("SPOTIFY_PLAYLIST_IDS", PERSONAL_ID)
+    today = datetime.datetime.now(datetime.timezone.utc).date()
+    yesterday = (today - datetime.timedelta(days=1)).isoformat()
+    landed = lake_dir / raw_key(yesterday, TOP50_ID)
+    Lake(str(lake_dir)).write_bytes(raw_key(yesterday, TOP50_ID), sample_path(TOP50).read_bytes())
+    result = dg.materialize(
+        [raw_playlist],
+        resources=build_resources(Settings.from_env()),
+        tags=_range_tags(yesterday, today.isoformat()),
+    )
+    assert result.success
+    assert sorted(m.partition for m in result.asset_materializations_for_node("raw_playlist")) == [
+        yesterday,
+        today.isoformat(),
+    ]
+    stored = json.loads((lake_dir / raw_key(today.isoformat(), PERSONAL_ID)).read_bytes())
+    assert len(stored["items"]["items"]) == len(items) and stored["extraction"]["source"] == "spotify-web-api"
+    assert landed.read_bytes() == sample_path(TOP50).read_bytes()  # recorded, never rewritten
+    assert sorted(p.name for p in landed.parent.iterdir()) == [f"{TOP50_ID}.json"]
+    assert {r.path for r in spotify_env.api_requests()} >= {f"/v1/playlists/{PERSONAL_ID}"}
 
 
 @pytest.mark.slow
