@@ -136,7 +136,8 @@ def _play_synthetic(context: dg.AssetExecutionContext, spotify: SpotifyResource,
         context.log.warning(
             f"SPOTIFY_LOOKUPS={spotify.lookups}: look-ups need the Spotify API; none are made for the offline sample."
         )
-    landed = {dt: objects for dt, objects in _real_objects(context, lake, keys).items() if objects}
+    # The sample's own objects are simply replaced: no note about them here.
+    landed = {dt: objects for dt, objects in _real_objects(context, lake, keys, note=False).items() if objects}
     played = [dt for dt in keys if dt not in landed]
     if not played:
         yield _record_landed(context, landed)
@@ -350,20 +351,28 @@ def _landed_objects(context: dg.AssetExecutionContext, lake: Lake, days: list[st
     return landed
 
 
-def _real_objects(context: dg.AssetExecutionContext, lake: Lake, days: list[str]) -> dict:
+def _real_objects(context: dg.AssetExecutionContext, lake: Lake, days: list[str], note: bool = True) -> dict:
     """``{dt: [RawObject]}`` of each of ``days``: the raw objects in the lake that are not
     the synthetic sample's (those, marked ``extraction.source = "synthetic-sample"``, are
-    counted in the log and left out). One listing of the raw zone, then only days with
-    objects are read."""
+    left out, and with ``note`` counted in one log line). One listing of the raw zone,
+    then only days with objects are read."""
     listed = {dt_from_key(o.key) for o in lake.list_objects(f"{RAW_PREFIX}/")} if days else set()
     real: dict[str, list] = {}
+    synthetic: dict[str, int] = {}
     for dt in days:
         objects = read_raw_objects(lake, dt) if dt in listed else []
         real[dt] = [o for o in objects if not is_synthetic_object(o.body)]
         if len(real[dt]) < len(objects):
-            context.log.info(
-                f"raw_playlist {dt}: {len(objects) - len(real[dt])} raw object(s) of the synthetic sample not counted as landed"
-            )
+            synthetic[dt] = len(objects) - len(real[dt])
+    if synthetic and note:
+        shown = (
+            next(iter(synthetic))
+            if len(synthetic) == 1
+            else f"{min(synthetic)}...{max(synthetic)} ({len(synthetic)} days)"
+        )
+        context.log.info(
+            f"raw_playlist {shown}: {sum(synthetic.values())} raw object(s) of the synthetic sample not counted as landed"
+        )
     return real
 
 

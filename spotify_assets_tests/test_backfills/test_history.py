@@ -69,7 +69,7 @@ def test_the_synthetic_source_plays_each_day_of_a_range_in_one_run(lake_dir):
     assert result.success
     assert len(instance.get_runs()) == 1
     assert sorted(m.partition for m in result.asset_materializations_for_node("raw_playlist")) == DAYS
-    snapshots = set()
+    snapshots_of = {}
     for dt in DAYS:
         played = synthetic_playlist(datetime.date.fromisoformat(dt))
         stored = json.loads((lake_dir / raw_key(dt, SYNTHETIC_ID)).read_bytes())
@@ -79,9 +79,17 @@ def test_the_synthetic_source_plays_each_day_of_a_range_in_one_run(lake_dir):
         )
         entries = _entries(lake_dir, dt)
         assert entries.num_rows == len(played["items"]["items"]) > 50
-        snapshots |= set(entries["snapshot_id"].to_pylist())
-    assert len(snapshots) == 3  # Sunday 2024-05-12 repeats Saturday's snapshot
+        (snapshots_of[dt],) = set(entries["snapshot_id"].to_pylist())
+    assert len(set(snapshots_of.values())) == 3  # Sunday 2024-05-12 repeats Saturday's snapshot
     (line,) = [m for m in _messages(instance, result.run_id) if "reading the SYNTHETIC sample" in m]
+    again = dg.materialize(  # played again: the sample's objects are replaced, without a note each
+        [raw_playlist],
+        resources=_offline_resources(str(lake_dir)),
+        instance=instance,
+        tags=_range_tags(DAYS[0], DAYS[-1]),
+    )
+    assert not [m for m in _messages(instance, again.run_id) if "synthetic sample not counted" in m]
+    assert json.loads((lake_dir / raw_key(DAYS[0], SYNTHETIC_ID)).read_bytes())["snapshot_id"] == snapshots_of[DAYS[0]]
     assert line.endswith(
         f"(4 days, {DAYS[0]}...{DAYS[-1]}); its raw objects are marked extraction.source = synthetic-sample."
     )
@@ -113,7 +121,10 @@ def test_with_real_credentials_the_tables_skip_the_synthetic_objects(lake_dir, s
         m.startswith("skipped 2 raw object(s) of the SYNTHETIC sample (raw_playlist/dt=2024-05-11/0SynthPlaylist")
         for m in messages
     ), messages
-    assert f"raw_playlist {DAYS[1]}: 1 raw object(s) of the synthetic sample not counted as landed" in messages
+    assert (
+        f"raw_playlist {DAYS[1]}...{DAYS[2]} (2 days): 2 raw object(s) of the synthetic sample not counted as landed"
+        in messages
+    )
     assert spotify_env.api_requests() == []  # past days: the API is never called
 
     # The first day holds only the sample's object: with real credentials it has nothing landed.
