@@ -370,9 +370,8 @@ def _real_objects(context: dg.AssetExecutionContext, lake: Lake, days: list[str]
             if len(synthetic) == 1
             else f"{min(synthetic)}...{max(synthetic)} ({len(synthetic)} days)"
         )
-        context.log.info(
-            f"raw_playlist {shown}: {sum(synthetic.values())} raw object(s) of the synthetic sample not counted as landed"
-        )
+        count = sum(synthetic.values())
+        context.log.info(f"raw_playlist {shown}: {count} raw object(s) of the synthetic sample not counted as landed")
     return real
 
 

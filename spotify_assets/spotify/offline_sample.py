@@ -8,8 +8,9 @@ Two samples ship in the package (``sample_data/``):
   evolves day by day, for any UTC date. Each day but Sunday its invented curator edits it:
   2 or 3 songs enter at the bottom, each climbs while its popularity rises, falls as it
   fades and leaves after 24 to 33 days; about 60 songs are on it on any day (51 to 73
-  from 2020 to 2030: always more than one page of 50). A few prolific artists hold several songs, some songs feature a second artist, and
-  an artist's songs of the same 45-day era share an album. ``added_at`` is the day the
+  from 2020 to 2030: always more than one page of 50). A few prolific artists hold
+  several songs, some songs feature a second artist, and an artist's songs of the same
+  45-day era share an album. ``added_at`` is the day the
   song entered; ``snapshot_id`` changes with every edit, so Sunday repeats Saturday. It
   is a pure function of the date: the same date always gives the same playlist.
 - :func:`load_sample_playlist`: a fixed 12-item playlist of edge cases (null item, local
