@@ -45,7 +45,8 @@ def _build(
     partitions_def: dg.TimeWindowPartitionsDefinition,
     description: str,
 ) -> dg.ScheduleDefinition:
-    job = dg.define_asset_job(job_name, selection=selection, partitions_def=partitions_def)
+    # Partitioning is inferred from the selected assets (passing it is deprecated and warns).
+    job = dg.define_asset_job(job_name, selection=selection)
 
     @dg.schedule(
         name=name,

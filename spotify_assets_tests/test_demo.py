@@ -1,12 +1,18 @@
-"""``./scripts/demo.sh`` as a newcomer runs it (into a temporary DAGSTER_HOME and lake): it
-succeeds, prints progress lines (no DEBUG events, no Python warnings), says that it read the
-synthetic sample, and ends with what to do next; the query it suggests answers rows."""
+"""``./scripts/demo.sh`` as a newcomer runs it (into a temporary DAGSTER_HOME and lake): ONE
+run on that instance fills the last 30 days (UTC, ending today) of every asset from the
+synthetic sample; the output is short (a header, Dagster's progress lines at INFO and one
+warning saying it read the synthetic sample, today's tables, what to do next: no DEBUG
+events, no Python warnings); the query it suggests answers 30 rows that show songs entering
+and climbing, and ``playlist_trends`` carries its chart."""
 
 import os
+import re
 import shlex
 import subprocess
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+import dagster as dg
 import pytest
 
 from spotify_assets_tests.fixtures.lake import PROJECT_ENV_VARS
@@ -14,26 +20,115 @@ from spotify_assets_tests.fixtures.lake import PROJECT_ENV_VARS
 pytestmark = pytest.mark.slow  # starts processes or servers (README, Tests)
 
 REPO = Path(__file__).resolve().parents[1]
+# A Dagster log line: "<date> <time> +0000 - dagster - <LEVEL> - <job> - <run id> - <step> - <message>"
+LOG_LINE = re.compile(r"^\S+ \S+ \+0000 - dagster - (?P<level>[A-Z]+) - __ASSET_JOB - [0-9a-f-]{36} - (?P<step>\w+) - ")
+# Every step's progress, in order (the lines of one step may be several).
+STEPS = ["raw_playlist", "spotify_tables", "artist_daily_share", "playlist_trends", "catalog"]
+# Dagster's own once-per-DAGSTER_HOME notice on first use (how to opt out of telemetry).
+TELEMETRY_NOTICE = ("Telemetry:", "Welcome to Dagster!")
 
 
-def test_the_demo_is_quiet_says_what_it_read_and_what_to_do_next(tmp_path):
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    """``(environment, DAGSTER_HOME, completed demo)``; the days are computed right after."""
+    root = tmp_path_factory.mktemp("demo")
     env = {k: v for k, v in os.environ.items() if k not in PROJECT_ENV_VARS}
     env.update(
-        DAGSTER_HOME=str(tmp_path / "home"),
-        SPOTIFY_LAKE_URL=str(tmp_path / "lake"),
-        SPOTIFY_DUCKDB_PATH=str(tmp_path / "c.duckdb"),
+        DAGSTER_HOME=str(root / "home"),
+        SPOTIFY_LAKE_URL=str(root / "lake"),
+        SPOTIFY_DUCKDB_PATH=str(root / "c.duckdb"),
     )
-    done = subprocess.run(["bash", "scripts/demo.sh"], cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+    done = subprocess.run(["bash", "scripts/demo.sh"], cwd=REPO, env=env, capture_output=True, text=True, timeout=400)
     assert done.returncode == 0, done.stderr[-3000:]
-    output = (done.stdout + done.stderr).splitlines()
-    assert not [line for line in output if " - DEBUG - " in line]
-    assert not [line for line in output if "Warning:" in line], [line for line in output if "Warning:" in line]
-    assert any("reading the SYNTHETIC sample playlist" in line for line in output)
-    assert any(line.startswith("playlist_entries: 9 rows at ") for line in output)
-    next_steps = done.stdout[done.stdout.index("==> next") :].splitlines()
+    return env, root / "home", done
+
+
+def _days() -> list[str]:
+    today = datetime.now(timezone.utc).date()
+    return [(today - timedelta(days=n)).isoformat() for n in range(29, -1, -1)]
+
+
+def _without_telemetry_notice(lines: list[str]) -> list[str]:
+    """``lines`` without Dagster's telemetry notice (its first use of a DAGSTER_HOME): from
+    its title to the end of its welcome paragraph (a few lines before the first log line)."""
+    stripped = [line.strip() for line in lines]
+    if TELEMETRY_NOTICE[0] not in stripped[:3]:
+        return lines
+    welcome = stripped.index(TELEMETRY_NOTICE[1])
+    first_log = next(i for i in range(welcome, len(lines)) if LOG_LINE.match(lines[i]))
+    assert first_log - welcome <= 5, lines[welcome:first_log]
+    return lines[first_log:]
+
+
+def test_the_demo_output_is_short_progress_then_today_then_what_to_do_next(demo):
+    _, home, done = demo
+    days = _days()
+    # stderr: Dagster's progress lines, nothing else (no DEBUG events, no Python warnings).
+    logged = [LOG_LINE.match(line) for line in _without_telemetry_notice(done.stderr.splitlines())]
+    assert all(logged), done.stderr
+    assert [m["level"] for m in logged].count("WARNING") == 1 and {m["level"] for m in logged} == {"INFO", "WARNING"}
+    assert list(dict.fromkeys(m["step"] for m in logged)) == STEPS
+    assert len(logged) <= 15  # progress, not events
+    (warning,) = [line for line in done.stderr.splitlines() if " - WARNING - " in line]
+    assert "reading the SYNTHETIC sample playlist 0SynthPlaylist00000001" in warning
+    assert f"(30 days, {days[0]}...{days[-1]})" in warning
+    # stdout: what it does, today's tables (a few rows each), what to do next.
+    lines = done.stdout.splitlines()
+    assert lines[:3] == [
+        f"==> materializing the last 30 days ({days[0]}...{days[-1]}, UTC) of every asset in one run",
+        "",
+        f"Lake: {home.parent / 'lake'}",
+    ]
+    entries = rf"playlist_entries: \d\d rows at {home.parent / 'lake'}/playlist_entries/dt={days[-1]}/data.parquet"
+    assert any(re.fullmatch(entries, line) for line in lines), lines
+    assert len(lines) < 60
+    next_steps = lines[lines.index("==> next") :]
     assert [line.split(":", 1)[0].strip() for line in next_steps[1:]] == ["the UI", "a query", "your data"]
+    assert f"DAGSTER_HOME={home} dagster dev" in next_steps[1]
+
+
+def test_one_run_on_the_instance_the_ui_opens_filled_30_days_of_every_asset(demo):
+    _, home, _ = demo
+    days = _days()
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        (run,) = instance.get_runs()
+        assert run.status == dg.DagsterRunStatus.SUCCESS
+        assert (run.tags["dagster/asset_partition_range_start"], run.tags["dagster/asset_partition_range_end"]) == (
+            days[0],
+            days[-1],
+        )
+        keys = instance.get_asset_keys()
+        assert {key.to_user_string() for key in keys} == {
+            "raw_playlist",
+            "songs",
+            "albums",
+            "artists",
+            "playlist_entries",
+            "playlist_trends",
+            "artist_daily_share",
+            "catalog",
+        }
+        for key in keys:
+            assert sorted(instance.get_materialized_partitions(key)) == days, key
+        chart = instance.get_latest_materialization_event(dg.AssetKey("playlist_trends")).asset_materialization
+        assert chart.partition in days
+        markdown = chart.metadata["position_chart"].value
+        assert "### spotify_assets synthetic sample (0SynthPlaylist00000001)" in markdown
+        assert "data:image/png;base64," in markdown
+
+
+def test_the_suggested_query_answers_30_days_of_songs_entering_and_climbing(demo):
+    env, _, done = demo
+    next_steps = done.stdout[done.stdout.index("==> next") :].splitlines()
     query = shlex.split(next_steps[2].split(":", 1)[1].strip())
     answered = subprocess.run(
         [str(REPO / query[0]), *query[1:]], cwd=REPO, env=env, capture_output=True, text=True, timeout=120
     )
-    assert answered.returncode == 0 and answered.stdout.splitlines()[-1] == "(1 row)", answered.stderr
+    assert answered.returncode == 0 and answered.stdout.splitlines()[-1] == "(30 rows)", answered.stderr
+    header, _, *rows = answered.stdout.splitlines()[:-1]
+    assert header.split() == ["dt", "songs", "entered", "climbed"]
+    table = {row.split()[0]: [int(v) for v in row.split()[1:]] for row in rows}
+    assert sorted(table) == _days()
+    assert all(songs > 50 for songs, _, _ in table.values())
+    later = [table[dt] for dt in _days()[1:]]
+    assert sum(1 for _, entered, climbed in later if entered >= 2 and climbed > 0) >= 20  # edits: all but Sundays

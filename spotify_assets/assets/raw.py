@@ -1,12 +1,13 @@
 """``raw_playlist``: what the Spotify API answered for each configured playlist on a day."""
 
+import logging
 import traceback
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 
 import dagster as dg
 
 from spotify_assets.lake.lake import Lake
-from spotify_assets.lake.layout import prefix_url, raw_partition_prefix, read_raw_objects
+from spotify_assets.lake.layout import dt_from_key, prefix_url, raw_partition_prefix, read_raw_objects
 from spotify_assets.lake.write_check import LakeSetupError, check_lake_writable, permanent_lake_error_reason
 from spotify_assets.partitions import daily_partitions
 from spotify_assets.resources.lake_resource import LakeResource
@@ -16,15 +17,17 @@ from spotify_assets.spotify.errors import SpotifyExtractionError, SpotifyTransie
 from spotify_assets.spotify.extract import extract_playlist
 from spotify_assets.spotify.lookups import LookupCache
 from spotify_assets.spotify.my_playlists import readable_playlists
+from spotify_assets.spotify.offline_sample import is_synthetic_object
 from spotify_assets.spotify.raw_parsing import RawObjectError, parse_raw_document
 from spotify_assets.transform import parse_objects
-from spotify_assets.vocabulary import ASSET_GROUP, RAW_PLAYLIST
+from spotify_assets.vocabulary import ASSET_GROUP, RAW_PLAYLIST, RAW_PREFIX
 
 # Transient faults (5xx, timeouts, transport faults that outlived the client's own
 # retries; S3 briefly unreachable) get two more tries of the whole step; everything else
 # (400/401/403/404, shapes, origins, deadlines, quota, bad token, bad settings, a lake
 # that cannot be written, bugs) is raised as Failure(allow_retries=False) and fails at once.
 SPOTIFY_API_POOL = "spotify_api"
+MAX_DAYS_SHOWN = 5  # days named in a message; the count is always exact
 RAW_PLAYLIST_RETRY_POLICY = dg.RetryPolicy(
     max_retries=2, delay=15, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS
 )
@@ -45,14 +48,17 @@ def utc_today() -> str:
     # One extraction at a time across runs: the app's rate limit and quota are shared
     # (deploy/dagster.yaml gives every pool a limit of 1 run).
     pool=SPOTIFY_API_POOL,
-    # One partition per run: only today's can be extracted, and each day's objects are
-    # validated on their own.
-    backfill_policy=dg.BackfillPolicy.multi_run(max_partitions_per_run=1),
+    # A range in one run, like every asset (so a backfill is one run): the synthetic sample
+    # plays each day; with real credentials a run whose past days lack landed objects
+    # fails at once naming them, instead of one doomed run per day.
+    backfill_policy=dg.BackfillPolicy.single_run(),
     description=(
         "The Spotify API's answer for each configured playlist on the partition's UTC day "
         "(playlist object with every item, from GET /playlists/{id} and GET /playlists/{id}/items), "
-        "stored as JSON at raw_playlist/dt=<date>/<playlist_id>.json. Only today's partition can be "
-        "extracted; for other days it validates and records raw objects another producer landed."
+        "stored as JSON at raw_playlist/dt=<date>/<playlist_id>.json. With Spotify credentials only today's "
+        "partition can be extracted; for other days it records raw objects another producer landed, and fails "
+        "naming the days that have none. Without credentials (locally) the SYNTHETIC sample plays any day; its "
+        "objects are marked extraction.source = synthetic-sample."
     ),
 )
 def raw_playlist(context: dg.AssetExecutionContext, spotify: SpotifyResource, lake: LakeResource):
@@ -61,13 +67,19 @@ def raw_playlist(context: dg.AssetExecutionContext, spotify: SpotifyResource, la
     except (dg.Failure, SpotifyTransientError):
         raise
     except LakeSetupError as error:
-        raise dg.Failure(f"raw_playlist {context.partition_key}: {error}", allow_retries=False) from error
+        raise dg.Failure(f"raw_playlist {_days(context)}: {error}", allow_retries=False) from error
     except Exception as error:
         if permanent_lake_error_reason(error) is None and _is_transient_lake_error(error):
             raise  # the RetryPolicy retries it (e.g. S3 briefly unreachable while listing)
         raise dg.Failure(
-            f"raw_playlist {context.partition_key}: {type(error).__name__}: {error}", allow_retries=False
+            f"raw_playlist {_days(context)}: {type(error).__name__}: {error}", allow_retries=False
         ) from error
+
+
+def _days(context: dg.AssetExecutionContext) -> str:
+    """The run's partition key, or ``first...last`` of a range."""
+    keys = context.partition_keys
+    return keys[0] if len(keys) == 1 else f"{keys[0]}...{keys[-1]}"
 
 
 def _is_transient_lake_error(error: Exception) -> bool:
@@ -76,10 +88,17 @@ def _is_transient_lake_error(error: Exception) -> bool:
 
 
 def _materialize(context: dg.AssetExecutionContext, spotify: SpotifyResource, lake: LakeResource):
-    dt = context.partition_key
+    keys = context.partition_keys
     today = utc_today()
-    if dt != today:
-        yield from _record_landed_objects(context, lake.get_lake(), dt, today)
+    _check_credentials(spotify)
+    if spotify.plays_synthetic:
+        yield from _play_synthetic(context, spotify, lake.get_lake(), keys)
+        return
+    past = [dt for dt in keys if dt != today]
+    # Before any request: every past day must have landed objects (the API serves only today).
+    landed = _landed_objects(context, lake.get_lake(), past, today)
+    if today not in keys:
+        yield _record_landed(context, landed)
         return
     reader, playlist_ids, lookups = _prepare(context, spotify)
     # Before any request: a lake that cannot be written fails now, not after the
@@ -91,14 +110,16 @@ def _materialize(context: dg.AssetExecutionContext, spotify: SpotifyResource, la
         metadata = _extraction_metadata(documents, reader.request_count, reader.source)
         if lookups is not None:
             metadata["lookups"] = dg.MetadataValue.json(lookups.counts())
-        yield dg.Output(documents, metadata=metadata)
+        if past:
+            metadata["landed_raw_objects"] = sum(len(objects) for objects in landed.values())
+        yield dg.Output({today: documents, **{dt: {} for dt in past}}, metadata=metadata)
     if failures:
         raise _extraction_failure(playlist_ids, documents, failures, not_attempted)
 
 
-def _prepare(context: dg.AssetExecutionContext, spotify: SpotifyResource):
-    """``(reader, playlist ids, look-up cache or None)``; a bad setting raises
-    ``dg.Failure(allow_retries=False)`` naming it, before any request."""
+def _check_credentials(spotify: SpotifyResource) -> None:
+    """A half-configured app must not fall back to the offline sample: ``dg.Failure``
+    naming the missing variable."""
     missing = spotify.missing_credential()
     if missing:
         raise dg.Failure(
@@ -106,6 +127,60 @@ def _prepare(context: dg.AssetExecutionContext, spotify: SpotifyResource):
             "set both to read the Spotify API, or neither to read the offline sample.",
             allow_retries=False,
         )
+
+
+def _play_synthetic(context: dg.AssetExecutionContext, spotify: SpotifyResource, lake: Lake, keys: list[str]):
+    """Each day of ``keys`` as the synthetic playlist stood that day, in one output
+    ``{dt: {playlist_id: raw object}}`` (the sample plays any day, past ones included).
+    A day that already holds raw objects another producer landed is recorded instead:
+    sample data is never written beside real data."""
+    if spotify.lookup_kinds():  # a bad SPOTIFY_LOOKUPS fails before anything is read
+        context.log.warning(
+            f"SPOTIFY_LOOKUPS={spotify.lookups}: look-ups need the Spotify API; none are made for the offline sample."
+        )
+    # The sample's own objects are simply replaced: no note about them here.
+    landed = {dt: objects for dt, objects in _real_objects(context, lake, keys, note=False).items() if objects}
+    played = [dt for dt in keys if dt not in landed]
+    if not played:
+        yield _record_landed(context, landed)
+        return
+    check_lake_writable(lake)
+    # One day: the extraction's own progress lines; a range: one line for the run.
+    log = context.log if len(keys) == 1 else logging.getLogger(__name__)
+    documents: dict[str, dict[str, dict]] = {dt: {} for dt in landed}
+    for dt in played:
+        reader = spotify.get_reader(log=context.log, day=date.fromisoformat(dt))
+        documents[dt] = {
+            reader.playlist_id: extract_playlist(reader, reader.playlist_id, page_size=spotify.page_size, log=log)
+        }
+    days = played[0] if len(played) == 1 else f"{len(played)} days, {played[0]}...{played[-1]}"
+    context.log.warning(
+        "No Spotify credentials (SPOTIFY_CLIENT_ID / SPOTIFY_CLIENT_SECRET): reading the SYNTHETIC sample "
+        f"playlist {reader.playlist_id} shipped with spotify_assets instead of the Spotify API ({days}); "
+        "its raw objects are marked extraction.source = synthetic-sample."
+    )
+    if landed:
+        context.log.info(
+            f"raw_playlist: {len(landed)} day(s) already hold raw objects another producer landed "
+            f"({', '.join(list(landed)[:MAX_DAYS_SHOWN])}): recorded; the synthetic sample is not written beside them"
+        )
+    if len(keys) == 1:
+        metadata = _extraction_metadata(documents[keys[0]], reader.request_count, reader.source)
+    else:
+        # Dagster copies a range's output metadata onto every day: the run's totals.
+        metadata = {
+            "source": reader.source,
+            "run_partitions": len(keys),
+            "run_days_played": len(played),
+            "run_days_landed": len(landed),
+            "run_items": sum(len(d["items"]["items"]) for day in documents.values() for d in day.values()),
+        }
+    yield dg.Output(documents, metadata=metadata)
+
+
+def _prepare(context: dg.AssetExecutionContext, spotify: SpotifyResource):
+    """``(reader, playlist ids, look-up cache or None)`` of the Spotify API; a bad setting raises
+    ``dg.Failure(allow_retries=False)`` naming it, before any request."""
     lookup_kinds = spotify.lookup_kinds()  # a bad SPOTIFY_LOOKUPS fails before any request
     if spotify.is_offline and not spotify.synthetic_allowed:
         raise dg.Failure(
@@ -113,17 +188,6 @@ def _prepare(context: dg.AssetExecutionContext, spotify: SpotifyResource):
             "read on SPOTIFY_ASSETS_ENV=aws or into an S3 lake: set the credentials (README, Reading real playlists).",
             allow_retries=False,
         )
-    if spotify.is_offline:
-        reader = spotify.get_reader(log=context.log)
-        context.log.warning(
-            "No Spotify credentials (SPOTIFY_CLIENT_ID / SPOTIFY_CLIENT_SECRET): reading the SYNTHETIC sample "
-            f"playlist {reader.playlist_id} shipped with spotify_assets instead of the Spotify API."
-        )
-        if lookup_kinds:
-            context.log.warning(
-                f"SPOTIFY_LOOKUPS={spotify.lookups}: look-ups need the Spotify API; none are made for the offline sample."
-            )
-        return reader, [reader.playlist_id], None
     selection = spotify.playlist_selection()
     if not selection.mine and not selection.ids:
         raise dg.Failure(
@@ -275,30 +339,78 @@ def _md(text: str | None) -> str:
     return " ".join((text or "").split()).replace("|", "\\|")
 
 
-def _record_landed_objects(context: dg.AssetExecutionContext, lake: Lake, dt: str, today: str):
-    objects = read_raw_objects(lake, dt)
-    if not objects:
-        raise dg.Failure(
-            description=(
-                f"raw_playlist {dt}: cannot extract a past or future day. The Spotify API serves only the current "
-                f"state of a playlist, so only today's partition ({today} UTC) can be extracted, and no raw objects "
-                f"were found for {dt} under {prefix_url(lake, raw_partition_prefix(dt))}. Land them there (any producer) and run again."
-            ),
-            allow_retries=False,
+def _landed_objects(context: dg.AssetExecutionContext, lake: Lake, days: list[str], today: str) -> dict:
+    """``{dt: [RawObject]}`` of the raw objects landed for each of ``days`` (past or future
+    UTC days) by another producer, read to be recorded: the API is never called for them.
+
+    Raises ``dg.Failure(allow_retries=False)`` before any request when a day has none,
+    naming the days, why (the API serves only today's state) and where to land them.
+    """
+    landed = _real_objects(context, lake, days)
+    missing = [dt for dt in days if not landed[dt]]
+    if missing:
+        raise dg.Failure(description=_no_landed_objects_message(lake, missing, len(days), today), allow_retries=False)
+    return landed
+
+
+def _real_objects(context: dg.AssetExecutionContext, lake: Lake, days: list[str], note: bool = True) -> dict:
+    """``{dt: [RawObject]}`` of each of ``days``: the raw objects in the lake that are not
+    the synthetic sample's (those, marked ``extraction.source = "synthetic-sample"``, are
+    left out, and with ``note`` counted in one log line). One listing of the raw zone,
+    then only days with objects are read."""
+    listed = {dt_from_key(o.key) for o in lake.list_objects(RAW_PREFIX)} if days else set()
+    real: dict[str, list] = {}
+    synthetic: dict[str, int] = {}
+    for dt in days:
+        objects = read_raw_objects(lake, dt) if dt in listed else []
+        real[dt] = [o for o in objects if not is_synthetic_object(o.body)]
+        if len(real[dt]) < len(objects):
+            synthetic[dt] = len(objects) - len(real[dt])
+    if synthetic and note:
+        shown = (
+            next(iter(synthetic))
+            if len(synthetic) == 1
+            else f"{min(synthetic)}...{max(synthetic)} ({len(synthetic)} days)"
         )
+        count = sum(synthetic.values())
+        context.log.info(f"raw_playlist {shown}: {count} raw object(s) of the synthetic sample not counted as landed")
+    return real
+
+
+def _no_landed_objects_message(lake: Lake, missing: list[str], asked: int, today: str) -> str:
+    where = prefix_url(lake, raw_partition_prefix("<day>")) + "<playlist_id>.json"
+    if len(missing) == 1:
+        dt = missing[0]
+        head = f"raw_playlist {dt}: cannot extract a past or future day"
+        found = f"no raw objects were found for {dt} under {prefix_url(lake, raw_partition_prefix(dt))}"
+    else:
+        shown = ", ".join(missing[:MAX_DAYS_SHOWN]) + (" and more" if len(missing) > MAX_DAYS_SHOWN else "")
+        head = f"raw_playlist {missing[0]}...{missing[-1]}: cannot extract past or future days"
+        found = f"{len(missing)} of the {asked} past or future day(s) asked for have no raw objects ({shown})"
+    return (
+        f"{head}. The Spotify API serves only the current state of a playlist, so only today's partition "
+        f"({today} UTC) can be extracted, and {found}. Land raw objects of those days at {where} "
+        "(any producer; the raw_playlist_sensor copies them from SPOTIFY_LANDING_URL) and run again, "
+        f"or materialize only today's partition. Nothing was extracted or written."
+    )
+
+
+def _record_landed(context: dg.AssetExecutionContext, landed: dict) -> dg.Output:
+    """The output of a run that records ``landed`` objects: nothing to write (raw objects
+    are never rewritten), and metadata naming them (a range: the run's objects)."""
+    objects = [o for day in landed.values() for o in day]
     good, bad = parse_objects(objects)
     for key, reason in bad.items():
         context.log.warning(f"raw object {key}: {reason}")
+    days = next(iter(landed)) if len(landed) == 1 else f"{len(landed)} days"
     context.log.info(
-        f"raw_playlist {dt}: recorded {len(good)} raw object(s) already in the lake; the API was not called"
+        f"raw_playlist {days}: recorded {len(good)} raw object(s) already in the lake; the API was not called"
     )
-    yield dg.Output(
-        {},  # nothing to write: raw objects are never rewritten
-        metadata={
-            "source": "landed",
-            "raw_objects": dg.MetadataValue.json([o.key for o in objects]),
-            "playlist_count": len(good),
-            "items": sum(len(p.items) for _, p in good),
-            "bad_objects": dg.MetadataValue.json(bad),
-        },
-    )
+    metadata = {
+        "source": "landed",
+        "raw_objects": dg.MetadataValue.json([o.key for o in objects]),
+        "playlist_count": len(good),
+        "items": sum(len(p.items) for _, p in good),
+        "bad_objects": dg.MetadataValue.json(bad),
+    }
+    return dg.Output({dt: {} for dt in landed}, metadata=metadata)

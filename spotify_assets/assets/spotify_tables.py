@@ -25,6 +25,8 @@ from spotify_assets.lake.publish import PublishedTable, publish, recover_pending
 from spotify_assets.metadata import table_metadata
 from spotify_assets.partitions import daily_partitions
 from spotify_assets.resources.lake_resource import LakeResource
+from spotify_assets.resources.spotify_resource import SpotifyResource
+from spotify_assets.spotify.offline_sample import is_synthetic_object
 from spotify_assets.transform import build_partition_tables
 from spotify_assets.vocabulary import (
     ALBUMS,
@@ -48,6 +50,7 @@ TABLE_DESCRIPTIONS = {
     PLAYLIST_ENTRIES: "One row per song item of each playlist snapshot: playlist, snapshot_id, 1-based position (counting every item), added_at (UTC).",
 }
 
+SYNTHETIC_OBJECTS_SKIPPED = "synthetic_objects_skipped"  # metadata: sample objects left out (real source)
 # Items left out for an invalid field: warnings logged per run, and entries listed per raw
 # object in the check's metadata (a broken producer can send thousands; the counts stay exact).
 MAX_LOGGED_ITEMS = 20
@@ -138,7 +141,9 @@ def _check_specs() -> list[dg.AssetCheckSpec]:
     group_name=ASSET_GROUP,
     check_specs=_check_specs(),
 )
-def spotify_tables(context: dg.AssetExecutionContext, raw_playlist: list[RawObject], lake: LakeResource):
+def spotify_tables(
+    context: dg.AssetExecutionContext, raw_playlist: list[RawObject], lake: LakeResource, spotify: SpotifyResource
+):
     """Parse each raw object of the run's partitions once, build the four tables, audit
     them in memory (write-audit-publish) and publish the days that pass, the four tables
     of each day in one commit (``spotify_assets.lake.publish``).
@@ -147,8 +152,11 @@ def spotify_tables(context: dg.AssetExecutionContext, raw_playlist: list[RawObje
     check's description names it, and the step fails at the end naming every such day
     (the days that passed are published and materialized). ``lake``: where the tables are
     published (the same URL as ``table_io_manager``) and where the row-count check finds
-    the row count of the day before the run's first day (that file's Parquet footer)."""
+    the row count of the day before the run's first day (that file's Parquet footer).
+    ``spotify``: the configured source; unless it is the synthetic sample, raw objects of
+    the sample are skipped (never mixed into real tables) and counted in the metadata."""
     partition_keys = context.partition_keys
+    raw_playlist, synthetic_skipped = _without_synthetic(context, raw_playlist, spotify)
     result = build_partition_tables(raw_playlist, partition_keys)
     for dt in result.empty_partitions:
         context.log.warning(f"{dt}: no readable raw objects; its table partitions are written empty")
@@ -163,7 +171,7 @@ def spotify_tables(context: dg.AssetExecutionContext, raw_playlist: list[RawObje
     recover_pending(the_lake)  # the row-count check reads the lake: complete a killed commit first
     audit = audit_tables(result.tables)
     withheld = withheld_days(audit, partition_keys)
-    published = _publish_audited(context, the_lake, result, partition_keys, withheld)
+    published = _publish_audited(context, the_lake, result, partition_keys, withheld, synthetic_skipped)
     yield from published
     yield _raw_objects_check(result)
     for (asset, check), outcome in audit.items():
@@ -171,6 +179,28 @@ def spotify_tables(context: dg.AssetExecutionContext, raw_playlist: list[RawObje
     yield from _row_count_results(context, result.tables, partition_keys, the_lake)
     if withheld:
         raise dg.Failure(description=_withheld_message(withheld, partition_keys), allow_retries=False)
+
+
+def _without_synthetic(
+    context: dg.AssetExecutionContext, objects: list[RawObject], spotify: SpotifyResource
+) -> tuple[list[RawObject], int]:
+    """``(objects to build the tables from, number of synthetic objects skipped)``: with a
+    real source (Spotify credentials, or none on aws / an S3 lake) the raw objects of the
+    synthetic sample (``extraction.source = "synthetic-sample"``) are left out with a note
+    in the run log; with the synthetic source every object is kept."""
+    if spotify.plays_synthetic:
+        return objects, 0
+    kept = [o for o in objects if not is_synthetic_object(o.body)]
+    skipped = sorted({o.key for o in objects} - {o.key for o in kept})
+    if skipped:
+        shown = ", ".join(skipped[:MAX_EXAMPLES]) + (
+            f" and {len(skipped) - MAX_EXAMPLES} more" if len(skipped) > MAX_EXAMPLES else ""
+        )
+        context.log.info(
+            f"skipped {len(skipped)} raw object(s) of the SYNTHETIC sample ({shown}): the configured source is real "
+            "(Spotify credentials or landed objects), and sample data never mixes into its tables"
+        )
+    return kept, len(skipped)
 
 
 def _invalid_parts(result) -> list[str]:
@@ -256,7 +286,12 @@ def _shared_metadata(result, partition_keys: list[str]) -> dict:
 
 
 def _publish_audited(
-    context: dg.AssetExecutionContext, lake: Lake, result, partition_keys: list[str], withheld: dict[str, list[str]]
+    context: dg.AssetExecutionContext,
+    lake: Lake,
+    result,
+    partition_keys: list[str],
+    withheld: dict[str, list[str]],
+    synthetic_skipped: int = 0,
 ):
     """Publish the days not ``withheld`` (one commit), then the outputs or events that
     record them.
@@ -274,7 +309,7 @@ def _publish_audited(
         context.log.info(
             f"published {len(days)} day(s) of {', '.join(SPOTIFY_TABLE_NAMES)} under {lake.location} in one commit"
         )
-    shared = _shared_metadata(result, partition_keys)
+    shared = {**_shared_metadata(result, partition_keys), SYNTHETIC_OBJECTS_SKIPPED: synthetic_skipped}
     if not withheld:
         for name in SPOTIFY_TABLE_NAMES:
             table = PublishedTable(lake.root_url, result.tables[name], by_table[name], versions)

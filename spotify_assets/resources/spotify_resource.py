@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import date
 
 import dagster as dg
 from pydantic import Field
@@ -23,7 +24,7 @@ class SpotifyResource(dg.ConfigurableResource):
     """Client credentials and, optionally, a user's refresh token for the Spotify Web API.
 
     Without ``client_id``/``client_secret`` the resource is *offline*: readers serve the
-    synthetic sample playlist shipped in the package. Secrets come in through
+    synthetic sample playlist shipped in the package, as it stands on any given day. Secrets come in through
     ``dg.EnvVar`` (see ``definitions.py``) so they never appear in run config.
     Since 2026 development-mode apps read items only of playlists the authorising user
     owns or collaborates on: set ``refresh_token`` for that user.
@@ -71,6 +72,12 @@ class SpotifyResource(dg.ConfigurableResource):
         description="whether the offline synthetic sample may be read without credentials (never on aws or an S3 lake)",
     )
 
+    @property
+    def plays_synthetic(self) -> bool:
+        """True when the source is the synthetic sample: no credentials at all, and the
+        sample is allowed (locally, on a local lake)."""
+        return not self.client_id and not self.client_secret and self.synthetic_allowed
+
     def missing_credential(self) -> str | None:
         """The setting missing when only one of the client id and secret is set (a
         half-configured app must not fall back to the offline sample), else None."""
@@ -91,10 +98,12 @@ class SpotifyResource(dg.ConfigurableResource):
         """The look-up kinds of ``lookups`` (raises ``ValueError`` naming SPOTIFY_LOOKUPS)."""
         return parse_lookup_kinds(self.lookups)
 
-    def get_reader(self, log: logging.Logger | None = None) -> PlaylistReader:
-        """A live :class:`SpotifyClient`, or the :class:`OfflineSampleReader` when offline."""
+    def get_reader(self, log: logging.Logger | None = None, day: date | None = None) -> PlaylistReader:
+        """A live :class:`SpotifyClient`, or when offline the :class:`OfflineSampleReader`
+        playing the synthetic playlist as it stood on the UTC ``day`` (default today; the
+        live API ignores ``day``: it serves only the current state)."""
         if self.is_offline:
-            return OfflineSampleReader()
+            return OfflineSampleReader(day)
         return SpotifyClient(
             client_id=self.client_id,
             client_secret=self.client_secret,

@@ -1,6 +1,7 @@
-"""raw_playlist: today's partition from the API (or the offline sample), other days only
-from raw objects already in the lake."""
+"""raw_playlist: today's partition from the API, other days only from raw objects already in
+the lake; without credentials (locally) the synthetic sample plays any day."""
 
+import datetime
 import json
 
 import dagster as dg
@@ -8,11 +9,12 @@ import pytest
 
 from spotify_assets.assets.raw import raw_playlist, utc_today
 from spotify_assets.definitions import build_resources
+from spotify_assets.io_managers.raw_json_io_manager import RawJsonIOManager
 from spotify_assets.lake.lake import Lake
 from spotify_assets.resources.lake_resource import LakeResource
 from spotify_assets.resources.spotify_resource import SpotifyResource
 from spotify_assets.settings import Settings
-from spotify_assets.spotify.offline_sample import load_sample_playlist
+from spotify_assets.spotify.offline_sample import synthetic_playlist
 from spotify_assets_tests.samples import sample_path
 
 
@@ -30,20 +32,21 @@ def _messages(instance: dg.DagsterInstance, result) -> list[str]:
     return [entry.user_message for entry in instance.all_logs(result.run_id)]
 
 
-def test_without_credentials_today_reads_the_synthetic_sample_and_says_so(lake_dir):
+@pytest.mark.parametrize("dt", [utc_today(), "2024-05-15"])
+def test_without_credentials_the_synthetic_sample_plays_the_day_and_says_so(lake_dir, dt):
     instance = dg.DagsterInstance.ephemeral()
-    result = _run(utc_today(), instance)
+    result = _run(dt, instance)
     assert result.success
-    sample = load_sample_playlist()
-    path = lake_dir / "raw_playlist" / f"dt={utc_today()}" / f"{sample['id']}.json"
+    sample = synthetic_playlist(datetime.date.fromisoformat(dt))
+    path = lake_dir / "raw_playlist" / f"dt={dt}" / f"{sample['id']}.json"
     stored = json.loads(path.read_bytes())
-    assert stored["items"]["items"] == sample["items"]["items"]
+    assert stored["items"]["items"] == sample["items"]["items"] and stored["snapshot_id"] == sample["snapshot_id"]
     assert stored["extraction"]["source"] == "synthetic-sample"
     assert any("SYNTHETIC sample" in m and sample["id"] in m for m in _messages(instance, result))
     metadata = result.asset_materializations_for_node("raw_playlist")[0].metadata
     assert metadata["source"].value == "synthetic-sample"
-    assert metadata["items"].value == len(sample["items"]["items"])
-    assert metadata["skipped_items"].value == {"null_item": 1, "local_file": 1, "episode": 1, "not_a_track": 0}
+    assert metadata["items"].value == len(sample["items"]["items"]) > 50
+    assert metadata["skipped_items"].value == {"null_item": 0, "local_file": 0, "episode": 0, "not_a_track": 0}
 
 
 def test_a_past_day_without_raw_objects_fails_with_the_reason(lake_dir, spotify_env):
@@ -51,9 +54,35 @@ def test_a_past_day_without_raw_objects_fails_with_the_reason(lake_dir, spotify_
     result = _run("2024-05-15", instance)
     assert not result.success
     error = result.get_step_failure_events()[0].step_failure_data.error.message
-    assert "raw_playlist 2024-05-15: cannot extract a past or future day" in error
-    assert "only today's partition" in error and "no raw objects were found for 2024-05-15" in error
+    assert "Failure: raw_playlist 2024-05-15: cannot extract a past or future day. " in error
+    assert "The Spotify API serves only the current state of a playlist" in error
+    assert f"only today's partition ({utc_today()} UTC)" in error
+    assert f"no raw objects were found for 2024-05-15 under {lake_dir}/raw_playlist/dt=2024-05-15/" in error
+    assert f"Land raw objects of those days at {lake_dir}/raw_playlist/dt=<day>/<playlist_id>.json" in error
     assert spotify_env.api_requests() == []  # the API was never called
+    assert not (lake_dir / "raw_playlist").exists()  # nothing written
+
+
+def test_with_credentials_a_synthetic_object_is_not_a_landed_one(lake_dir, spotify_env):
+    """A lake the demo filled, then given credentials: that day's sample object does not count."""
+    assert _run_offline_day(lake_dir, "2024-05-15").success
+    instance = dg.DagsterInstance.ephemeral()
+    result = _run("2024-05-15", instance)
+    assert not result.success
+    error = result.get_step_failure_events()[0].step_failure_data.error.message
+    assert "no raw objects were found for 2024-05-15" in error
+    assert "raw_playlist 2024-05-15: 1 raw object(s) of the synthetic sample not counted as landed" in _messages(
+        instance, result
+    )
+
+
+def _run_offline_day(lake_dir, dt: str):
+    resources = {  # no Spotify credentials: the synthetic source
+        "spotify": SpotifyResource(),
+        "lake": LakeResource(lake_url=str(lake_dir)),
+        "raw_io_manager": RawJsonIOManager(lake_url=str(lake_dir)),
+    }
+    return dg.materialize([raw_playlist], partition_key=dt, resources=resources, raise_on_error=False)
 
 
 def test_a_past_day_records_landed_objects_without_calling_the_api(lake_dir, spotify_env):
@@ -75,10 +104,10 @@ def test_asset_called_directly_with_a_context(lake_dir):
     context = dg.build_asset_context(partition_key=utc_today())
     outputs = list(raw_playlist(context, spotify=SpotifyResource(), lake=LakeResource(lake_url=str(lake_dir))))
     assert len(outputs) == 1
-    documents = outputs[0].value
-    sample_id = load_sample_playlist()["id"]
+    documents = outputs[0].value[utc_today()]
+    sample_id = synthetic_playlist(datetime.date.fromisoformat(utc_today()))["id"]
     assert list(documents) == [sample_id]
-    assert documents[sample_id]["extraction"]["api_requests"] == 2  # metadata + one page of 50
+    assert documents[sample_id]["extraction"]["api_requests"] == 3  # metadata + two pages of 50
 
 
 def test_a_failing_playlist_does_not_lose_the_others(lake_dir, spotify_env, monkeypatch):

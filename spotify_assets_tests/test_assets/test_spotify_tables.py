@@ -13,6 +13,7 @@ from spotify_assets.definitions import build_resources
 from spotify_assets.lake.lake import Lake
 from spotify_assets.lake.layout import RawObject
 from spotify_assets.resources.lake_resource import LakeResource
+from spotify_assets.resources.spotify_resource import SpotifyResource
 from spotify_assets.settings import Settings
 from spotify_assets_tests.expected import expected_entries, expected_release_date, expected_songs, item_object
 from spotify_assets_tests.samples import sample_path
@@ -29,7 +30,8 @@ def test_tables_called_directly_match_the_recorded_page(tmp_path):
     """Asset unit test: the multi-asset called with build_asset_context and raw objects."""
     page = json.loads(sample_path(PAGE_WITH_NULL).read_text())
     context = dg.build_asset_context(
-        partition_key="2024-05-24", resources={"lake": LakeResource(lake_url=str(tmp_path))}
+        partition_key="2024-05-24",
+        resources={"lake": LakeResource(lake_url=str(tmp_path)), "spotify": SpotifyResource()},
     )
     outputs = {
         o.output_name: o
@@ -71,7 +73,8 @@ def test_tables_called_directly_match_the_recorded_page(tmp_path):
 
 def test_a_bad_object_is_reported_and_the_good_ones_are_built(tmp_path):
     context = dg.build_asset_context(
-        partition_key="2024-05-15", resources={"lake": LakeResource(lake_url=str(tmp_path))}
+        partition_key="2024-05-15",
+        resources={"lake": LakeResource(lake_url=str(tmp_path)), "spotify": SpotifyResource()},
     )
     bad = RawObject(dt="2024-05-15", key="raw_playlist/dt=2024-05-15/broken.json", body=b'{"items": [')
     events = list(spotify_tables(context, [_raw("2024-05-15", TOP50, "top50"), bad]))

@@ -326,7 +326,7 @@ def test_transient_failures_allow_dagster_retries_permanent_ones_do_not(server, 
     server.inject(rf"/playlists/{OTHER_ID}$", *[CannedResponse(503, spotify_error(503))] * 2)
     outputs, failure = _invoke_raw_playlist(server, lake_dir, f"{PLAYLIST_ID},{OTHER_ID}")
     assert failure.allow_retries is True
-    assert [list(o.value) for o in outputs] == [[PLAYLIST_ID]]  # the good one is still output
+    assert [list(o.value[utc_today()]) for o in outputs] == [[PLAYLIST_ID]]  # the good one is still output
     assert failure.description == (
         f"1 of 2 playlists failed ({OTHER_ID}: playlist {OTHER_ID} metadata: Spotify answered HTTP 503 after 2 attempt(s): "
         f"Service unavailable [request: GET /v1/playlists/{OTHER_ID}]); stored: {PLAYLIST_ID}"
@@ -359,8 +359,9 @@ def test_an_answer_the_tables_cannot_read_is_still_stored_and_flagged(server, la
     resource = resource_for(server, playlist_ids=f"{OTHER_ID},{PLAYLIST_ID}")
     with dg.build_asset_context(partition_key=utc_today()) as context:
         (output,) = list(raw_playlist(context, spotify=resource, lake=LakeResource(lake_url=str(lake_dir))))
-    assert sorted(output.value) == sorted([OTHER_ID, PLAYLIST_ID])
-    assert "duration_ms" not in output.value[OTHER_ID]["items"]["items"][0]["item"]
+    documents = output.value[utc_today()]  # {dt: {playlist_id: raw object}}
+    assert sorted(documents) == sorted([OTHER_ID, PLAYLIST_ID])
+    assert "duration_ms" not in documents[OTHER_ID]["items"]["items"][0]["item"]
     # An item-level problem leaves the object readable: the item is counted, not the object lost (issue 12).
     assert output.metadata["unreadable"].value == {}
     assert output.metadata["skipped_items"].value["invalid:duration_ms"] == 1

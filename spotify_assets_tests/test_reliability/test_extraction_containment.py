@@ -70,8 +70,8 @@ def test_the_run_deadline_stops_extraction_and_names_what_was_not_attempted(serv
         _resource(server, f"{GOOD_ID},{SLOW_ID},{LAST_ID}", run_deadline_s=1.2), str(lake_dir)
     )
     assert time.monotonic() - started < 1.2 + 3.0  # the deadline plus the step's own work; 7 s without it
-    assert [sorted(o.value) for o in outputs] == [[GOOD_ID]]
-    assert len(outputs[0].value[GOOD_ID]["items"]["items"]) == 41
+    assert [sorted(o.value[utc_today()]) for o in outputs] == [[GOOD_ID]]
+    assert len(outputs[0].value[utc_today()][GOOD_ID]["items"]["items"]) == 41
     assert f"{SLOW_ID}: playlist {SLOW_ID} items offset " in failure.description
     assert "the run deadline of 1.2 s (SPOTIFY_RUN_DEADLINE_S) was hit" in failure.description
     assert failure.description.endswith(f"; not attempted after that error: {LAST_ID}; stored: {GOOD_ID}")
@@ -118,7 +118,7 @@ def test_an_answer_that_breaks_spotipy_fails_only_that_playlist(server, items, l
     server.add_playlist(LAST_ID, items[:2])
     server.inject("/api/token", *[CannedResponse(200, ["not", "a", "token"])] * 2)
     outputs, failure = invoke_raw_playlist_failing(_resource(server, f"{GOOD_ID},{LAST_ID}"), str(lake_dir))
-    assert [sorted(o.value) for o in outputs] == [[LAST_ID]]
+    assert [sorted(o.value[utc_today()]) for o in outputs] == [[LAST_ID]]
     assert failure.description == (
         f"1 of 2 playlists failed ({GOOD_ID}: playlist {GOOD_ID} metadata: the client failed on the answer (TypeError: an answer "
         "of a shape it does not read); not retried [request: POST /api/token]); stored: " + LAST_ID

@@ -29,6 +29,7 @@ from spotify_assets.lake.layout import RawObject
 from spotify_assets.lake.parquet import split_by_partition
 from spotify_assets.lake.publish import publish
 from spotify_assets.resources.lake_resource import LakeResource
+from spotify_assets.resources.spotify_resource import SpotifyResource
 from spotify_assets.settings import Settings
 from spotify_assets.transform import build_partition_tables
 from spotify_assets.vocabulary import KEY_UNIQUE_NOT_NULL, REFERENTIAL_INTEGRITY, ROW_COUNT_NO_SHARP_DROP
@@ -297,7 +298,7 @@ def test_a_multi_day_run_compares_each_day_with_the_day_before_it_in_the_run(tmp
             body=sample_path(RECORDINGS["2024-05-12"][2]).read_bytes(),
         ),
     ]
-    resources = {"lake": LakeResource(lake_url=str(tmp_path))}
+    resources = {"lake": LakeResource(lake_url=str(tmp_path)), "spotify": SpotifyResource()}
     with dg.build_asset_context(
         partition_key_range=dg.PartitionKeyRange("2024-05-11", "2024-05-12"), resources=resources
     ) as context:

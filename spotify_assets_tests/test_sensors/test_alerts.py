@@ -11,6 +11,7 @@ import pytest
 from spotify_assets.assets.raw import raw_playlist
 from spotify_assets.definitions import build_definitions, build_resources
 from spotify_assets.resources.alerts_resource import SnsAlertsResource
+from spotify_assets.resources.spotify_resource import SpotifyResource
 from spotify_assets.sensors.alerts import error_text, failure_alert, run_failure_alert_sensor
 from spotify_assets.settings import Settings
 from spotify_assets_tests.fixtures.moto import REGION
@@ -41,7 +42,7 @@ def _failed_run(tmp_path):
         duckdb_path=str(tmp_path / "c.duckdb"),
     )
     resources = build_resources(settings)
-    resources["spotify"] = resources["spotify"].model_copy(update={"client_id": "client-id", "client_secret": SECRET})
+    resources["spotify"] = SpotifyResource(client_id="client-id", client_secret=SECRET)
     instance = dg.DagsterInstance.ephemeral()
     result = dg.materialize(
         [raw_playlist], partition_key=PAST_DAY, resources=resources, instance=instance, raise_on_error=False

@@ -1,4 +1,5 @@
-"""The synthetic playlist shipped in the package (the offline default): its shape and tables."""
+"""The synthetic playlists shipped in the package: the fixed edge-case sample (its shape and
+tables) and the evolving playlist the offline source plays for any day (its facts)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,9 @@ from importlib.resources import files
 import pytest
 
 from spotify_assets.spotify.daily_tables import build_tables
+from spotify_assets.spotify.extract import extract_playlist
 from spotify_assets.spotify.ids import validate_spotify_id
+from spotify_assets.spotify.offline_sample import OfflineSampleReader, is_synthetic_object, synthetic_playlist
 from spotify_assets.spotify.raw_parsing import parse_raw_object
 
 SAMPLE = files("spotify_assets") / "sample_data" / "synthetic_playlist.json"
@@ -123,3 +126,99 @@ def test_added_at_values_are_distinct(raw, tables):
     added = tables.playlist_entries["added_at"].to_pylist()
     assert added[0] == datetime.datetime(2024, 3, 1, 9, 15, tzinfo=datetime.timezone.utc)
     assert len(set(added)) == len(added)
+
+
+# The evolving playlist the offline source plays (synthetic_playlist(day)).
+EVOLVING_DAYS = [datetime.date(2026, 11, 2) + datetime.timedelta(days=i) for i in range(30)]  # Mon..Tue
+
+
+@pytest.fixture(scope="module")
+def evolving() -> dict[datetime.date, dict]:
+    return {day: synthetic_playlist(day) for day in EVOLVING_DAYS}
+
+
+def _songs(playlist: dict) -> list[str]:
+    return [item["item"]["id"] for item in playlist["items"]["items"]]
+
+
+def test_same_date_gives_the_same_bytes_and_any_date_plays():
+    day = datetime.date(2026, 5, 17)
+    assert json.dumps(synthetic_playlist(day), sort_keys=True) == json.dumps(synthetic_playlist(day), sort_keys=True)
+    for far in (datetime.date(1, 1, 1), datetime.date(1999, 12, 31), datetime.date(9999, 12, 31)):
+        assert synthetic_playlist(far)["items"]["items"], far
+
+
+def test_the_evolving_playlist_is_labelled_and_its_ids_are_synthetic(evolving):
+    playlist = evolving[EVOLVING_DAYS[0]]
+    assert playlist["name"] == "spotify_assets synthetic sample" and playlist["id"] == "0SynthPlaylist00000001"
+    assert playlist["description"].startswith("SYNTHETIC sample written for spotify_assets; not real Spotify data.")
+    ids = _ids_everywhere(playlist, [])
+    assert all(validate_spotify_id(i, "sample") and len(i) == 22 and i.startswith("0Synth") for i in ids)
+    assert not REMOVED_FIELDS & _keys_everywhere(playlist, set())
+
+
+def test_more_than_one_page_every_day_and_consecutive_edits_differ_by_a_few_entries(evolving):
+    for day in EVOLVING_DAYS:
+        assert 50 < len(_songs(evolving[day])) < 80, day  # a page boundary (50) is crossed
+    for before, after in zip(EVOLVING_DAYS, EVOLVING_DAYS[1:]):
+        entered = set(_songs(evolving[after])) - set(_songs(evolving[before]))
+        left = set(_songs(evolving[before])) - set(_songs(evolving[after]))
+        if after.weekday() == 6:  # Sunday: no edit, the same list and snapshot_id as Saturday
+            assert evolving[after] == evolving[before]
+            continue
+        assert 2 <= len(entered) <= 3 and len(left) <= 8, (after, len(entered), len(left))
+        assert evolving[after]["snapshot_id"] != evolving[before]["snapshot_id"]
+
+
+def test_over_30_days_songs_enter_climb_fall_and_leave(evolving):
+    positions: dict[str, list[int | None]] = {}
+    for index, day in enumerate(EVOLVING_DAYS):
+        for position, song in enumerate(_songs(evolving[day]), start=1):
+            positions.setdefault(song, [None] * len(EVOLVING_DAYS))[index] = position
+    first, last = set(_songs(evolving[EVOLVING_DAYS[0]])), set(_songs(evolving[EVOLVING_DAYS[-1]]))
+    assert len(set(positions) - first) >= 40 and len(set(positions) - last) >= 40  # entered / left
+    rose_then_fell = [
+        song
+        for song, series in positions.items()
+        if (seen := [p for p in series if p is not None])
+        and min(seen) < seen[0]
+        and min(seen) < seen[-1]
+        and seen.index(min(seen)) not in (0, len(seen) - 1)
+    ]
+    assert len(rose_then_fell) >= 10
+
+
+def test_added_at_is_the_day_the_song_entered(evolving):
+    first_seen: dict[str, datetime.date] = {}
+    for day in EVOLVING_DAYS:
+        for item in evolving[day]["items"]["items"]:
+            first_seen.setdefault(item["item"]["id"], day)
+            added = datetime.datetime.strptime(item["added_at"], "%Y-%m-%dT%H:%M:%SZ").date()
+            assert added <= day
+    for day in EVOLVING_DAYS[1:]:
+        for item in evolving[day]["items"]["items"]:
+            if first_seen[item["item"]["id"]] == day:  # entered that day
+                added = datetime.datetime.strptime(item["added_at"], "%Y-%m-%dT%H:%M:%SZ").date()
+                assert added == day, item["item"]["id"]
+
+
+def test_artists_hold_several_songs_and_the_tables_hold_them(evolving):
+    playlist = evolving[EVOLVING_DAYS[-1]]
+    tables = build_tables([parse_raw_object(json.dumps(playlist).encode(), "day.json")])
+    per_artist = tables.songs.group_by("artist_id").aggregate([("song_id", "count")])
+    assert max(per_artist["song_id_count"].to_pylist()) >= 4
+    assert sum(count >= 2 for count in per_artist["song_id_count"].to_pylist()) >= 5
+    assert tables.playlist_entries.num_rows == len(_songs(playlist))
+    assert any(len(ids) == 2 for ids in tables.songs["artist_ids"].to_pylist())  # featured artists
+
+
+def test_the_offline_reader_pages_the_day_and_marks_its_source():
+    day = datetime.date(2026, 11, 20)
+    reader = OfflineSampleReader(day)
+    document = extract_playlist(reader, reader.playlist_id, page_size=50)
+    assert reader.request_count == 3  # metadata + two pages of 50
+    assert document["items"]["items"] == synthetic_playlist(day)["items"]["items"]
+    assert document["extraction"]["source"] == "synthetic-sample"
+    assert is_synthetic_object(json.dumps(document).encode())
+    assert not is_synthetic_object(SAMPLE.read_bytes())  # the fixed sample as a file: no extraction record
+    assert not is_synthetic_object(b'{"extraction": "synthetic-sample"}') and not is_synthetic_object(b"\xff")
