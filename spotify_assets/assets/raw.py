@@ -77,7 +77,7 @@ def _materialize(context: dg.AssetExecutionContext, spotify: SpotifyResource, la
     dt = context.partition_key
     today = utc_today()
     if dt != today:
-        yield from _record_landed_objects(context, lake.get_lake(), dt, today)
+        yield from _record_landed_objects(context, lake.get_lake(), dt, today, lake.raw_max_bytes)
         return
     reader, playlist_ids, lookups = _prepare(context, spotify)
     # Before any request: a lake that cannot be written fails now, not after the
@@ -273,8 +273,8 @@ def _md(text: str | None) -> str:
     return " ".join((text or "").split()).replace("|", "\\|")
 
 
-def _record_landed_objects(context: dg.AssetExecutionContext, lake: Lake, dt: str, today: str):
-    objects = read_raw_objects(lake, dt)
+def _record_landed_objects(context: dg.AssetExecutionContext, lake: Lake, dt: str, today: str, max_bytes: int):
+    objects = read_raw_objects(lake, dt, max_bytes)
     if not objects:
         raise dg.Failure(
             description=(

@@ -9,7 +9,7 @@ import dagster as dg
 import orjson
 
 from spotify_assets.lake.lake import Lake
-from spotify_assets.lake.layout import RawObject, raw_key, read_raw_objects
+from spotify_assets.lake.layout import DEFAULT_RAW_MAX_BYTES, RawObject, raw_key, read_raw_objects
 from spotify_assets.lake.write_check import permanent_lake_error_reason
 
 
@@ -32,6 +32,12 @@ class RawJsonIOManager(dg.ConfigurableIOManager):
     """
 
     lake_url: str
+    aws_region: str | None = None  # of an S3 lake (Settings.aws_region); None: botocore's chain
+    aws_endpoint_url: str | None = None
+    raw_max_bytes: int = DEFAULT_RAW_MAX_BYTES  # SPOTIFY_RAW_MAX_BYTES
+
+    def _lake(self) -> Lake:
+        return Lake(self.lake_url, region=self.aws_region, endpoint_url=self.aws_endpoint_url)
 
     def handle_output(self, context: dg.OutputContext, obj: Mapping[str, dict]) -> None:
         """Write each document; one that cannot be written does not stop the others.
@@ -45,7 +51,7 @@ class RawJsonIOManager(dg.ConfigurableIOManager):
         if not context.has_asset_partitions or len(context.asset_partition_keys) != 1:
             raise dg.DagsterInvariantViolationError("raw_playlist is stored one daily partition per run")
         dt = context.asset_partition_key
-        lake = Lake(self.lake_url)
+        lake = self._lake()
         stored: list[str] = []
         failed: dict[str, tuple[str, bool]] = {}  # playlist id -> (reason, permanent)
         for playlist_id, document in obj.items():
@@ -76,10 +82,10 @@ class RawJsonIOManager(dg.ConfigurableIOManager):
             )
 
     def load_input(self, context: dg.InputContext) -> list[RawObject]:
-        lake = Lake(self.lake_url)
+        lake = self._lake()
         objects: list[RawObject] = []
         for dt in context.asset_partition_keys:
-            objects.extend(read_raw_objects(lake, dt))
+            objects.extend(read_raw_objects(lake, dt, self.raw_max_bytes))
         for obj in objects:
             if obj.unreadable:
                 context.log.warning(f"raw_playlist: {lake.shown(obj.key)} not read: {obj.unreadable}")
