@@ -1,18 +1,25 @@
 """The code location: ``spotify_assets.definitions:defs``.
 
-``defs = build_definitions()`` reads and validates the settings once when the code
-location loads (``Settings.from_env()``: a bad variable fails the load at once, named);
+``defs = build_definitions(ENVIRONMENT_SETTINGS)``: the settings are read and validated
+once when the code location loads (``Settings.from_env()``: a bad variable fails the load at once, named);
 ``build_definitions(settings)`` gives every asset, job, schedule, sensor and resource what
 ``settings`` says. ``SPOTIFY_ASSETS_ENV`` chooses the resource set: ``local`` (default:
 local DuckDB catalog) or ``aws`` (Glue + Athena). Both store the lake at
 ``SPOTIFY_LAKE_URL``, a folder or ``s3://bucket/prefix``.
 """
+# ruff: noqa: E402 - the settings are validated before the heavy imports (see below)
 
 from __future__ import annotations
 
 from datetime import timedelta
 
 import dagster as dg
+
+from spotify_assets.settings import Secret, Settings, SettingsError
+
+# Read and validated before the imports below (DuckDB, pyarrow, boto3, spotipy: seconds on a
+# busy machine), so that a bad setting fails the code location's load at once, named.
+ENVIRONMENT_SETTINGS = Settings.from_env()
 
 from spotify_assets.assets.catalog import build_catalog_asset
 from spotify_assets.assets.raw import raw_playlist
@@ -28,7 +35,6 @@ from spotify_assets.resources.spotify_resource import SpotifyResource
 from spotify_assets.schedules import build_daily_playlist_schedule, build_daily_playlist_with_tables_schedule
 from spotify_assets.sensors.alerts import build_freshness_alert_sensor, run_failure_alert_sensor
 from spotify_assets.sensors.raw_playlist_sensor import DEFAULT_ASSET_SELECTION, build_raw_playlist_sensor
-from spotify_assets.settings import Secret, Settings, SettingsError
 
 
 def _secret(secret: Secret | None) -> dg.EnvVar | None:
@@ -145,4 +151,4 @@ def build_definitions(settings: Settings | None = None) -> dg.Definitions:
     )
 
 
-defs = build_definitions()
+defs = build_definitions(ENVIRONMENT_SETTINGS)

@@ -59,7 +59,8 @@ def raw_playlist(context: dg.AssetExecutionContext, spotify: SpotifyResource, la
     except (dg.Failure, SpotifyTransientError):
         raise
     except LakeSetupError as error:
-        raise dg.Failure(f"raw_playlist {context.partition_key}: {error}", allow_retries=False) from error
+        # The message names the variable and the reason; botocore's traceback adds ~100 lines.
+        raise dg.Failure(f"raw_playlist {context.partition_key}: {error}", allow_retries=False) from None
     except Exception as error:
         if permanent_lake_error_reason(error) is None and _is_transient_lake_error(error):
             raise  # the RetryPolicy retries it (e.g. S3 briefly unreachable while listing)
