@@ -147,8 +147,9 @@ class Secret:
 # ----------------------------------------------------------------------------- paths
 def project_root() -> Path | None:
     """The source checkout that holds this package (the folder above ``spotify_assets/`` with
-    ``workspace.yaml`` and ``pyproject.toml``), or None for an installed package."""
-    candidate = Path(__file__).resolve().parent.parent
+    ``workspace.yaml`` and ``pyproject.toml``), or None for an installed package. Links are
+    not followed: a checkout that links to the package is that checkout."""
+    candidate = Path(__file__).absolute().parent.parent
     if (candidate / "workspace.yaml").is_file() and (candidate / "pyproject.toml").is_file():
         return candidate
     return None
