@@ -129,8 +129,9 @@ class SettingsError(ValueError):
 @dataclass(frozen=True, repr=False)
 class Secret:
     """The value of a secret setting (``variable``), never shown: ``repr``/``str`` give
-    ``Secret(SPOTIFY_CLIENT_SECRET, masked)``. :meth:`reveal` is for the one place that
-    sends it (the Spotify token request)."""
+    ``Secret(SPOTIFY_CLIENT_SECRET, masked)``. Runs get it as a Dagster ``EnvVar`` of
+    ``variable`` (``definitions.build_resources``); :meth:`reveal` is for ``spotify-assets
+    authorize``, which sends it to the token endpoint itself."""
 
     variable: str
     value: str
