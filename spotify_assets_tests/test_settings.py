@@ -241,3 +241,20 @@ def test_the_configuration_rows_show_every_variable_with_secrets_masked_even_whe
     assert rows["SPOTIFY_SCHEDULE_CRON"] == ("bad", False) and rows["AWS_REGION"] == ("eu-west-1", False)
     assert rows["SPOTIFY_LAKE_URL"] == (str(PACKAGE.parent / "data" / "lake"), True)
     assert rows["SPOTIFY_CLIENT_ID"] == ("(unset)", True)
+
+
+def test_authorize_reports_a_bad_setting_by_name_before_any_request(monkeypatch):
+    import io
+
+    from spotify_assets.spotify.authorize import authorize
+
+    monkeypatch.setenv("SPOTIFY_CLIENT_ID", "an-id")
+    monkeypatch.setenv("SPOTIFY_CLIENT_SECRET", "a-secret")
+    monkeypatch.setenv("SPOTIFY_TOKEN_URL", "accounts.spotify.com/api/token")
+    out, err = io.StringIO(), io.StringIO()
+    assert authorize(read_line=lambda: pytest.fail("no prompt expected"), stdout=out, stderr=err) == 1
+    assert err.getvalue() == (
+        "spotify-assets authorize: SPOTIFY_TOKEN_URL='accounts.spotify.com/api/token': expected an http(s):// URL "
+        "with a host\n"
+    )
+    assert out.getvalue() == ""
