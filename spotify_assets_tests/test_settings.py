@@ -258,3 +258,15 @@ def test_authorize_reports_a_bad_setting_by_name_before_any_request(monkeypatch)
         "with a host\n"
     )
     assert out.getvalue() == ""
+
+
+def test_the_day_summary_names_a_bad_setting_without_a_traceback(monkeypatch):
+    from spotify_assets.lake.summary import main
+
+    monkeypatch.setenv("SPOTIFY_LAKE_URL", "gs://bucket/lake")
+    with pytest.raises(SystemExit) as exited:
+        main(["--dt", "2026-11-20"])
+    assert str(exited.value) == (
+        "spotify_assets.lake.summary: SPOTIFY_LAKE_URL='gs://bucket/lake': expected a folder (path or file://) "
+        "or s3://bucket/prefix"
+    )

@@ -12,7 +12,7 @@ from spotify_assets.lake.lake import Lake, LakeEntryError
 from spotify_assets.lake.layout import RAW_PREFIX, TABLE_NAMES, raw_partition_prefix, table_key
 from spotify_assets.lake.parquet import read_parquet_bytes
 from spotify_assets.metadata import markdown_preview
-from spotify_assets.settings import Settings
+from spotify_assets.settings import Settings, SettingsError
 
 MAX_COLUMNS = 6  # enough to recognise the rows in a terminal
 
@@ -54,7 +54,10 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--rows", type=int, default=5)
     args = parser.parse_args(argv)
-    settings = Settings.from_env()  # SettingsError names any bad variable
+    try:
+        settings = Settings.from_env()
+    except SettingsError as error:  # it names every bad variable: no traceback needed
+        raise SystemExit(f"spotify_assets.lake.summary: {error}") from None
     lake = Lake(settings.lake_url, region=settings.aws_region, endpoint_url=settings.aws_endpoint_url)
     print(describe_day(lake, args.dt, args.rows))
 
