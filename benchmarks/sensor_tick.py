@@ -124,11 +124,16 @@ def _measure_setting(lake_url: str, sweep_keys: int, dts: list[str], ticks: int,
 
     from spotify_assets.resources.lake_resource import LakeResource
     from spotify_assets.sensors.raw_playlist_sensor import build_raw_playlist_sensor
+    from spotify_assets.settings import Settings
 
-    os.environ["SPOTIFY_SENSOR_SWEEP_KEYS"] = str(sweep_keys)
-    sensor = build_raw_playlist_sensor()
+    settings = Settings.from_env({**os.environ, "SPOTIFY_SENSOR_SWEEP_KEYS": str(sweep_keys)})
+    sensor = build_raw_playlist_sensor(settings=settings)
     instance = dg.DagsterInstance.ephemeral()
-    resources = {"lake": LakeResource(lake_url=lake_url)}
+    resources = {
+        "lake": LakeResource(
+            lake_url=lake_url, aws_region=settings.aws_region, aws_endpoint_url=settings.aws_endpoint_url
+        )
+    }
 
     def tick(cursor: str | None) -> tuple[dg.SensorResult, float, float]:
         context = dg.build_sensor_context(cursor=cursor, instance=instance, resources=resources)
@@ -183,7 +188,6 @@ def _measure_setting(lake_url: str, sweep_keys: int, dts: list[str], ticks: int,
                 raise RuntimeError(f"objects never requested: {sorted(pending)}")
     finally:
         logging.disable(logging.NOTSET)
-        os.environ.pop("SPOTIFY_SENSOR_SWEEP_KEYS", None)
         instance.dispose()  # in this thread: its in-memory SQLite must not be closed by another
     old = [t for kind, t in latency.values() if kind == "old"]
     new_today = [t for kind, t in latency.values() if kind == "today"]

@@ -3,7 +3,9 @@
 Subcommands:
 
 - ``query "SQL"``: run SQL on the catalog and print an aligned text table – the local
-  DuckDB catalog (``SPOTIFY_ASSETS_ENV=local``, default) or Athena (``aws``).
+  DuckDB catalog (``SPOTIFY_ASSETS_ENV=local``, default) or Athena (``aws``). The default
+  lake and DuckDB file are those of the project root, from any current directory (see
+  ``settings.defaults_base``).
 - ``authorize``: OAuth once for a Spotify user; prints SPOTIFY_REFRESH_TOKEN once.
 - ``doctor``: the effective configuration (secrets masked) and a check of the lake, AWS,
   Spotify (token, each playlist) and the catalog, each problem with what to do.
@@ -23,10 +25,13 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from spotify_assets.catalog import QueryResult
 from spotify_assets.spotify.authorize import add_authorize_command
+
+if TYPE_CHECKING:
+    from spotify_assets.settings import Settings
 
 EXIT_OK = 0
 EXIT_UNAVAILABLE = 1
@@ -80,7 +85,7 @@ def format_table(result: QueryResult) -> str:
 
 
 # ---------------------------------------------------------------------------- query
-def _query_duckdb(sql: str, max_rows: int | None, lake_url: str, duckdb_path: str) -> QueryResult | int:
+def _query_duckdb(sql: str, max_rows: int | None, settings: Settings) -> QueryResult | int:
     import duckdb
 
     from spotify_assets.catalog.duckdb_catalog import CatalogError, connect, run_sql
@@ -95,12 +100,13 @@ def _query_duckdb(sql: str, max_rows: int | None, lake_url: str, duckdb_path: st
             f"query runs one SQL statement; this SQL holds {statements}: run each with its own `spotify-assets query`"
         )
         return EXIT_SQL_ERROR
+    lake_url, duckdb_path = settings.lake_url, settings.duckdb_path
     try:
-        con = connect(lake_url, duckdb_path)
+        con = connect(lake_url, duckdb_path, region=settings.aws_region, endpoint_url=settings.aws_endpoint_url)
     except (CatalogError, duckdb.Error, OSError) as error:
         _error(f"cannot open the local catalog (lake {lake_url}, DuckDB file {duckdb_path}): {error}")
         return EXIT_UNAVAILABLE
-    _note_when_the_lake_has_no_tables(lake_url)
+    _note_when_the_lake_has_no_tables(settings)
     try:
         return run_sql(con, sql, max_rows)
     except duckdb.Error as error:
@@ -110,35 +116,42 @@ def _query_duckdb(sql: str, max_rows: int | None, lake_url: str, duckdb_path: st
         con.close()
 
 
-def _note_when_the_lake_has_no_tables(lake_url: str) -> None:
+def _note_when_the_lake_has_no_tables(settings: Settings) -> None:
     """A note on stderr when no table of the catalog has a file in the lake yet (queries then
-    answer 0 rows from empty typed views, which looks like a wrong query)."""
+    answer 0 rows from empty typed views, which looks like a wrong query), naming the lake
+    looked at and, for the default, where it comes from."""
     from spotify_assets.lake.lake import Lake
+    from spotify_assets.settings import Settings, defaults_base
     from spotify_assets.vocabulary import CATALOG_TABLE_NAMES
 
-    lake = Lake(lake_url)
-    if not any(lake.list_page(f"{table}/", max_keys=1)[0] for table in CATALOG_TABLE_NAMES):
-        print(
-            f"spotify-assets: note: the lake at {lake.location} has no tables yet (every view is empty): "
-            "run ./scripts/demo.sh, or materialize the tables (README, Two commands).",
-            file=sys.stderr,
-        )
+    lake = Lake(settings.lake_url, region=settings.aws_region, endpoint_url=settings.aws_endpoint_url)
+    if any(lake.list_page(f"{table}/", max_keys=1)[0] for table in CATALOG_TABLE_NAMES):
+        return
+    source = "SPOTIFY_LAKE_URL"
+    if settings.lake_url == Settings().lake_url:
+        source = f"the default SPOTIFY_LAKE_URL, in {defaults_base()[1]}"
+    print(
+        f"spotify-assets: note: the lake at {lake.location} ({source}) has no tables yet (every view is empty): "
+        "run ./scripts/demo.sh, or materialize the tables (README, Two commands), or set SPOTIFY_LAKE_URL.",
+        file=sys.stderr,
+    )
 
 
-def _query_athena(sql: str, max_rows: int | None, timeout_s: float) -> QueryResult | int:
+def _query_athena(sql: str, max_rows: int | None, timeout_s: float, settings: Settings) -> QueryResult | int:
     from botocore.exceptions import BotoCoreError
 
+    from spotify_assets.aws import aws_client
     from spotify_assets.catalog.athena import AthenaQueryError, run_athena_query
-    from spotify_assets.settings import env
 
     try:
         return run_athena_query(
             sql,
-            database=env("GLUE_DATABASE"),
-            workgroup=env("ATHENA_WORKGROUP"),
-            output_location=env("ATHENA_OUTPUT_URL") or None,
+            database=settings.glue_database,
+            workgroup=settings.athena_workgroup,
+            output_location=settings.athena_output_url or None,
             max_rows=max_rows,
             timeout_s=timeout_s,
+            client=aws_client("athena", settings.aws_region, settings.aws_endpoint_url),
         )
     except AthenaQueryError as error:
         _error(str(error))
@@ -158,9 +171,9 @@ def _run_query(args: argparse.Namespace) -> int:
         return EXIT_UNAVAILABLE
     max_rows = args.max_rows or None  # 0: all rows
     if settings.deployment == "aws":
-        outcome = _query_athena(args.sql, max_rows, args.timeout_s)
+        outcome = _query_athena(args.sql, max_rows, args.timeout_s, settings)
     else:
-        outcome = _query_duckdb(args.sql, max_rows, settings.lake_url, settings.duckdb_path)
+        outcome = _query_duckdb(args.sql, max_rows, settings)
     if isinstance(outcome, int):
         return outcome
     print(format_table(outcome))
@@ -185,8 +198,9 @@ def add_query_command(subparsers: argparse._SubParsersAction) -> None:
             f"Run one SQL statement on the tables {', '.join(CATALOG_TABLE_NAMES)} ({PARTITION_COLUMN}: VARCHAR YYYY-MM-DD) "
             "and print "
             "the result as a text table. Locally the views come from the DuckDB file SPOTIFY_DUCKDB_PATH, or are "
-            "made on the fly from the lake SPOTIFY_LAKE_URL (folder or s3://); with SPOTIFY_ASSETS_ENV=aws the SQL "
-            "runs on Athena (GLUE_DATABASE, ATHENA_WORKGROUP, ATHENA_OUTPUT_URL)."
+            "made on the fly from the lake SPOTIFY_LAKE_URL (folder or s3://); their defaults are in the project "
+            "root, from any current directory. With SPOTIFY_ASSETS_ENV=aws the SQL runs on Athena (GLUE_DATABASE, "
+            "ATHENA_WORKGROUP, ATHENA_OUTPUT_URL)."
         ),
     )
     parser.add_argument("sql", help='the SQL statement, e.g. "select count(*) from songs"')

@@ -1,9 +1,13 @@
 """The code location: ``spotify_assets.definitions:defs``.
 
-``SPOTIFY_ASSETS_ENV`` chooses the resource set: ``local`` (default: local DuckDB
-catalog) or ``aws`` (Glue crawler + Athena). Both store the lake at ``SPOTIFY_LAKE_URL``,
-a folder or ``s3://bucket/prefix``.
+``defs = build_definitions(ENVIRONMENT_SETTINGS)``: the settings are read and validated
+once when the code location loads (``Settings.from_env()``: a bad variable fails the load at once, named);
+``build_definitions(settings)`` gives every asset, job, schedule, sensor and resource what
+``settings`` says. ``SPOTIFY_ASSETS_ENV`` chooses the resource set: ``local`` (default:
+local DuckDB catalog) or ``aws`` (Glue + Athena). Both store the lake at
+``SPOTIFY_LAKE_URL``, a folder or ``s3://bucket/prefix``.
 """
+# ruff: noqa: E402 - the settings are validated before the heavy imports (see below)
 
 from __future__ import annotations
 
@@ -11,12 +15,19 @@ from datetime import timedelta
 
 import dagster as dg
 
+from spotify_assets.settings import Secret, Settings, SettingsError
+
+# Read and validated before the imports below (DuckDB, pyarrow, boto3, spotipy: seconds on a
+# busy machine), so that a bad setting fails the code location's load at once, named.
+ENVIRONMENT_SETTINGS = Settings.from_env()
+
 from spotify_assets.assets.catalog import build_catalog_asset
 from spotify_assets.assets.raw import raw_playlist
 from spotify_assets.assets.spotify_tables import spotify_tables
 from spotify_assets.assets.trends import artist_daily_share, playlist_trends
 from spotify_assets.io_managers.parquet_io_manager import ParquetLakeIOManager
 from spotify_assets.io_managers.raw_json_io_manager import RawJsonIOManager
+from spotify_assets.partitions import build_partitions
 from spotify_assets.resources.alerts_resource import SnsAlertsResource, check_topic_arn
 from spotify_assets.resources.catalog_resources import build_catalog_resource
 from spotify_assets.resources.lake_resource import LakeResource
@@ -24,39 +35,47 @@ from spotify_assets.resources.spotify_resource import SpotifyResource
 from spotify_assets.schedules import build_daily_playlist_schedule, build_daily_playlist_with_tables_schedule
 from spotify_assets.sensors.alerts import build_freshness_alert_sensor, run_failure_alert_sensor
 from spotify_assets.sensors.raw_playlist_sensor import DEFAULT_ASSET_SELECTION, build_raw_playlist_sensor
-from spotify_assets.settings import Settings, env, is_set, seconds_setting, spotify_credentials_problem
 from spotify_assets.vocabulary import CATALOG, RAW_PLAYLIST
 
 
-def _secret(name: str):
-    # EnvVar keeps the value out of run config and the UI; unset means offline mode.
-    return dg.EnvVar(name) if is_set(name) else None
+def _secret(secret: Secret | None) -> dg.EnvVar | None:
+    # EnvVar of the secret's variable keeps the value out of run config, the UI and the
+    # event log (Dagster reads it when the run starts); None means offline mode.
+    return dg.EnvVar(secret.variable) if secret is not None else None
 
 
 def build_resources(settings: Settings) -> dict:
-    """The resources for ``settings.deployment`` (``local`` or ``aws``). Raises ``ValueError``
-    naming the missing variable when the Spotify credentials are only partly set."""
-    problem = spotify_credentials_problem()
+    """The resources for ``settings.deployment`` (``local`` or ``aws``), every value from
+    ``settings``; the Spotify credentials as ``EnvVar`` of their variables (so a ``Settings``
+    with credentials expects those variables set when a run starts). Raises
+    :class:`SettingsError` naming the missing variable when the Spotify credentials are only
+    partly set, ``ValueError`` for an ``aws`` lake that is not on S3."""
+    problem = settings.credentials_problem()
     if problem:
-        raise ValueError(problem)
+        raise SettingsError([problem])
+    lake = {
+        "lake_url": settings.lake_url,
+        "aws_region": settings.aws_region,
+        "aws_endpoint_url": settings.aws_endpoint_url,
+    }
     return {
-        "catalog": build_catalog_resource(settings),  # DuckDB file locally, Glue crawler on aws
-        "lake": LakeResource(lake_url=settings.lake_url),
-        "raw_io_manager": RawJsonIOManager(lake_url=settings.lake_url),
-        "table_io_manager": ParquetLakeIOManager(lake_url=settings.lake_url),
+        "catalog": build_catalog_resource(settings),  # DuckDB file locally, Glue on aws
+        "lake": LakeResource(**lake, raw_max_bytes=settings.raw_max_bytes),
+        "raw_io_manager": RawJsonIOManager(**lake, raw_max_bytes=settings.raw_max_bytes),
+        "table_io_manager": ParquetLakeIOManager(**lake),
         "spotify": SpotifyResource(
-            client_id=_secret("SPOTIFY_CLIENT_ID"),
-            client_secret=_secret("SPOTIFY_CLIENT_SECRET"),
-            refresh_token=_secret("SPOTIFY_REFRESH_TOKEN"),
-            api_base_url=env("SPOTIFY_API_BASE_URL"),
-            token_url=env("SPOTIFY_TOKEN_URL"),
+            client_id=_secret(settings.client_id),
+            client_secret=_secret(settings.client_secret),
+            refresh_token=_secret(settings.refresh_token),
+            api_base_url=settings.api_base_url,
+            token_url=settings.token_url,
             playlist_ids=settings.playlist_ids,
             # Fake data must never reach a real lake: the sample only locally, on a local folder.
-            synthetic_allowed=settings.deployment == "local" and not settings.lake_url.startswith("s3://"),
+            synthetic_allowed=settings.synthetic_allowed,
             lookups=settings.lookups,
-            request_deadline_s=seconds_setting("SPOTIFY_REQUEST_DEADLINE_S"),
-            playlist_deadline_s=seconds_setting("SPOTIFY_PLAYLIST_DEADLINE_S"),
-            run_deadline_s=seconds_setting("SPOTIFY_RUN_DEADLINE_S"),
+            request_deadline_s=settings.request_deadline_s,
+            playlist_deadline_s=settings.playlist_deadline_s,
+            run_deadline_s=settings.run_deadline_s,
         ),
     }
 
@@ -68,13 +87,18 @@ DAILY_FRESHNESS_POLICY = dg.FreshnessPolicy.time_window(
 )
 
 
-def with_global_attributes(assets: list, settings: Settings) -> list:
-    """``assets`` with :data:`DAILY_FRESHNESS_POLICY` on every asset spec and, when the lake
-    is on S3, the ``s3`` kind on every asset stored there (all but ``catalog``)."""
-    on_s3 = settings.lake_url.startswith("s3://")
+def with_global_attributes(
+    assets: list, settings: Settings, partitions_def: dg.PartitionsDefinition | None = None
+) -> list:
+    """``assets`` with :data:`DAILY_FRESHNESS_POLICY` and ``partitions_def`` (default: from
+    ``settings.partitions_start``) on every asset spec and, when the lake is on S3, the
+    ``s3`` kind on every asset stored there (all but ``catalog``). The asset modules declare
+    the default partitions; this is where the settings' first day reaches every asset."""
+    on_s3 = settings.on_s3
+    partitions_def = partitions_def or build_partitions(settings.partitions_start)
 
     def apply(spec: dg.AssetSpec) -> dg.AssetSpec:
-        spec = spec.replace_attributes(freshness_policy=DAILY_FRESHNESS_POLICY)
+        spec = spec.replace_attributes(freshness_policy=DAILY_FRESHNESS_POLICY, partitions_def=partitions_def)
         if on_s3 and spec.key != dg.AssetKey(CATALOG):
             spec = spec.merge_attributes(kinds={"s3"})
         return spec
@@ -83,11 +107,15 @@ def with_global_attributes(assets: list, settings: Settings) -> list:
 
 
 def build_definitions(settings: Settings | None = None) -> dg.Definitions:
-    """The ``Definitions`` for ``settings`` (default: read from the environment)."""
+    """The ``Definitions`` for ``settings`` (default: ``Settings.from_env()``, which raises
+    ``SettingsError`` naming every bad variable). Every field is honoured: the partitions
+    (assets, jobs, schedules, sensor), the cron, the sensor's interval, sweep and landing
+    location, the lake, the Spotify, Glue, Athena and SNS settings."""
     settings = settings or Settings.from_env()
-    sensors = [
-        build_raw_playlist_sensor(DEFAULT_ASSET_SELECTION.downstream())
-    ]  # new raw objects → the tables and downstream
+    partitions = build_partitions(settings.partitions_start)
+    sensors = [  # new raw objects → the tables and downstream
+        build_raw_playlist_sensor(DEFAULT_ASSET_SELECTION.downstream(), partitions_def=partitions, settings=settings)
+    ]
     resources = build_resources(settings)
     assets = [
         raw_playlist,
@@ -97,17 +125,25 @@ def build_definitions(settings: Settings | None = None) -> dg.Definitions:
         build_catalog_asset(settings.deployment),
     ]
     if settings.alerts_topic_arn:  # failed runs and missed days to SNS
-        resources["alerts"] = SnsAlertsResource(topic_arn=check_topic_arn(settings.alerts_topic_arn))
+        resources["alerts"] = SnsAlertsResource(
+            topic_arn=check_topic_arn(settings.alerts_topic_arn),
+            region_name=settings.aws_region,
+            endpoint_url=settings.aws_endpoint_url,
+        )
         sensors += [
             run_failure_alert_sensor,
             build_freshness_alert_sensor([asset_key for asset in assets for asset_key in asset.keys]),
         ]
     return dg.Definitions(
-        assets=with_global_attributes(assets, settings),
+        assets=with_global_attributes(assets, settings, partitions),
         sensors=sensors,
         schedules=[
-            build_daily_playlist_schedule(),
-            build_daily_playlist_with_tables_schedule(dg.AssetSelection.assets(RAW_PLAYLIST).downstream()),
+            build_daily_playlist_schedule(cron_schedule=settings.schedule_cron, partitions_def=partitions),
+            build_daily_playlist_with_tables_schedule(
+                dg.AssetSelection.assets(RAW_PLAYLIST).downstream(),
+                cron_schedule=settings.schedule_cron,
+                partitions_def=partitions,
+            ),
         ],
         resources=resources,
         # Steps here are short and mostly a chain; a process per step would spend seconds
@@ -116,4 +152,4 @@ def build_definitions(settings: Settings | None = None) -> dg.Definitions:
     )
 
 
-defs = build_definitions()
+defs = build_definitions(ENVIRONMENT_SETTINGS)

@@ -24,16 +24,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TextIO
 
-from spotify_assets.settings import (
-    ENV_VARS,
-    SPOTIFY_CREDENTIALS,
-    Settings,
-    aws_region,
-    env,
-    is_set,
-)
+from spotify_assets.settings import SPOTIFY_CREDENTIALS, Settings, configuration_rows, defaults_base
 
-SECRET_SETTINGS = frozenset({"SPOTIFY_CLIENT_SECRET", "SPOTIFY_REFRESH_TOKEN"})
 EXIT_OK, EXIT_PROBLEMS = 0, 1
 
 
@@ -52,12 +44,12 @@ class Finding:
 
 
 def effective_configuration() -> list[str]:
-    """``NAME = value`` for every project setting, ``(default)`` where unset; secrets masked."""
-    lines = []
-    for name in ENV_VARS:
-        value = env(name)
-        shown = ("set, masked" if value else "(unset)") if name in SECRET_SETTINGS else (value or "(unset)")
-        lines.append(f"  {name} = {shown}{'' if is_set(name) else ' (default)'}")
+    """``NAME = value`` for every project setting and the AWS region variables, ``(default)``
+    where unset (even when the settings do not load); secrets masked; then where the default
+    paths are resolved (the project root, or the current directory of an installed package)."""
+    lines = [f"  {name} = {shown}{' (default)' if default else ''}" for name, shown, default in configuration_rows()]
+    base, why = defaults_base()
+    lines.append(f"  (default paths are relative to {why}: {base})")
     return lines
 
 
@@ -85,9 +77,9 @@ def _findings(log: logging.Logger) -> Iterator[Finding]:
         yield Finding("configuration", False, str(error), "fix the variable named, then run doctor again")
         return
     yield Finding("configuration", True, f"SPOTIFY_ASSETS_ENV={settings.deployment}, lake {settings.lake_url}")
-    on_aws = settings.deployment == "aws" or settings.lake_url.startswith("s3://")
+    on_aws = settings.deployment == "aws" or settings.on_s3
     if on_aws:
-        yield from _aws_findings()
+        yield from _aws_findings(settings)
     import dagster as dg
 
     # Initialised as a run would: the secrets are EnvVars that Dagster resolves.
@@ -95,7 +87,7 @@ def _findings(log: logging.Logger) -> Iterator[Finding]:
         yield from _guarded("lake", lambda: [_lake_finding(ready.lake.get_lake())])
         yield from _guarded("spotify", lambda: list(_spotify_findings(ready.spotify, log)))
     if settings.deployment == "aws":
-        yield from _guarded("catalog", lambda: list(_catalog_findings()))
+        yield from _guarded("catalog", lambda: list(_catalog_findings(settings)))
 
 
 def _guarded(part: str, check: Callable[[], list[Finding]]) -> Iterator[Finding]:
@@ -121,17 +113,17 @@ def _lake_finding(lake) -> Finding:
     return Finding("lake", True, f"{lake.location} can be written")
 
 
-def _aws_findings() -> Iterator[Finding]:
+def _aws_findings(settings: Settings) -> Iterator[Finding]:
     from spotify_assets.aws import boto3_session
 
-    region = aws_region()
+    region = settings.aws_region
     if region is None:
         yield Finding(
             "aws region", False, "neither AWS_REGION nor AWS_DEFAULT_REGION is set", "set AWS_REGION (e.g. eu-west-1)"
         )
     else:
         yield Finding("aws region", True, region)
-    if boto3_session().get_credentials() is None:
+    if boto3_session(region).get_credentials() is None:
         yield Finding(
             "aws credentials",
             False,
@@ -194,27 +186,27 @@ def _spotify_findings(spotify, log: logging.Logger) -> Iterator[Finding]:
         )
 
 
-def _catalog_findings() -> Iterator[Finding]:
-    from spotify_assets.aws import boto3_session
+def _catalog_findings(settings: Settings) -> Iterator[Finding]:
+    from spotify_assets.aws import aws_client
 
-    session = boto3_session()
-    mode, database = env("GLUE_CATALOG_MODE"), env("GLUE_DATABASE")
-    if mode == "crawler" and not env("GLUE_CRAWLER_ROLE_ARN"):
+    mode, database = settings.glue_catalog_mode, settings.glue_database
+    if mode == "crawler" and not settings.glue_crawler_role_arn:
         yield Finding(
             "glue crawler",
             False,
             "GLUE_CATALOG_MODE=crawler but GLUE_CRAWLER_ROLE_ARN is empty",
             "set the role the crawler assumes",
         )
-    glue = session.client("glue")
+    glue = aws_client("glue", settings.aws_region, settings.aws_endpoint_url)
     try:
         glue.get_database(Name=database)
         yield Finding("glue database", True, f"{database} exists")
     except glue.exceptions.EntityNotFoundException:
         yield Finding("glue database", True, f"{database} does not exist yet: the catalog asset creates it")
-    output = env("ATHENA_OUTPUT_URL")
+    output = settings.athena_output_url
     if not output:
-        workgroup = session.client("athena").get_work_group(WorkGroup=env("ATHENA_WORKGROUP"))["WorkGroup"]
+        athena = aws_client("athena", settings.aws_region, settings.aws_endpoint_url)
+        workgroup = athena.get_work_group(WorkGroup=settings.athena_workgroup)["WorkGroup"]
         output = workgroup.get("Configuration", {}).get("ResultConfiguration", {}).get("OutputLocation", "")
     if output:
         yield Finding("athena results", True, output)
@@ -222,6 +214,6 @@ def _catalog_findings() -> Iterator[Finding]:
         yield Finding(
             "athena results",
             False,
-            f"neither ATHENA_OUTPUT_URL nor workgroup {env('ATHENA_WORKGROUP')} sets a result location",
+            f"neither ATHENA_OUTPUT_URL nor workgroup {settings.athena_workgroup} sets a result location",
             "set ATHENA_OUTPUT_URL=s3://bucket/athena-results/",
         )

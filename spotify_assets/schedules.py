@@ -18,11 +18,12 @@ from datetime import datetime, timezone
 import dagster as dg
 
 from spotify_assets.partitions import daily_partitions
-from spotify_assets.settings import env
+from spotify_assets.settings import ENV_VARS
 from spotify_assets.vocabulary import RAW_PLAYLIST, SPOTIFY_TABLE_NAMES
 
 RAW_PLAYLIST_SELECTION = dg.AssetSelection.assets(RAW_PLAYLIST)
 DEFAULT_WITH_TABLES_SELECTION = dg.AssetSelection.assets(RAW_PLAYLIST, *SPOTIFY_TABLE_NAMES)
+DEFAULT_CRON = ENV_VARS["SPOTIFY_SCHEDULE_CRON"][0]  # 0 6 * * *: Settings.schedule_cron when not given
 
 
 def partition_for_tick(scheduled_execution_time: datetime | None) -> str:
@@ -51,7 +52,7 @@ def _build(
     @dg.schedule(
         name=name,
         job=job,
-        cron_schedule=cron_schedule or env("SPOTIFY_SCHEDULE_CRON"),
+        cron_schedule=cron_schedule or DEFAULT_CRON,
         execution_timezone="UTC",
         default_status=default_status,
         description=description,
@@ -79,10 +80,10 @@ def build_daily_playlist_schedule(
     partitions_def: dg.TimeWindowPartitionsDefinition = daily_partitions,
 ) -> dg.ScheduleDefinition:
     """Schedule of an asset job over ``selection`` (default ``raw_playlist``) that requests
-    the tick's UTC date as partition key; cron ``SPOTIFY_SCHEDULE_CRON`` (default
-    ``0 6 * * *``, UTC) unless ``cron_schedule`` is given. An invalid cron raises
-    ``DagsterInvalidDefinitionError`` naming the schedule. A tick whose date is not a
-    partition (before ``SPOTIFY_PARTITIONS_START``) is skipped with the reason."""
+    the tick's UTC date as partition key; cron ``cron_schedule`` (``Settings.schedule_cron``;
+    default ``0 6 * * *``, UTC), over ``partitions_def`` (default: the default start). An
+    invalid cron raises ``DagsterInvalidDefinitionError`` naming the schedule. A tick whose
+    date is not a partition (before ``SPOTIFY_PARTITIONS_START``) is skipped with the reason."""
     return _build(
         name=name,
         job_name=job_name,

@@ -111,6 +111,7 @@ def test_query_on_an_empty_lake_answers_from_empty_typed_views(lake_dir, capsys)
 
 def test_query_runs_on_athena_when_deployment_is_aws(aws_env, monkeypatch, capsys):
     monkeypatch.setenv("SPOTIFY_ASSETS_ENV", "aws")
+    monkeypatch.setenv("SPOTIFY_LAKE_URL", "s3://spotify-lake-test/lake")  # aws needs an S3 lake
     monkeypatch.setenv("GLUE_DATABASE", "spotify_test")
     monkeypatch.setenv("ATHENA_OUTPUT_URL", "s3://spotify-lake-test/athena/")
     rows = [["artist_name", "entries"], ["Taylor Swift", "12"], ["Billie Eilish", "3"]]

@@ -7,7 +7,7 @@ import pytest
 
 from spotify_assets.definitions import build_definitions
 from spotify_assets.schedules import build_daily_playlist_schedule, build_daily_playlist_with_tables_schedule
-from spotify_assets.settings import Settings
+from spotify_assets.settings import Settings, SettingsError
 
 TABLES = {dg.AssetKey(name) for name in ("songs", "albums", "artists", "playlist_entries")}
 
@@ -40,13 +40,17 @@ def test_with_tables_schedule_runs_raw_playlist_and_everything_downstream(lake_d
     assert schedule(context).partition_key == "2026-11-20"
 
 
-def test_cron_comes_from_the_environment_and_a_bad_one_is_named(monkeypatch):
+def test_cron_comes_from_the_settings_and_a_bad_one_is_named_at_load(monkeypatch):
     monkeypatch.setenv("SPOTIFY_SCHEDULE_CRON", "15 5 * * *")
-    assert build_daily_playlist_schedule().cron_schedule == "15 5 * * *"
+    shipped = build_definitions(Settings.from_env())
+    assert {s.cron_schedule for s in shipped.schedules} == {"15 5 * * *"}
+    assert build_daily_playlist_schedule().cron_schedule == "0 6 * * *"  # the builder's default
     assert build_daily_playlist_with_tables_schedule(cron_schedule="0 7 * * 1").cron_schedule == "0 7 * * 1"
     monkeypatch.setenv("SPOTIFY_SCHEDULE_CRON", "every morning")
+    with pytest.raises(SettingsError, match=r"SPOTIFY_SCHEDULE_CRON='every morning': expected a 5-field cron"):
+        Settings.from_env()
     with pytest.raises(dg.DagsterInvalidDefinitionError, match="every morning"):
-        build_daily_playlist_schedule()
+        build_daily_playlist_schedule(cron_schedule="every morning")
 
 
 def test_a_tick_before_the_first_partition_is_skipped_with_the_reason():

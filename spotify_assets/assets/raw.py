@@ -67,7 +67,8 @@ def raw_playlist(context: dg.AssetExecutionContext, spotify: SpotifyResource, la
     except (dg.Failure, SpotifyTransientError):
         raise
     except LakeSetupError as error:
-        raise dg.Failure(f"raw_playlist {_days(context)}: {error}", allow_retries=False) from error
+        # The message names the variable and the reason; botocore's traceback adds ~100 lines.
+        raise dg.Failure(f"raw_playlist {_days(context)}: {error}", allow_retries=False) from None
     except Exception as error:
         if permanent_lake_error_reason(error) is None and _is_transient_lake_error(error):
             raise  # the RetryPolicy retries it (e.g. S3 briefly unreachable while listing)
@@ -78,8 +79,8 @@ def raw_playlist(context: dg.AssetExecutionContext, spotify: SpotifyResource, la
 
 def _days(context: dg.AssetExecutionContext) -> str:
     """The run's partition key, or ``first...last`` of a range."""
-    keys = context.partition_keys
-    return keys[0] if len(keys) == 1 else f"{keys[0]}...{keys[-1]}"
+    partition_keys = context.partition_keys
+    return partition_keys[0] if len(partition_keys) == 1 else f"{partition_keys[0]}...{partition_keys[-1]}"
 
 
 def _is_transient_lake_error(error: Exception) -> bool:
@@ -88,16 +89,16 @@ def _is_transient_lake_error(error: Exception) -> bool:
 
 
 def _materialize(context: dg.AssetExecutionContext, spotify: SpotifyResource, lake: LakeResource):
-    keys = context.partition_keys
+    partition_keys = context.partition_keys
     today = utc_today()
     _check_credentials(spotify)
     if spotify.plays_synthetic:
-        yield from _play_synthetic(context, spotify, lake.get_lake(), keys)
+        yield from _play_synthetic(context, spotify, lake.get_lake(), partition_keys, lake.raw_max_bytes)
         return
-    past = [dt for dt in keys if dt != today]
+    past = [dt for dt in partition_keys if dt != today]
     # Before any request: every past day must have landed objects (the API serves only today).
-    landed = _landed_objects(context, lake.get_lake(), past, today)
-    if today not in keys:
+    landed = _landed_objects(context, lake.get_lake(), past, today, lake.raw_max_bytes)
+    if today not in partition_keys:
         yield _record_landed(context, landed)
         return
     reader, playlist_ids, lookups = _prepare(context, spotify)
@@ -129,8 +130,10 @@ def _check_credentials(spotify: SpotifyResource) -> None:
         )
 
 
-def _play_synthetic(context: dg.AssetExecutionContext, spotify: SpotifyResource, lake: Lake, keys: list[str]):
-    """Each day of ``keys`` as the synthetic playlist stood that day, in one output
+def _play_synthetic(
+    context: dg.AssetExecutionContext, spotify: SpotifyResource, lake: Lake, partition_keys: list[str], max_bytes: int
+):
+    """Each day of ``partition_keys`` as the synthetic playlist stood that day, in one output
     ``{dt: {playlist_id: raw object}}`` (the sample plays any day, past ones included).
     A day that already holds raw objects another producer landed is recorded instead:
     sample data is never written beside real data."""
@@ -139,14 +142,18 @@ def _play_synthetic(context: dg.AssetExecutionContext, spotify: SpotifyResource,
             f"SPOTIFY_LOOKUPS={spotify.lookups}: look-ups need the Spotify API; none are made for the offline sample."
         )
     # The sample's own objects are simply replaced: no note about them here.
-    landed = {dt: objects for dt, objects in _real_objects(context, lake, keys, note=False).items() if objects}
-    played = [dt for dt in keys if dt not in landed]
+    landed = {
+        dt: objects
+        for dt, objects in _real_objects(context, lake, partition_keys, max_bytes, note=False).items()
+        if objects
+    }
+    played = [dt for dt in partition_keys if dt not in landed]
     if not played:
         yield _record_landed(context, landed)
         return
     check_lake_writable(lake)
     # One day: the extraction's own progress lines; a range: one line for the run.
-    log = context.log if len(keys) == 1 else logging.getLogger(__name__)
+    log = context.log if len(partition_keys) == 1 else logging.getLogger(__name__)
     documents: dict[str, dict[str, dict]] = {dt: {} for dt in landed}
     for dt in played:
         reader = spotify.get_reader(log=context.log, day=date.fromisoformat(dt))
@@ -164,13 +171,13 @@ def _play_synthetic(context: dg.AssetExecutionContext, spotify: SpotifyResource,
             f"raw_playlist: {len(landed)} day(s) already hold raw objects another producer landed "
             f"({', '.join(list(landed)[:MAX_DAYS_SHOWN])}): recorded; the synthetic sample is not written beside them"
         )
-    if len(keys) == 1:
-        metadata = _extraction_metadata(documents[keys[0]], reader.request_count, reader.source)
+    if len(partition_keys) == 1:
+        metadata = _extraction_metadata(documents[partition_keys[0]], reader.request_count, reader.source)
     else:
         # Dagster copies a range's output metadata onto every day: the run's totals.
         metadata = {
             "source": reader.source,
-            "run_partitions": len(keys),
+            "run_partitions": len(partition_keys),
             "run_days_played": len(played),
             "run_days_landed": len(landed),
             "run_items": sum(len(d["items"]["items"]) for day in documents.values() for d in day.values()),
@@ -339,21 +346,23 @@ def _md(text: str | None) -> str:
     return " ".join((text or "").split()).replace("|", "\\|")
 
 
-def _landed_objects(context: dg.AssetExecutionContext, lake: Lake, days: list[str], today: str) -> dict:
+def _landed_objects(context: dg.AssetExecutionContext, lake: Lake, days: list[str], today: str, max_bytes: int) -> dict:
     """``{dt: [RawObject]}`` of the raw objects landed for each of ``days`` (past or future
     UTC days) by another producer, read to be recorded: the API is never called for them.
 
     Raises ``dg.Failure(allow_retries=False)`` before any request when a day has none,
     naming the days, why (the API serves only today's state) and where to land them.
     """
-    landed = _real_objects(context, lake, days)
+    landed = _real_objects(context, lake, days, max_bytes)
     missing = [dt for dt in days if not landed[dt]]
     if missing:
         raise dg.Failure(description=_no_landed_objects_message(lake, missing, len(days), today), allow_retries=False)
     return landed
 
 
-def _real_objects(context: dg.AssetExecutionContext, lake: Lake, days: list[str], note: bool = True) -> dict:
+def _real_objects(
+    context: dg.AssetExecutionContext, lake: Lake, days: list[str], max_bytes: int, note: bool = True
+) -> dict:
     """``{dt: [RawObject]}`` of each of ``days``: the raw objects in the lake that are not
     the synthetic sample's (those, marked ``extraction.source = "synthetic-sample"``, are
     left out, and with ``note`` counted in one log line). One listing of the raw zone,
@@ -362,7 +371,7 @@ def _real_objects(context: dg.AssetExecutionContext, lake: Lake, days: list[str]
     real: dict[str, list] = {}
     synthetic: dict[str, int] = {}
     for dt in days:
-        objects = read_raw_objects(lake, dt) if dt in listed else []
+        objects = read_raw_objects(lake, dt, max_bytes) if dt in listed else []
         real[dt] = [o for o in objects if not is_synthetic_object(o.body)]
         if len(real[dt]) < len(objects):
             synthetic[dt] = len(objects) - len(real[dt])

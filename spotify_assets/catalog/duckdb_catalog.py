@@ -44,7 +44,6 @@ from spotify_assets.catalog.catalog_schemas import CATALOG_SCHEMAS
 from spotify_assets.lake.lake import Lake
 from spotify_assets.lake.layout import dt_from_key
 from spotify_assets.lake.publish import recover_pending
-from spotify_assets.settings import aws_region, env
 from spotify_assets.vocabulary import CATALOG_TABLE_NAMES, PARTITION_COLUMN
 
 __all__ = [
@@ -184,12 +183,12 @@ def _empty_view_body(con: duckdb.DuckDBPyConnection, table: str) -> str:
     return f"SELECT {columns} WHERE false"
 
 
-def arrow_s3_filesystem() -> pafs.S3FileSystem:
-    """A pyarrow S3 filesystem honouring ``AWS_ENDPOINT_URL`` (pyarrow does not read it
-    itself) and the region of ``AWS_REGION`` or ``AWS_DEFAULT_REGION``; credentials come from
-    the AWS SDK's default chain."""
+def arrow_s3_filesystem(region: str | None = None, endpoint: str | None = None) -> pafs.S3FileSystem:
+    """A pyarrow S3 filesystem at ``endpoint`` (``Settings.aws_endpoint_url``; pyarrow does
+    not read ``AWS_ENDPOINT_URL`` itself, so None means AWS) in ``region``
+    (``Settings.aws_region``; None: the AWS SDK's default); credentials come from the AWS
+    SDK's default chain."""
     kwargs = {}
-    endpoint = env("AWS_ENDPOINT_URL")
     if endpoint:
         parsed = urlparse(endpoint)
         if not parsed.scheme or not parsed.netloc:
@@ -198,7 +197,6 @@ def arrow_s3_filesystem() -> pafs.S3FileSystem:
             )
         kwargs["endpoint_override"] = parsed.netloc + parsed.path.rstrip("/")
         kwargs["scheme"] = parsed.scheme
-    region = aws_region()  # AWS_REGION or AWS_DEFAULT_REGION
     if region:
         kwargs["region"] = region
     return pafs.S3FileSystem(**kwargs)
@@ -241,7 +239,7 @@ def _s3_partition_files(fs: pafs.FileSystem, lake: Lake, table: str) -> dict[str
 
 
 def _register_s3_tables(con: duckdb.DuckDBPyConnection, lake: Lake) -> dict[str, dict[str, str]]:
-    fs = arrow_s3_filesystem()
+    fs = arrow_s3_filesystem(lake.region, lake.endpoint_url)
     found = {}
     for table in CATALOG_TABLE_NAMES:
         files = _s3_partition_files(fs, lake, table)
@@ -278,8 +276,16 @@ def _resolve(duckdb_path: str) -> str:
 
 
 # ---------------------------------------------------------------------------- public API
-def refresh_catalog(lake_url: str, duckdb_path: str, log: logging.Logger | None = None) -> CatalogSummary:
-    """(Re)build the catalog of the lake at ``lake_url`` and count its rows.
+def refresh_catalog(
+    lake_url: str,
+    duckdb_path: str,
+    log: logging.Logger | None = None,
+    *,
+    region: str | None = None,
+    endpoint_url: str | None = None,
+) -> CatalogSummary:
+    """(Re)build the catalog of the lake at ``lake_url`` and count its rows (an S3 lake in
+    ``region`` at ``endpoint_url``: ``Settings.aws_region``/``aws_endpoint_url``).
 
     Folder lake: creates or replaces one view per table of ``CATALOG_TABLE_NAMES``
     in the DuckDB file ``duckdb_path`` (created with its folder when
@@ -294,7 +300,7 @@ def refresh_catalog(lake_url: str, duckdb_path: str, log: logging.Logger | None 
     another process), ``duckdb.Error`` when a Parquet file cannot be read.
     """
     log = log or _LOG
-    lake = Lake(lake_url)
+    lake = Lake(lake_url, region=region, endpoint_url=endpoint_url)
     recover_pending(lake)  # a commit a killed write left half done is completed before reading
     if lake.is_s3:
         return _refresh_s3_catalog(lake, log)
@@ -354,8 +360,11 @@ def _refresh_folder_catalog(lake: Lake, duckdb_path: str, log: logging.Logger) -
     return CatalogSummary(lake_url=lake.root_url, duckdb_path=path, tables=tables)
 
 
-def connect(lake_url: str, duckdb_path: str) -> duckdb.DuckDBPyConnection:
-    """A DuckDB connection on which the catalog tables resolve against the lake at ``lake_url``.
+def connect(
+    lake_url: str, duckdb_path: str, *, region: str | None = None, endpoint_url: str | None = None
+) -> duckdb.DuckDBPyConnection:
+    """A DuckDB connection on which the catalog tables resolve against the lake at ``lake_url``
+    (an S3 lake in ``region`` at ``endpoint_url``: ``Settings.aws_region``/``aws_endpoint_url``).
 
     Opens ``duckdb_path`` read-only when it exists (so its own views, macros and tables
     stay usable and the file is never written), an in-memory database otherwise. Folder
@@ -366,7 +375,7 @@ def connect(lake_url: str, duckdb_path: str) -> duckdb.DuckDBPyConnection:
 
     Raises :class:`CatalogError` when the file cannot be opened.
     """
-    lake = Lake(lake_url)
+    lake = Lake(lake_url, region=region, endpoint_url=endpoint_url)
     recover_pending(lake)  # a commit a killed write left half done is completed before reading
     path = _resolve(duckdb_path)
     con = _open(path if os.path.exists(path) else None, read_only=True)

@@ -42,9 +42,11 @@ class ParquetLakeIOManager(dg.ConfigurableIOManager):
     """
 
     lake_url: str
+    aws_region: str | None = None  # of an S3 lake (Settings.aws_region); None: botocore's chain
+    aws_endpoint_url: str | None = None
 
     def _lake(self) -> Lake:
-        return Lake(self.lake_url)
+        return Lake(self.lake_url, region=self.aws_region, endpoint_url=self.aws_endpoint_url)
 
     def handle_output(self, context: dg.OutputContext, obj: pa.Table | PublishedTable) -> None:
         table_name = context.asset_key.path[-1]
@@ -55,7 +57,7 @@ class ParquetLakeIOManager(dg.ConfigurableIOManager):
             )
         lake = self._lake()
         if isinstance(obj, PublishedTable):
-            if Lake(obj.lake_url).location != lake.location:
+            if lake.other(obj.lake_url).location != lake.location:
                 raise dg.DagsterInvariantViolationError(
                     f"{table_name} was published to {obj.lake_url}, but this IO manager reads {self.lake_url}: give both the same lake URL"
                 )

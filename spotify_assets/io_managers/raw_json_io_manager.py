@@ -9,7 +9,7 @@ import dagster as dg
 import orjson
 
 from spotify_assets.lake.lake import Lake
-from spotify_assets.lake.layout import RawObject, prefix_url, raw_key, read_raw_objects
+from spotify_assets.lake.layout import DEFAULT_RAW_MAX_BYTES, RawObject, prefix_url, raw_key, read_raw_objects
 from spotify_assets.lake.write_check import permanent_lake_error_reason
 from spotify_assets.vocabulary import RAW_PREFIX
 
@@ -34,6 +34,12 @@ class RawJsonIOManager(dg.ConfigurableIOManager):
     """
 
     lake_url: str
+    aws_region: str | None = None  # of an S3 lake (Settings.aws_region); None: botocore's chain
+    aws_endpoint_url: str | None = None
+    raw_max_bytes: int = DEFAULT_RAW_MAX_BYTES  # SPOTIFY_RAW_MAX_BYTES
+
+    def _lake(self) -> Lake:
+        return Lake(self.lake_url, region=self.aws_region, endpoint_url=self.aws_endpoint_url)
 
     def handle_output(self, context: dg.OutputContext, obj: Mapping[str, Mapping[str, dict]]) -> None:
         """Write each document of ``obj`` (``{dt: {playlist_id: raw document}}``, each dt a
@@ -48,7 +54,7 @@ class RawJsonIOManager(dg.ConfigurableIOManager):
         outside = sorted(set(obj) - set(context.asset_partition_keys if context.has_asset_partitions else []))
         if outside:
             raise dg.DagsterInvariantViolationError(f"raw_playlist output for days outside the run: {outside}")
-        lake = Lake(self.lake_url)
+        lake = self._lake()
         # Objects are named by playlist id in a one-day run, by dt/playlist id in a range.
         name = (
             (lambda dt, playlist_id: playlist_id) if len(obj) == 1 else (lambda dt, playlist_id: f"{dt}/{playlist_id}")
@@ -76,10 +82,10 @@ class RawJsonIOManager(dg.ConfigurableIOManager):
             raise _write_failure(lake, "...".join(dict.fromkeys([min(obj), max(obj)])), stored, failed)
 
     def load_input(self, context: dg.InputContext) -> list[RawObject]:
-        lake = Lake(self.lake_url)
+        lake = self._lake()
         objects: list[RawObject] = []
         for dt in context.asset_partition_keys:
-            objects.extend(read_raw_objects(lake, dt))
+            objects.extend(read_raw_objects(lake, dt, self.raw_max_bytes))
         for obj in objects:
             if obj.unreadable:
                 context.log.warning(f"raw_playlist: {lake.shown(obj.key)} not read: {obj.unreadable}")

@@ -83,23 +83,23 @@ def printable_key(key: str) -> str:
     return key.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
-def make_filesystem(url: str) -> tuple[fsspec.AbstractFileSystem, str]:
+def make_filesystem(
+    url: str, region: str | None = None, endpoint_url: str | None = None
+) -> tuple[fsspec.AbstractFileSystem, str]:
     """``(filesystem, root path)`` for a folder path, ``file://`` URL or ``s3://`` URL.
 
-    S3 uses ``AWS_ENDPOINT_URL`` when set (MinIO, moto, LocalStack) and the region of
-    ``AWS_REGION`` or ``AWS_DEFAULT_REGION``. Listing caches are
+    S3 uses ``endpoint_url`` (``Settings.aws_endpoint_url``: MinIO, moto, LocalStack) and
+    ``region`` (``Settings.aws_region``) when given; None leaves each to botocore's own chain
+    (which reads ``AWS_DEFAULT_REGION`` and ``AWS_ENDPOINT_URL``, not ``AWS_REGION``). Listing caches are
     off: the sensor must see objects written a moment ago. The S3 client itself is reused
     (fsspec's instance cache, keyed by these arguments): creating one costs up to a second.
     """
     if url.startswith("s3://"):
         import s3fs
 
-        from spotify_assets.settings import aws_endpoint_url, aws_region
-
-        region = aws_region()  # AWS_REGION alone too (botocore reads only AWS_DEFAULT_REGION)
         client_kwargs = {"region_name": region} if region else {}
         fs = s3fs.S3FileSystem(
-            endpoint_url=aws_endpoint_url(),
+            endpoint_url=endpoint_url,
             use_listings_cache=False,
             session=_s3_session(),
             client_kwargs=client_kwargs,
@@ -151,15 +151,23 @@ class Lake:
     Writes are atomic: a local write goes to a hidden temporary file in the same folder
     and is renamed into place; an S3 write is a single PUT. Readers therefore see the old
     object or the new one, never half of one.
+
+    ``region`` and ``endpoint_url``: of an S3 lake (``Settings.aws_region``,
+    ``Settings.aws_endpoint_url``; see :func:`make_filesystem`); ignored for a folder.
     """
 
-    def __init__(self, root_url: str):
+    def __init__(self, root_url: str, *, region: str | None = None, endpoint_url: str | None = None):
         self.root_url = root_url.rstrip("/") or root_url
-        self.fs, self.root = make_filesystem(root_url)
+        self.region, self.endpoint_url = region, endpoint_url
+        self.fs, self.root = make_filesystem(root_url, region, endpoint_url)
         self.is_s3 = root_url.startswith("s3://")
 
     def __repr__(self) -> str:
         return f"Lake({self.root_url!r})"
+
+    def other(self, root_url: str) -> Lake:
+        """A lake at ``root_url`` on the same S3 connection (region, endpoint) as this one."""
+        return Lake(root_url, region=self.region, endpoint_url=self.endpoint_url)
 
     @property
     def location(self) -> str:

@@ -12,11 +12,13 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from spotify_assets.lake.lake import Lake, LakeEntryError, ObjectInfo, too_large_reason
-from spotify_assets.settings import int_setting
+from spotify_assets.settings import ENV_VARS
 from spotify_assets.spotify.ids import validate_spotify_id
 from spotify_assets.vocabulary import PARTITION_COLUMN, RAW_PREFIX
 
 TABLE_FILE_NAME = "data.parquet"
+# The largest raw object read, in bytes, unless a caller gives Settings.raw_max_bytes.
+DEFAULT_RAW_MAX_BYTES = int(ENV_VARS["SPOTIFY_RAW_MAX_BYTES"][0])
 
 _DT_IN_KEY = re.compile(rf"(?:^|/){PARTITION_COLUMN}=(\d{{4}}-\d{{2}}-\d{{2}})(?:/|$)")
 
@@ -71,24 +73,18 @@ class RawObject:
     unreadable: str | None = None
 
 
-def raw_max_bytes() -> int:
-    """``SPOTIFY_RAW_MAX_BYTES`` (default 512 MiB): the largest raw object read, in bytes.
-    ``ValueError`` naming the setting for anything but a whole number ≥ 1."""
-    return int_setting("SPOTIFY_RAW_MAX_BYTES", 1, "a whole number of bytes, at least 1")
-
-
 def read_raw_objects(lake: Lake, dt: str, max_bytes: int | None = None) -> list[RawObject]:
     """All raw objects under ``raw_playlist/dt=<dt>/``, sorted by key (empty list when the
     partition has none): every ``.json`` object, and every entry that is never read
     whatever its name (a symbolic link, FIFO, device, socket, a key that is not a plain
     path or not valid UTF-8) as a ``RawObject`` with ``unreadable`` set.
 
-    ``max_bytes`` (default :func:`raw_max_bytes`): an object whose listed size, ``fstat``
+    ``max_bytes`` (``Settings.raw_max_bytes``; default :data:`DEFAULT_RAW_MAX_BYTES`, 512 MiB): an object whose listed size, ``fstat``
     size or bytes read exceed it is not read (``unreadable`` says so), so one huge or
     endless object cannot exhaust memory. An object deleted between listing and reading
     is reported the same way. Nothing here ever blocks on an entry or follows a link.
     """
-    limit = raw_max_bytes() if max_bytes is None else max_bytes
+    limit = DEFAULT_RAW_MAX_BYTES if max_bytes is None else max_bytes
     listed = lake.list_objects(raw_partition_prefix(dt), include_unreadable=True)
     return [_read_raw_object(lake, dt, o, limit) for o in listed if o.unreadable or o.key.endswith(".json")]
 

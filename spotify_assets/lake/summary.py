@@ -12,7 +12,7 @@ from spotify_assets.lake.lake import Lake, LakeEntryError
 from spotify_assets.lake.layout import raw_partition_prefix, table_key
 from spotify_assets.lake.parquet import read_parquet_bytes
 from spotify_assets.metadata import markdown_preview
-from spotify_assets.settings import env
+from spotify_assets.settings import Settings, SettingsError
 from spotify_assets.vocabulary import RAW_PLAYLIST, SPOTIFY_TABLE_NAMES
 
 MAX_COLUMNS = 6  # enough to recognise the rows in a terminal
@@ -55,7 +55,12 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--rows", type=int, default=5)
     args = parser.parse_args(argv)
-    print(describe_day(Lake(env("SPOTIFY_LAKE_URL")), args.dt, args.rows))
+    try:
+        settings = Settings.from_env()
+    except SettingsError as error:  # it names every bad variable: no traceback needed
+        raise SystemExit(f"spotify_assets.lake.summary: {error}") from None
+    lake = Lake(settings.lake_url, region=settings.aws_region, endpoint_url=settings.aws_endpoint_url)
+    print(describe_day(lake, args.dt, args.rows))
 
 
 if __name__ == "__main__":

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import re
-
 import dagster as dg
 from pydantic import Field
 
-from spotify_assets.aws import boto3_session
+from spotify_assets.aws import aws_client
+from spotify_assets.settings import SNS_TOPIC_ARN
 
-# arn:aws:sns:<region>:<12-digit account>:<topic name>
-SNS_TOPIC_ARN = re.compile(r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$")
 # SNS refuses a Subject longer than 100 characters.
 MAX_SUBJECT_CHARS = 100
 
@@ -26,13 +23,16 @@ def check_topic_arn(topic_arn: str) -> str:
 
 class SnsAlertsResource(dg.ConfigurableResource):
     """Publishes alerts to the SNS topic ``topic_arn`` (AWS SNS API ``Publish``; credentials,
-    region and ``AWS_ENDPOINT_URL`` the usual boto3 way)."""
+    the usual boto3 way; ``region_name``/``endpoint_url`` from ``Settings.aws_region``/
+    ``aws_endpoint_url``, None: boto3's own chain)."""
 
     topic_arn: str = Field(description="SPOTIFY_ALERTS_TOPIC_ARN: the SNS topic alerts go to")
+    region_name: str | None = None
+    endpoint_url: str | None = None
 
     def publish(self, subject: str, message: str) -> str:
         """Publish one alert; returns SNS's MessageId. ``subject`` is cut to 100 characters
         (SNS's limit) and kept on one line. Raises ``botocore`` errors as SNS answers."""
         subject = " ".join(subject.split())[:MAX_SUBJECT_CHARS]
-        sns = boto3_session().client("sns")
+        sns = aws_client("sns", self.region_name, self.endpoint_url)
         return sns.publish(TopicArn=check_topic_arn(self.topic_arn), Subject=subject, Message=message)["MessageId"]

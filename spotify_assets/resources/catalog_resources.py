@@ -21,14 +21,14 @@ from typing import Any
 import dagster as dg
 from pydantic import Field
 
-from spotify_assets.aws import boto3_session
+from spotify_assets.aws import aws_client
 from spotify_assets.catalog.catalog_schemas import CATALOG_SCHEMAS
 from spotify_assets.catalog.duckdb_catalog import DT_SQL_TYPE, CatalogSummary, refresh_catalog
 from spotify_assets.catalog.glue_partitions import register_tables
 from spotify_assets.lake.lake import Lake
 from spotify_assets.lake.layout import dt_from_key, table_key
 from spotify_assets.resources.glue_crawler_resource import GlueCrawlerResource
-from spotify_assets.settings import Settings, env
+from spotify_assets.settings import Settings
 from spotify_assets.vocabulary import CATALOG_TABLE_NAMES
 
 
@@ -79,13 +79,17 @@ class DuckDBCatalogResource(CatalogResource):
 
     lake_url: str = Field(description="SPOTIFY_LAKE_URL: a folder or s3://bucket/prefix")
     duckdb_path: str = Field(description="SPOTIFY_DUCKDB_PATH: the DuckDB catalog file")
+    region_name: str | None = Field(default=None, description="Settings.aws_region, for an S3 lake")
+    endpoint_url: str | None = Field(default=None, description="AWS_ENDPOINT_URL, for an S3 lake")
 
     def refresh(self, log: logging.Logger, partition_keys: Sequence[str]) -> dict[str, Any]:
         """Create/replace the views (folder lake) or check the Arrow datasets (S3 lake)
         and report tables, partitions and row counts. Raises
         :class:`~spotify_assets.catalog.duckdb_catalog.CatalogError` when the DuckDB file
         cannot be opened, ``duckdb.Error`` when a Parquet file cannot be read."""
-        summary = refresh_catalog(self.lake_url, self.duckdb_path, log=log)
+        summary = refresh_catalog(
+            self.lake_url, self.duckdb_path, log=log, region=self.region_name, endpoint_url=self.endpoint_url
+        )
         log.info(
             "catalog: "
             + ", ".join(f"{t.name} {t.rows} rows in {len(t.partitions)} partition(s)" for t in summary.tables)
@@ -130,6 +134,8 @@ class GluePartitionsCatalogResource(CatalogResource):
 
     lake_url: str = Field(description="SPOTIFY_LAKE_URL: s3://bucket/prefix")
     database: str = Field(description="GLUE_DATABASE: the Glue database Athena queries")
+    region_name: str | None = Field(default=None, description="Settings.aws_region (None: boto3's chain)")
+    endpoint_url: str | None = Field(default=None, description="AWS_ENDPOINT_URL (None: AWS)")
 
     def refresh(self, log: logging.Logger, partition_keys: Sequence[str]) -> dict[str, Any]:
         """Register the tables and the run's days (Glue GetTable/CreateTable/UpdateTable,
@@ -137,7 +143,7 @@ class GluePartitionsCatalogResource(CatalogResource):
         with a warning. Returns ``glue_database``, ``glue_tables_created``/``_updated``,
         ``glue_partitions_added``/``_already_registered`` (counts) and ``glue_api_calls``.
         Raises ``GlueRegistrationError`` or ``botocore`` errors as Glue answers."""
-        lake = Lake(self.lake_url)
+        lake = Lake(self.lake_url, region=self.region_name, endpoint_url=self.endpoint_url)
         wanted = set(partition_keys)
         days_by_table: dict[str, list[str]] = {}
         for table in CATALOG_TABLE_NAMES:
@@ -151,7 +157,7 @@ class GluePartitionsCatalogResource(CatalogResource):
             missing = sorted(wanted - written)
             if missing:
                 log.warning(f"catalog: {table} has no file for {', '.join(missing)}; those days are not registered")
-        glue = boto3_session().client("glue")
+        glue = aws_client("glue", self.region_name, self.endpoint_url)
         done = register_tables(glue, self.database, lake.location, CATALOG_SCHEMAS, days_by_table, log)
         return {
             "glue_database": self.database,
@@ -183,8 +189,8 @@ def glue_s3_targets(lake_url: str) -> list[str]:
 def build_catalog_resource(settings: Settings) -> CatalogResource:
     """The ``catalog`` resource of ``settings.deployment``.
 
-    ``local``: :class:`DuckDBCatalogResource` on ``SPOTIFY_LAKE_URL`` and
-    ``SPOTIFY_DUCKDB_PATH``. ``aws``: by ``GLUE_CATALOG_MODE``,
+    Every value comes from ``settings``. ``local``: :class:`DuckDBCatalogResource` on
+    ``SPOTIFY_LAKE_URL`` and ``SPOTIFY_DUCKDB_PATH``. ``aws``: by ``GLUE_CATALOG_MODE``,
     :class:`GluePartitionsCatalogResource` on ``GLUE_DATABASE`` (``register``) or
     :class:`GlueCatalogResource` with the crawler from ``GLUE_CRAWLER_NAME``,
     ``GLUE_DATABASE``, ``GLUE_CRAWLER_ROLE_ARN`` and one S3 target per table
@@ -193,17 +199,24 @@ def build_catalog_resource(settings: Settings) -> CatalogResource:
     """
     if settings.deployment == "aws":
         targets = glue_s3_targets(settings.lake_url)  # refuses a lake that is not on S3
-        mode = env("GLUE_CATALOG_MODE").lower()
+        mode = settings.glue_catalog_mode.lower()
         if mode not in GLUE_CATALOG_MODES:
             raise ValueError(f"GLUE_CATALOG_MODE={mode!r}: expected one of {', '.join(GLUE_CATALOG_MODES)}")
+        aws = {"region_name": settings.aws_region, "endpoint_url": settings.aws_endpoint_url}
         if mode == "register":
-            return GluePartitionsCatalogResource(lake_url=settings.lake_url, database=env("GLUE_DATABASE"))
+            return GluePartitionsCatalogResource(lake_url=settings.lake_url, database=settings.glue_database, **aws)
         return GlueCatalogResource(
             crawler=GlueCrawlerResource(
-                crawler_name=env("GLUE_CRAWLER_NAME"),
-                database=env("GLUE_DATABASE"),
-                role_arn=env("GLUE_CRAWLER_ROLE_ARN"),
+                crawler_name=settings.glue_crawler_name,
+                database=settings.glue_database,
+                role_arn=settings.glue_crawler_role_arn,
                 s3_targets=targets,
+                **aws,
             )
         )
-    return DuckDBCatalogResource(lake_url=settings.lake_url, duckdb_path=settings.duckdb_path)
+    return DuckDBCatalogResource(
+        lake_url=settings.lake_url,
+        duckdb_path=settings.duckdb_path,
+        region_name=settings.aws_region,
+        endpoint_url=settings.aws_endpoint_url,
+    )

@@ -29,8 +29,6 @@ import dagster as dg
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from spotify_assets.settings import aws_region
-
 _LOG = logging.getLogger(__name__)
 
 # LastCrawl.Status values that mean the crawl worked. AWS says SUCCEEDED; moto says COMPLETED.
@@ -97,11 +95,10 @@ def _utc_iso(value: Any) -> str | None:
 class GlueCrawlerResource(dg.ConfigurableResource):
     """Creates (when missing) and runs the Glue crawler that catalogs the lake's tables.
 
-    :func:`~spotify_assets.resources.catalog_resources.build_catalog_resource` configures it
-    with plain strings from the settings (``GLUE_CRAWLER_NAME``, ``GLUE_DATABASE``,
-    ``GLUE_CRAWLER_ROLE_ARN``; one ``s3_targets`` entry per table of
-    :data:`~spotify_assets.vocabulary.CATALOG_TABLE_NAMES`), not ``dg.EnvVar``: none of them
-    is a secret, and :mod:`spotify_assets.settings` reads them when the definitions are built.
+    ``definitions.build_definitions`` configures it from the ``Settings`` with plain strings
+    (``GLUE_CRAWLER_NAME``, ``GLUE_DATABASE``, ``GLUE_CRAWLER_ROLE_ARN``, the AWS region and
+    endpoint; one ``s3_targets`` entry per table of
+    :data:`~spotify_assets.vocabulary.CATALOG_TABLE_NAMES`), not ``dg.EnvVar``: none of them is a secret.
     """
 
     crawler_name: str
@@ -112,7 +109,7 @@ class GlueCrawlerResource(dg.ConfigurableResource):
     # The crawler's schema-change policy (Glue SchemaChangePolicy).
     update_behavior: str = "UPDATE_IN_DATABASE"
     delete_behavior: str = "LOG"
-    # None → AWS_REGION, else AWS_DEFAULT_REGION (settings.aws_region); the endpoint: AWS_ENDPOINT_URL.
+    # Settings.aws_region and aws_endpoint_url; None: boto3's own chain (AWS_DEFAULT_REGION, AWS_ENDPOINT_URL).
     region_name: str | None = None
     endpoint_url: str | None = None
     poll_interval_s: float = 5.0  # seconds between GetCrawler polls
@@ -122,7 +119,7 @@ class GlueCrawlerResource(dg.ConfigurableResource):
     def _session(self) -> boto3.session.Session:
         # One session per call: boto3 sessions are not thread-safe, and clients made from
         # the same session share its loaded service model (a new session costs ~0.2 s).
-        return boto3.session.Session(region_name=self.region_name or aws_region())
+        return boto3.session.Session(region_name=self.region_name)
 
     def _client(self, session: boto3.session.Session, single_attempt: bool = False) -> Any:
         # single_attempt: for optional calls (GetCrawlerMetrics) – botocore would otherwise

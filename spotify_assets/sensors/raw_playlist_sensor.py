@@ -27,7 +27,7 @@ from datetime import datetime, timedelta, timezone
 import dagster as dg
 
 from spotify_assets.lake.lake import Lake, LakeEntryError, ObjectInfo, too_large_reason
-from spotify_assets.lake.layout import dt_from_key, prefix_url, raw_max_bytes, raw_partition_prefix
+from spotify_assets.lake.layout import DEFAULT_RAW_MAX_BYTES, dt_from_key, prefix_url, raw_partition_prefix
 from spotify_assets.partitions import daily_partitions
 from spotify_assets.resources.lake_resource import LakeResource
 from spotify_assets.sensors.raw_object_cursor import (
@@ -49,7 +49,7 @@ from spotify_assets.sensors.raw_object_cursor import (
     run_key_for,
     sweep_start,
 )
-from spotify_assets.settings import env, int_setting
+from spotify_assets.settings import ENV_VARS, Settings
 from spotify_assets.vocabulary import RAW_PLAYLIST, RAW_PREFIX, SPOTIFY_TABLE_NAMES
 
 RAW_PLAYLIST_KEY = dg.AssetKey(RAW_PLAYLIST)
@@ -58,17 +58,7 @@ SENSOR_NAME = "raw_playlist_sensor"
 RECENT_DAYS = 2  # every tick lists the folders of today and the two days before (UTC)
 _MAX_KEYS_IN_METADATA = 50
 _MAX_KEYS_IN_LOG = 5
-
-
-def sensor_interval_seconds() -> int:
-    """``SPOTIFY_SENSOR_INTERVAL_S`` (default 30) as whole seconds ≥ 1; ``ValueError`` otherwise."""
-    return int_setting("SPOTIFY_SENSOR_INTERVAL_S", 1, "a whole number of seconds, at least 1")
-
-
-def sweep_keys_per_tick() -> int | None:
-    """``SPOTIFY_SENSOR_SWEEP_KEYS`` (default 1000) as a count of keys; None for 0 (the
-    whole raw zone every tick); ``ValueError`` otherwise."""
-    return int_setting("SPOTIFY_SENSOR_SWEEP_KEYS", 0, "a whole number of keys, 0 (no limit) or more") or None
+DEFAULT_SWEEP_KEYS = int(ENV_VARS["SPOTIFY_SENSOR_SWEEP_KEYS"][0])
 
 
 def build_raw_playlist_sensor(
@@ -79,24 +69,28 @@ def build_raw_playlist_sensor(
     lag: timedelta = DEFAULT_LAG,
     default_status: dg.DefaultSensorStatus = dg.DefaultSensorStatus.STOPPED,
     partitions_def: dg.TimeWindowPartitionsDefinition = daily_partitions,
+    settings: Settings | None = None,
 ) -> dg.SensorDefinition:
     """The sensor that turns new raw objects into runs of ``asset_selection``.
 
     - ``asset_selection``: what each run materializes for its partition (default: songs,
       albums, artists, playlist_entries); it is the sensor's target, so a ``RunRequest``
       carries only the partition key and the run key;
-    - ``minimum_interval_seconds``: default ``SPOTIFY_SENSOR_INTERVAL_S`` (30 s);
+    - ``minimum_interval_seconds``: default ``settings.sensor_interval_s`` (30 s);
     - ``lag``: how late an object may become visible after its ``LastModified`` and
       still be found (see ``raw_object_cursor.py``; default 5 min);
     - ``default_status``: STOPPED, so that ``dagster dev`` never starts copying or
       launching runs on its own; turn it on in the UI (Automation) or pass RUNNING.
 
-    Needs the ``lake`` resource (``LakeResource``); reads ``SPOTIFY_LANDING_URL`` at each
-    tick. A tick raises ``ZoneOverlapError`` when the landing location overlaps the raw
+    ``settings`` (default: ``Settings()``, every default): the landing location
+    (``landing_url``), the keys of the rolling sweep per tick (``sensor_sweep_keys``, 0 = the
+    whole zone) and the largest landed object copied (``raw_max_bytes``). Needs the ``lake``
+    resource (``LakeResource``). A tick raises ``ZoneOverlapError`` when the landing location overlaps the raw
     zone and ``CursorError`` for a cursor it did not write.
     """
     target = asset_selection if asset_selection is not None else DEFAULT_ASSET_SELECTION
-    interval = minimum_interval_seconds if minimum_interval_seconds is not None else sensor_interval_seconds()
+    settings = settings or Settings()
+    interval = minimum_interval_seconds if minimum_interval_seconds is not None else settings.sensor_interval_s
 
     @dg.sensor(
         name=name,
@@ -112,10 +106,12 @@ def build_raw_playlist_sensor(
         return evaluate_tick(
             context,
             lake.get_lake(),
-            env("SPOTIFY_LANDING_URL"),
+            settings.landing_url,
             lag=lag,
             partitions_def=partitions_def,
             sensor_name=name,
+            sweep_keys=settings.sensor_sweep_keys or None,
+            max_bytes=settings.raw_max_bytes,
         )
 
     return _raw_playlist_sensor
@@ -161,21 +157,24 @@ def evaluate_tick(
     lag: timedelta = DEFAULT_LAG,
     partitions_def: dg.TimeWindowPartitionsDefinition = daily_partitions,
     sensor_name: str = SENSOR_NAME,
+    sweep_keys: int | None = DEFAULT_SWEEP_KEYS,
+    max_bytes: int = DEFAULT_RAW_MAX_BYTES,
 ) -> dg.SensorResult:
     """One tick: list, copy landed objects, request runs, advance the cursor (see module doc).
 
     Entries that are never read (symbolic links, FIFOs, devices, sockets, keys with
-    ``..``/``//`` or not valid UTF-8; landed objects above ``SPOTIFY_RAW_MAX_BYTES``) are
+    ``..``/``//`` or not valid UTF-8; landed objects above ``max_bytes``) are
     skipped with a warning naming each and its reason, once (they enter the cursor);
     they never fail the tick. A cursor from the future is reset with a warning
-    (:func:`reset_future_zones`)."""
+    (:func:`reset_future_zones`). ``sweep_keys``: keys of the rolling sweep per tick
+    (None: the whole raw zone)."""
     now = datetime.now(timezone.utc)
     previous, warnings = reset_future_zones(decode_cursor(context.cursor), now, lag)
     for warning in warnings:
         context.log.warning(warning)
     with dg.partition_loading_context(effective_dt=now):
         found = _Found(partitions_def.get_first_partition_key(), partitions_def.get_last_partition_key())
-    tick = _Tick(context, lake, previous, now, lag, found)
+    tick = _Tick(context, lake, previous, now, lag, found, sweep_keys, max_bytes)
     landing = _copy_landing_zone(tick, landing_url, sensor_name) if landing_url else None
     # Listed after the copies, so the copies enter the cursor with their real ETag and
     # LastModified and never trigger a second run on the next tick.
@@ -200,7 +199,8 @@ def evaluate_tick(
 @dataclass(frozen=True)
 class _Tick:
     """What both phases of one tick share: the sensor's context, the lake, the cursor read
-    at the start, the tick's time (UTC), the allowed lag and what the tick found so far."""
+    at the start, the tick's time (UTC), the allowed lag, what the tick found so far, and
+    the settings of the listing and copying."""
 
     context: dg.SensorEvaluationContext
     lake: Lake
@@ -208,6 +208,8 @@ class _Tick:
     now: datetime
     lag: timedelta
     found: _Found
+    sweep_keys: int | None  # keys of the rolling sweep per tick (None: the whole raw zone)
+    max_bytes: int  # the largest landed object copied
 
 
 @dataclass(frozen=True)
@@ -224,11 +226,13 @@ class _Listed:
 def _copy_landing_zone(tick: _Tick, landing_url: str, sensor_name: str) -> _Listed:
     """Phase 1: list the landing location and copy its new objects into the raw zone
     (``ZoneOverlapError`` when the two overlap)."""
-    landing = Lake(landing_url)
+    landing = tick.lake.other(landing_url)
     check_zones_disjoint(prefix_url(tick.lake, RAW_PREFIX), landing.root_url)
     listing = _json_objects(landing.list_objects(include_unreadable=True), any_case=True)
     zone = tick.previous.zone(LANDING_ZONE, landing.root_url)
-    _copy_landed_objects(tick.context, tick.lake, landing, new_objects(listing, zone), tick.found, sensor_name)
+    _copy_landed_objects(
+        tick.context, tick.lake, landing, new_objects(listing, zone), tick.found, sensor_name, tick.max_bytes
+    )
     return _Listed(len(listing), landing_url, "", advance_zone(landing.root_url, listing, zone, tick.now, tick.lag))
 
 
@@ -237,7 +241,7 @@ def _scan_raw_zone(tick: _Tick) -> _Listed:
     triggers its day, and those of another producer get a ``raw_playlist`` event."""
     lake, found = tick.lake, tick.found
     zone = tick.previous.zone(RAW_ZONE, lake.root_url)
-    listing, scope, started, next_after = _list_raw_zone(lake, zone, tick.now, set(found.triggers))
+    listing, scope, started, next_after = _list_raw_zone(lake, zone, tick.now, set(found.triggers), tick.sweep_keys)
     outside: dict[str, list[ObjectInfo]] = defaultdict(list)
     for obj in new_objects(listing, zone):
         if obj.key in found.copied:
@@ -289,15 +293,13 @@ def _log_skipped(context: dg.SensorEvaluationContext, found: _Found) -> None:
 
 
 def _list_raw_zone(
-    lake: Lake, zone: ZoneCursor, now: datetime, copied_days: set[str]
+    lake: Lake, zone: ZoneCursor, now: datetime, copied_days: set[str], sweep_keys: int | None
 ) -> tuple[list[ObjectInfo], str, datetime, str | None]:
     """``(listing, scope text, sweep started, sweep_after)`` of this tick's share of the raw
-    zone: the rolling sweep's next keys plus the recent days' folders (and the folders of
+    zone: the rolling sweep's next ``sweep_keys`` keys (None: all) plus the recent days' folders (and the folders of
     ``copied_days``), entries that are never read included, by key."""
     after, started = sweep_start(zone, now)
-    swept, next_after = lake.list_page(
-        RAW_PREFIX, start_after=after, max_keys=sweep_keys_per_tick(), include_unreadable=True
-    )
+    swept, next_after = lake.list_page(RAW_PREFIX, start_after=after, max_keys=sweep_keys, include_unreadable=True)
     if next_after is not None and dt_from_key(next_after):
         # End the tick's share at a folder boundary: a day's objects split over two ticks
         # would request two runs of that day.
@@ -331,11 +333,11 @@ def _copy_landed_objects(
     new: list[ObjectInfo],
     found: _Found,
     sensor_name: str,
+    max_bytes: int,
 ) -> None:
     """Copy each new landed object into ``raw_playlist/dt=<date>/`` and record it in
-    ``found``; one that is not read (a link, FIFO, device, over ``SPOTIFY_RAW_MAX_BYTES``,
+    ``found``; one that is not read (a link, FIFO, device, over ``max_bytes``,
     or whose copy's key holds a link or FIFO) goes to ``found.unread`` instead."""
-    max_bytes = raw_max_bytes()
     for obj in new:
         if obj.unreadable or obj.size > max_bytes:
             found.unread.append(f"{landing.shown(obj.key)}: {obj.unreadable or too_large_reason(obj.size, max_bytes)}")

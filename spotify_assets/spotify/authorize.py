@@ -130,6 +130,27 @@ def _code_from(redirected_url: str, expected_state: str | None) -> str:
     return code
 
 
+def _from_settings(
+    client_id: str | None, client_secret: str | None, token_url: str | None, stderr: TextIO
+) -> tuple[str, str, str] | None:
+    """``(client_id, client_secret, token_url)``: each given one, else ``Settings.from_env()``'s
+    (empty when unset); None after printing the settings error, when one was needed."""
+    from spotify_assets.settings import Settings, SettingsError  # the one place that reads the environment
+
+    try:
+        settings = Settings.from_env()
+    except SettingsError as error:
+        if not (client_id and client_secret and token_url):
+            print(f"spotify-assets authorize: {error}", file=stderr)
+            return None
+        settings = Settings()  # everything was given: the environment's settings are not needed
+    return (
+        client_id or (settings.client_id.reveal() if settings.client_id else ""),
+        client_secret or (settings.client_secret.reveal() if settings.client_secret else ""),
+        token_url or settings.token_url or DEFAULT_TOKEN_URL,
+    )
+
+
 def authorize(
     client_id: str | None = None,
     client_secret: str | None = None,
@@ -144,7 +165,8 @@ def authorize(
     """Interactive authorisation; returns an exit code (0 done, 1 failed).
 
     ``client_id``/``client_secret`` default to SPOTIFY_CLIENT_ID/SPOTIFY_CLIENT_SECRET and
-    ``token_url`` to SPOTIFY_TOKEN_URL (or Spotify's). Instructions and the URL go to
+    ``token_url`` to SPOTIFY_TOKEN_URL (or Spotify's), from ``Settings.from_env()`` (a bad
+    setting is reported, naming the variable, and the exit code is 1). Instructions and the URL go to
     ``stderr``; the redirected URL is read with ``read_line`` (default: one line of stdin);
     the refresh token is printed once to ``stdout`` as ``SPOTIFY_REFRESH_TOKEN=<token>``
     (so ``spotify-assets authorize > file`` captures only that line), followed on stderr
@@ -153,11 +175,10 @@ def authorize(
     stdout = stdout or sys.stdout
     stderr = stderr or sys.stderr
     read_line = read_line or sys.stdin.readline
-    from spotify_assets.settings import env  # the one place that reads the environment
-
-    client_id = client_id or env("SPOTIFY_CLIENT_ID")
-    client_secret = client_secret or env("SPOTIFY_CLIENT_SECRET")
-    token_url = token_url or env("SPOTIFY_TOKEN_URL") or DEFAULT_TOKEN_URL
+    given = _from_settings(client_id, client_secret, token_url, stderr)
+    if given is None:
+        return EXIT_FAILED
+    client_id, client_secret, token_url = given
     if not client_id or not client_secret:
         print(
             "spotify-assets authorize: set SPOTIFY_CLIENT_ID and SPOTIFY_CLIENT_SECRET (your app's, from the Spotify developer dashboard) first.",

@@ -13,7 +13,7 @@ from spotify_assets.io_managers.raw_json_io_manager import RawJsonIOManager
 from spotify_assets.lake.lake import Lake
 from spotify_assets.resources.lake_resource import LakeResource
 from spotify_assets.resources.spotify_resource import SpotifyResource
-from spotify_assets.settings import Settings
+from spotify_assets.settings import Settings, SettingsError
 from spotify_assets.spotify.offline_sample import synthetic_playlist
 from spotify_assets_tests.samples import sample_path
 
@@ -127,10 +127,15 @@ def test_a_failing_playlist_does_not_lose_the_others(lake_dir, spotify_env, monk
     assert failure.user_failure_data.metadata["failed_playlists"].value == ["5uBXXKqLD4wqhzJnQ3CgdV"]
 
 
-@pytest.mark.parametrize("ids", ["", "not a valid id!"])
-def test_bad_playlist_configuration_fails_with_a_clear_message(lake_dir, spotify_env, monkeypatch, ids):
-    monkeypatch.setenv("SPOTIFY_PLAYLIST_IDS", ids)
+def test_empty_playlist_ids_fail_the_run_with_a_clear_message(lake_dir, spotify_env, monkeypatch):
+    monkeypatch.setenv("SPOTIFY_PLAYLIST_IDS", "")
     result = _run(utc_today(), dg.DagsterInstance.ephemeral())
     assert not result.success
     message = result.get_step_failure_events()[0].step_failure_data.error.to_string()
-    assert ("SPOTIFY_PLAYLIST_IDS is empty" in message) if not ids else ("base-62" in message)
+    assert "SPOTIFY_PLAYLIST_IDS is empty" in message
+
+
+def test_an_invalid_playlist_id_fails_the_settings_at_load(lake_dir, spotify_env, monkeypatch):
+    monkeypatch.setenv("SPOTIFY_PLAYLIST_IDS", "not a valid id!")
+    with pytest.raises(SettingsError, match=r"SPOTIFY_PLAYLIST_IDS='not a valid id!': expected .*base-62"):
+        Settings.from_env()

@@ -13,6 +13,7 @@ from spotify_assets.catalog.duckdb_catalog import DT_SQL_TYPE, connect, refresh_
 from spotify_assets.lake.lake import Lake
 from spotify_assets.lake.layout import table_key
 from spotify_assets.lake.parquet import parquet_bytes
+from spotify_assets.settings import Settings
 from spotify_assets.spotify.schemas import TABLE_SCHEMAS
 from spotify_assets.vocabulary import CATALOG_TABLE_NAMES
 from spotify_assets_tests.test_catalog import (
@@ -243,14 +244,16 @@ def test_s3_lake_is_read_through_arrow_datasets(top50, s3_lake, tmp_path):
             lake.write_bytes(table_key(table, dt), source.read_bytes(table_key(table, dt)))
     duckdb_path = tmp_path / "catalog.duckdb"
 
-    summary = refresh_catalog(s3_lake, str(duckdb_path))
+    aws = Settings.from_env()  # the region and endpoint every builder is given (moto's server)
+    connection = {"region": aws.aws_region, "endpoint_url": aws.aws_endpoint_url}
+    summary = refresh_catalog(s3_lake, str(duckdb_path), **connection)
     footers = parquet_rows(s3_lake)
     assert summary.duckdb_path is None and not duckdb_path.exists()
     assert summary.table("songs").rows_by_partition == footers["songs"] == {"2024-05-11": 50, "2024-05-15": 50}
     assert summary.table("artists").rows_by_partition == footers["artists"]
     assert summary.table("songs").source == "arrow_dataset" and summary.table("albums").source == "empty"
 
-    con = connect(s3_lake, str(duckdb_path))
+    con = connect(s3_lake, str(duckdb_path), **connection)
     assert dict(run_sql(con, "SELECT column_name, column_type FROM (DESCRIBE songs)").rows)["dt"] == "VARCHAR"
     counts = run_sql(con, README_QUERIES["snapshots_per_day"]).rows
     assert [(row[0], row[3]) for row in counts] == [("2024-05-11", 50), ("2024-05-15", 50)]

@@ -128,5 +128,5 @@ def test_an_unknown_catalog_mode_is_refused_at_load_naming_the_variable(monkeypa
     monkeypatch.setenv("SPOTIFY_ASSETS_ENV", "aws")
     monkeypatch.setenv("SPOTIFY_LAKE_URL", "s3://my-bucket/lake")
     monkeypatch.setenv("GLUE_CATALOG_MODE", "crawl")
-    with pytest.raises(ValueError, match="GLUE_CATALOG_MODE='crawl': expected one of register, crawler"):
-        build_catalog_resource(Settings.from_env())
+    with pytest.raises(ValueError, match="GLUE_CATALOG_MODE='crawl': expected 'register' or 'crawler'"):
+        Settings.from_env()

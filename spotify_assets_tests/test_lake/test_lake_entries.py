@@ -12,8 +12,9 @@ import boto3
 import pytest
 
 from spotify_assets.lake.lake import Lake, LakeEntryError, key_problem, printable_key
-from spotify_assets.lake.layout import raw_max_bytes, read_raw_objects
+from spotify_assets.lake.layout import read_raw_objects
 from spotify_assets.lake.summary import describe_day
+from spotify_assets.settings import Settings, SettingsError
 from spotify_assets_tests.fixtures.moto import LAKE_BUCKET, REGION
 from spotify_assets_tests.hostile_entries import (
     DOT_DOT,
@@ -66,10 +67,9 @@ def hostile_lake(tmp_path) -> tuple[Lake, dict[str, str]]:
     return lake, {DAY + name: reason for name, reason in names.items()}
 
 
-def test_listing_names_every_entry_that_is_never_read_and_reading_ends(hostile_lake, tmp_path, monkeypatch):
+def test_listing_names_every_entry_that_is_never_read_and_reading_ends(hostile_lake, tmp_path):
     lake, reasons = hostile_lake
     # Small limits everywhere: should a link to /dev/zero ever be followed, the read stops at 1 kB.
-    monkeypatch.setenv("SPOTIFY_RAW_MAX_BYTES", "1000")
     before = snapshot(tmp_path)
 
     listed = _bounded(lake.list_objects, DAY, include_unreadable=True)
@@ -82,7 +82,7 @@ def test_listing_names_every_entry_that_is_never_read_and_reading_ends(hostile_l
         f"{DAY}good.json",
     ]
 
-    objects = _bounded(read_raw_objects, lake, DT)
+    objects = _bounded(read_raw_objects, lake, DT, 1000)
     assert {o.key: o.unreadable for o in objects} == {**reasons, f"{DAY}good.json": None}
     assert {o.key: o.body for o in objects if o.unreadable is None} == {f"{DAY}good.json": b'{"good": 1}'}
     assert all(o.body == b"" for o in objects if o.unreadable)
@@ -139,9 +139,9 @@ def test_objects_above_the_size_limit_are_not_read(tmp_path, monkeypatch):
     lake = Lake(str(tmp_path / "lake"))
     lake.write_bytes(f"{DAY}small.json", b"x" * 100)
     lake.write_bytes(f"{DAY}large.json", b"x" * 101)
-    monkeypatch.setenv("SPOTIFY_RAW_MAX_BYTES", "100")
-    assert raw_max_bytes() == 100
-    objects = read_raw_objects(lake, DT)
+    max_bytes = Settings.from_env({"SPOTIFY_RAW_MAX_BYTES": "100"}).raw_max_bytes
+    assert max_bytes == 100
+    objects = read_raw_objects(lake, DT, max_bytes)
     assert [(o.key, o.unreadable, len(o.body)) for o in objects] == [
         (f"{DAY}large.json", too_large(101, 100), 0),
         (f"{DAY}small.json", None, 100),
@@ -157,19 +157,18 @@ def test_objects_above_the_size_limit_are_not_read(tmp_path, monkeypatch):
 
 
 @pytest.mark.parametrize("value", ["0", "-1", "512MiB"])
-def test_the_size_limit_setting_is_checked(monkeypatch, value):
-    monkeypatch.setenv("SPOTIFY_RAW_MAX_BYTES", value)
+def test_the_size_limit_setting_is_checked(value):
     with pytest.raises(
-        ValueError, match=f"SPOTIFY_RAW_MAX_BYTES='{value}': expected a whole number of bytes, at least 1"
+        SettingsError, match=f"SPOTIFY_RAW_MAX_BYTES='{value}': expected a whole number of bytes, at least 1"
     ):
-        raw_max_bytes()
+        Settings.from_env({"SPOTIFY_RAW_MAX_BYTES": value})
 
 
 def test_default_size_limit_is_512_mib():
-    assert raw_max_bytes() == 512 * 1024 * 1024
+    assert Settings.from_env({}).raw_max_bytes == 512 * 1024 * 1024
 
 
-def test_s3_keys_that_are_not_plain_paths_are_listed_with_a_reason_never_read(s3_lake, monkeypatch):
+def test_s3_keys_that_are_not_plain_paths_are_listed_with_a_reason_never_read(s3_lake):
     s3 = boto3.session.Session(region_name=REGION).client("s3")
     bodies = {
         f"lake/{DAY}../escape.json": b'{"escape": 1}',
@@ -180,9 +179,8 @@ def test_s3_keys_that_are_not_plain_paths_are_listed_with_a_reason_never_read(s3
     for key, body in bodies.items():
         s3.put_object(Bucket=LAKE_BUCKET, Key=key, Body=body)
     lake = Lake(s3_lake)
-    monkeypatch.setenv("SPOTIFY_RAW_MAX_BYTES", "100")
 
-    objects = read_raw_objects(lake, DT)
+    objects = read_raw_objects(lake, DT, 100)
     assert [(o.key, o.unreadable, o.body) for o in objects] == [
         (f"{DAY}../escape.json", DOT_DOT, b""),
         (f"{DAY}/empty-segment.json", EMPTY_SEGMENT, b""),

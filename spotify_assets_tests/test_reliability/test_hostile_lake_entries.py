@@ -14,6 +14,7 @@ import io
 import os
 import signal
 import threading
+from dataclasses import replace
 from pathlib import Path
 
 import boto3
@@ -68,14 +69,9 @@ KINDS = {  # kind -> the entry's name in the day's folder
 
 
 def _settings(lake_url: str, tmp: Path) -> Settings:
-    return Settings(
-        deployment="local",
-        lake_url=lake_url,
-        landing_url="",
-        playlist_ids="",
-        partitions_start="2023-01-01",
-        duckdb_path=str(tmp / "catalog.duckdb"),
-    )
+    """The environment's settings (SPOTIFY_RAW_MAX_BYTES, SPOTIFY_LANDING_URL as the test
+    sets them) on this lake and catalog file."""
+    return replace(Settings.from_env(), lake_url=lake_url, duckdb_path=str(tmp / "catalog.duckdb"))
 
 
 def _run_bounded(lake_url: str, tmp: Path) -> dg.ExecuteInProcessResult:

@@ -11,6 +11,7 @@ import base64
 import io
 import json
 import re
+from dataclasses import replace
 from urllib.parse import parse_qs, urlsplit
 
 import dagster as dg
@@ -23,11 +24,10 @@ from spotify_assets.definitions import build_resources
 from spotify_assets.lake.lake import Lake, LakePathError
 from spotify_assets.lake.layout import raw_key
 from spotify_assets.resources.lake_resource import LakeResource
-from spotify_assets.settings import Settings
+from spotify_assets.settings import Settings, SettingsError
 from spotify_assets.spotify.authorize import add_authorize_command, authorization_url, authorize, exchange_code
 from spotify_assets.spotify.errors import SpotifyAuthError
 from spotify_assets.spotify.ids import InvalidSpotifyIdError
-from spotify_assets_tests.fixtures.spotify_api import materialize_raw_playlist_today
 from spotify_assets_tests.samples import sample_path
 from spotify_assets_tests.spotify_api_server import (
     CannedResponse,
@@ -162,7 +162,11 @@ HOSTILE_IDS = [
 def test_hostile_playlist_ids_are_refused_before_any_request_or_write(hostile, server, lake_dir, tmp_path, monkeypatch):
     monkeypatch.setenv("SPOTIFY_PLAYLIST_IDS", f"{GOOD_ID},{hostile}")
     before = sorted(tmp_path.rglob("*"))
-    resources = build_resources(Settings.from_env())
+    with pytest.raises(SettingsError, match=r"SPOTIFY_PLAYLIST_IDS=.*invalid playlist id"):
+        Settings.from_env()  # at load, named
+    # And the asset itself, given settings made in code (never validated from the environment):
+    monkeypatch.delenv("SPOTIFY_PLAYLIST_IDS")
+    resources = build_resources(replace(Settings.from_env(), playlist_ids=f"{GOOD_ID},{hostile}"))
     with dg.build_asset_context(partition_key=utc_today()) as context, pytest.raises(dg.Failure) as raised:
         list(raw_playlist(context, spotify=resources["spotify"], lake=LakeResource(lake_url=str(lake_dir))))
     assert "InvalidSpotifyIdError: invalid playlist id" in raised.value.description
@@ -173,8 +177,14 @@ def test_hostile_playlist_ids_are_refused_before_any_request_or_write(hostile, s
 
 
 def test_a_hostile_id_fails_a_real_run_and_writes_nothing(server, lake_dir, tmp_path, monkeypatch):
-    monkeypatch.setenv("SPOTIFY_PLAYLIST_IDS", "../../escape")
-    result = materialize_raw_playlist_today()
+    resources = build_resources(replace(Settings.from_env(), playlist_ids="../../escape"))  # past the load check
+    result = dg.materialize(
+        [raw_playlist],
+        partition_key=utc_today(),
+        resources=resources,
+        instance=dg.DagsterInstance.ephemeral(),
+        raise_on_error=False,
+    )
     assert not result.success
     assert "invalid playlist id '../../escape'" in result.get_step_failure_events()[0].step_failure_data.error.message
     assert list(lake_dir.iterdir()) == [] and not (tmp_path.parent / "escape").exists()

@@ -77,10 +77,11 @@ def instance():
 
 @pytest.fixture
 def tick(instance):
-    """``tick(lake, cursor=None, sensor=<the shipped one>, instance=<shared>)`` → SensorResult."""
-    shipped = shipped_raw_playlist_sensor()
+    """``tick(lake, cursor=None, sensor=<the shipped one>, instance=<shared>)`` → SensorResult;
+    the shipped sensor is built at each tick, from the environment the test set by then."""
 
-    def evaluate(lake: Lake, cursor: str | None = None, sensor=shipped, instance=instance):
+    def evaluate(lake: Lake, cursor: str | None = None, sensor=None, instance=instance):
+        sensor = sensor or shipped_raw_playlist_sensor()
         context = dg.build_sensor_context(
             cursor=cursor, instance=instance, resources={"lake": LakeResource(lake_url=lake.root_url)}
         )

@@ -18,7 +18,7 @@ from spotify_assets.assets.raw import raw_playlist, utc_today
 from spotify_assets.assets.spotify_tables import spotify_tables
 from spotify_assets.definitions import build_resources
 from spotify_assets.lake.layout import raw_key, table_key
-from spotify_assets.settings import Settings
+from spotify_assets.settings import Settings, SettingsError
 from spotify_assets.spotify.client import SpotifyClient
 from spotify_assets.spotify.daily_tables import build_tables
 from spotify_assets.spotify.errors import SpotifyQuotaExceededError
@@ -339,14 +339,10 @@ def test_raw_playlist_with_lookups_fills_the_artists_table_and_records_counts(di
         assert albums[album["id"]]["label"] is None
 
 
-def test_a_bad_lookups_setting_fails_raw_playlist_before_any_request(spotify_env, lake_dir, monkeypatch):
+def test_a_bad_lookups_setting_fails_at_load_before_any_request(spotify_env, lake_dir, monkeypatch):
     server = spotify_env
     monkeypatch.setenv("SPOTIFY_PLAYLIST_IDS", BIG_PLAYLIST)
     monkeypatch.setenv("SPOTIFY_LOOKUPS", "album")
-    result = dg.materialize(
-        [raw_playlist], partition_key=utc_today(), resources=build_resources(Settings.from_env()), raise_on_error=False
-    )
-    assert not result.success
-    failure = next(e for e in result.all_events if e.is_step_failure)
-    assert "SPOTIFY_LOOKUPS='album': unknown kind 'album'" in failure.step_failure_data.error.message
+    with pytest.raises(SettingsError, match=r"SPOTIFY_LOOKUPS='album': unknown kind 'album'; expected 'none' or"):
+        Settings.from_env()
     assert server.api_requests() == []
