@@ -32,7 +32,7 @@ from spotify_assets.resources.alerts_resource import SnsAlertsResource, check_to
 from spotify_assets.resources.catalog_resources import build_catalog_resource
 from spotify_assets.resources.lake_resource import LakeResource
 from spotify_assets.resources.spotify_resource import SpotifyResource
-from spotify_assets.schedules import build_daily_playlist_schedule, build_daily_playlist_with_tables_schedule
+from spotify_assets.schedules import RAW_PLAYLIST_ONLY, WITH_TABLES, build_daily_schedule
 from spotify_assets.sensors.alerts import build_freshness_alert_sensor, run_failure_alert_sensor
 from spotify_assets.sensors.raw_playlist_sensor import DEFAULT_ASSET_SELECTION, build_raw_playlist_sensor
 from spotify_assets.vocabulary import CATALOG, RAW_PLAYLIST
@@ -138,8 +138,9 @@ def build_definitions(settings: Settings | None = None) -> dg.Definitions:
         assets=with_global_attributes(assets, settings, partitions),
         sensors=sensors,
         schedules=[
-            build_daily_playlist_schedule(cron_schedule=settings.schedule_cron, partitions_def=partitions),
-            build_daily_playlist_with_tables_schedule(
+            build_daily_schedule(RAW_PLAYLIST_ONLY, cron_schedule=settings.schedule_cron, partitions_def=partitions),
+            build_daily_schedule(
+                WITH_TABLES,
                 dg.AssetSelection.assets(RAW_PLAYLIST).downstream(),
                 cron_schedule=settings.schedule_cron,
                 partitions_def=partitions,

@@ -13,6 +13,7 @@ call the Spotify API (or write the synthetic sample into the lake) without being
 """
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timezone
 
 import dagster as dg
@@ -36,26 +37,55 @@ def partition_for_tick(scheduled_execution_time: datetime | None) -> str:
     return moment.astimezone(timezone.utc).date().isoformat()
 
 
-def _build(
+@dataclass(frozen=True)
+class DailySchedule:
+    """One of the two daily schedules: its name, its job's name, what the job selects by
+    default and the description the UI shows."""
+
+    name: str
+    job_name: str
+    default_selection: dg.AssetSelection
+    description: str
+
+
+RAW_PLAYLIST_ONLY = DailySchedule(
+    "daily_playlist_schedule",
+    "daily_raw_playlist_job",
+    RAW_PLAYLIST_SELECTION,
+    "Extracts today's (UTC) raw_playlist partition; raw_playlist_sensor then builds the tables.",
+)
+WITH_TABLES = DailySchedule(
+    "daily_playlist_with_tables_schedule",
+    "daily_playlist_with_tables_job",
+    DEFAULT_WITH_TABLES_SELECTION,
+    "Extracts today's (UTC) raw_playlist partition and builds its tables in the same run.",
+)
+
+
+def build_daily_schedule(
+    kind: DailySchedule,
+    selection: dg.AssetSelection | Sequence[str] | None = None,
     *,
-    name: str,
-    job_name: str,
-    selection: dg.AssetSelection | Sequence[str],
-    cron_schedule: str | None,
-    default_status: dg.DefaultScheduleStatus,
-    partitions_def: dg.TimeWindowPartitionsDefinition,
-    description: str,
+    cron_schedule: str | None = None,
+    default_status: dg.DefaultScheduleStatus = dg.DefaultScheduleStatus.STOPPED,
+    partitions_def: dg.TimeWindowPartitionsDefinition = daily_partitions,
 ) -> dg.ScheduleDefinition:
+    """The schedule ``kind`` (:data:`RAW_PLAYLIST_ONLY` or :data:`WITH_TABLES`): an asset job
+    over ``selection`` (default: the kind's) that requests the tick's UTC date as partition
+    key; cron ``cron_schedule`` (``Settings.schedule_cron``; default ``0 6 * * *``, UTC),
+    over ``partitions_def`` (default: the default start). An invalid cron raises
+    ``DagsterInvalidDefinitionError`` naming the schedule. A tick whose date is not a
+    partition (before ``SPOTIFY_PARTITIONS_START``) is skipped with the reason."""
     # Partitioning is inferred from the selected assets (passing it is deprecated and warns).
-    job = dg.define_asset_job(job_name, selection=selection)
+    job = dg.define_asset_job(kind.job_name, selection=selection if selection is not None else kind.default_selection)
 
     @dg.schedule(
-        name=name,
+        name=kind.name,
         job=job,
         cron_schedule=cron_schedule or DEFAULT_CRON,
         execution_timezone="UTC",
         default_status=default_status,
-        description=description,
+        description=kind.description,
     )
     def _daily(context: dg.ScheduleEvaluationContext):
         dt = partition_for_tick(context.scheduled_execution_time)
@@ -68,50 +98,3 @@ def _build(
         return dg.RunRequest(partition_key=dt)
 
     return _daily
-
-
-def build_daily_playlist_schedule(
-    selection: dg.AssetSelection | Sequence[str] | None = None,
-    *,
-    name: str = "daily_playlist_schedule",
-    job_name: str = "daily_raw_playlist_job",
-    cron_schedule: str | None = None,
-    default_status: dg.DefaultScheduleStatus = dg.DefaultScheduleStatus.STOPPED,
-    partitions_def: dg.TimeWindowPartitionsDefinition = daily_partitions,
-) -> dg.ScheduleDefinition:
-    """Schedule of an asset job over ``selection`` (default ``raw_playlist``) that requests
-    the tick's UTC date as partition key; cron ``cron_schedule`` (``Settings.schedule_cron``;
-    default ``0 6 * * *``, UTC), over ``partitions_def`` (default: the default start). An
-    invalid cron raises ``DagsterInvalidDefinitionError`` naming the schedule. A tick whose
-    date is not a partition (before ``SPOTIFY_PARTITIONS_START``) is skipped with the reason."""
-    return _build(
-        name=name,
-        job_name=job_name,
-        selection=selection if selection is not None else RAW_PLAYLIST_SELECTION,
-        cron_schedule=cron_schedule,
-        default_status=default_status,
-        partitions_def=partitions_def,
-        description="Extracts today's (UTC) raw_playlist partition; raw_playlist_sensor then builds the tables.",
-    )
-
-
-def build_daily_playlist_with_tables_schedule(
-    selection: dg.AssetSelection | Sequence[str] | None = None,
-    *,
-    name: str = "daily_playlist_with_tables_schedule",
-    job_name: str = "daily_playlist_with_tables_job",
-    cron_schedule: str | None = None,
-    default_status: dg.DefaultScheduleStatus = dg.DefaultScheduleStatus.STOPPED,
-    partitions_def: dg.TimeWindowPartitionsDefinition = daily_partitions,
-) -> dg.ScheduleDefinition:
-    """Like :func:`build_daily_playlist_schedule`, but the run also materializes the
-    tables (default selection: raw_playlist, songs, albums, artists, playlist_entries)."""
-    return _build(
-        name=name,
-        job_name=job_name,
-        selection=selection if selection is not None else DEFAULT_WITH_TABLES_SELECTION,
-        cron_schedule=cron_schedule,
-        default_status=default_status,
-        partitions_def=partitions_def,
-        description="Extracts today's (UTC) raw_playlist partition and builds its tables in the same run.",
-    )

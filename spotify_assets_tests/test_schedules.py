@@ -6,7 +6,7 @@ import dagster as dg
 import pytest
 
 from spotify_assets.definitions import build_definitions
-from spotify_assets.schedules import build_daily_playlist_schedule, build_daily_playlist_with_tables_schedule
+from spotify_assets.schedules import RAW_PLAYLIST_ONLY, WITH_TABLES, build_daily_schedule
 from spotify_assets.settings import Settings, SettingsError
 
 TABLES = {dg.AssetKey(name) for name in ("songs", "albums", "artists", "playlist_entries")}
@@ -44,17 +44,17 @@ def test_cron_comes_from_the_settings_and_a_bad_one_is_named_at_load(monkeypatch
     monkeypatch.setenv("SPOTIFY_SCHEDULE_CRON", "15 5 * * *")
     shipped = build_definitions(Settings.from_env())
     assert {s.cron_schedule for s in shipped.schedules} == {"15 5 * * *"}
-    assert build_daily_playlist_schedule().cron_schedule == "0 6 * * *"  # the builder's default
-    assert build_daily_playlist_with_tables_schedule(cron_schedule="0 7 * * 1").cron_schedule == "0 7 * * 1"
+    assert build_daily_schedule(RAW_PLAYLIST_ONLY).cron_schedule == "0 6 * * *"  # the builder's default
+    assert build_daily_schedule(WITH_TABLES, cron_schedule="0 7 * * 1").cron_schedule == "0 7 * * 1"
     monkeypatch.setenv("SPOTIFY_SCHEDULE_CRON", "every morning")
     with pytest.raises(SettingsError, match=r"SPOTIFY_SCHEDULE_CRON='every morning': expected a 5-field cron"):
         Settings.from_env()
     with pytest.raises(dg.DagsterInvalidDefinitionError, match="every morning"):
-        build_daily_playlist_schedule(cron_schedule="every morning")
+        build_daily_schedule(RAW_PLAYLIST_ONLY, cron_schedule="every morning")
 
 
 def test_a_tick_before_the_first_partition_is_skipped_with_the_reason():
-    schedule = build_daily_playlist_schedule()
+    schedule = build_daily_schedule(RAW_PLAYLIST_ONLY)
     context = dg.build_schedule_context(scheduled_execution_time=datetime(2022, 12, 31, 6, tzinfo=timezone.utc))
     result = schedule(context)
     assert isinstance(result, dg.SkipReason)
