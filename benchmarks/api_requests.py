@@ -13,8 +13,8 @@ from spotify_assets.spotify.client import SpotifyClient
 from spotify_assets.spotify.extract import PAGE_SIZE, extract_playlist
 from spotify_assets.spotify.lookups import LookupCache, lookup_ids
 from spotify_assets.spotify.raw_parsing import parse_raw_object
-from spotify_assets_tests.samples import SAMPLES_DIR
-from spotify_assets_tests.spotify_api_server import SpotifyTestServer
+from spotify_assets_tests.support.samples import SAMPLES_DIR
+from spotify_assets_tests.support.spotify_api_server import SpotifyTestServer
 
 RECORDING = "huy-hng/7csrlizJurpn6y0xenTwzu.json"
 PLAYLIST_ID = "7csrlizJurpn6y0xenTwzu"

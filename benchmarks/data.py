@@ -17,7 +17,7 @@ import orjson
 from spotify_assets.lake.lake import Lake
 from spotify_assets.lake.layout import raw_key
 from spotify_assets.spotify.raw_parsing import parse_raw_object
-from spotify_assets_tests.samples import SAMPLES_DIR
+from spotify_assets_tests.support.samples import SAMPLES_DIR
 
 # Recordings holding playlist items (any of the accepted shapes), read with the project's parser.
 ITEM_RECORDINGS = (

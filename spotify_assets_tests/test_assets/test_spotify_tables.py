@@ -1,5 +1,5 @@
 """songs, albums, artists and playlist_entries built from real recorded payloads, checked
-row by row against values read straight from the JSON (spotify_assets_tests.expected)."""
+row by row against values read straight from the JSON (spotify_assets_tests.support.expected)."""
 
 import json
 
@@ -14,8 +14,8 @@ from spotify_assets.lake.lake import Lake
 from spotify_assets.lake.layout import RawObject
 from spotify_assets.resources.lake_resource import LakeResource
 from spotify_assets.settings import Settings
-from spotify_assets_tests.expected import expected_entries, expected_release_date, expected_songs, item_object
-from spotify_assets_tests.samples import sample_path
+from spotify_assets_tests.support.expected import expected_entries, expected_release_date, expected_songs, item_object
+from spotify_assets_tests.support.samples import sample_path
 
 TOP50 = "danielmschaves/bb33bc5c6c/playlist_37i9dQZEVXbMDoHDwVN2tF_20.json"
 PAGE_WITH_NULL = "nb_converted/debjyotirshi2303/Spotify_Data_Pipeline_Project.ipynb__cell20_data.json"

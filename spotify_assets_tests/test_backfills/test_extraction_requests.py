@@ -21,9 +21,9 @@ from spotify_assets.settings import Settings
 from spotify_assets.spotify.client import SpotifyClient
 from spotify_assets.spotify.extract import PAGE_SIZE, extract_playlist
 from spotify_assets.spotify.raw_parsing import parse_raw_object
-from spotify_assets_tests.expected import is_song, item_object
-from spotify_assets_tests.samples import sample_path
-from spotify_assets_tests.spotify_api_server import SpotifyTestServer
+from spotify_assets_tests.support.expected import is_song, item_object
+from spotify_assets_tests.support.samples import sample_path
+from spotify_assets_tests.support.spotify_api_server import SpotifyTestServer
 
 RECORDING = "huy-hng/7csrlizJurpn6y0xenTwzu.json"  # 317 items (pages concatenated), 1 local file
 PLAYLIST_ID = "7csrlizJurpn6y0xenTwzu"

@@ -34,9 +34,9 @@ from spotify_assets.settings import Settings
 from spotify_assets.spotify.daily_tables import count_skipped_items
 from spotify_assets.spotify.raw_parsing import parse_raw_object
 from spotify_assets.spotify.schemas import TABLE_SCHEMAS
-from spotify_assets_tests.cli_runs import materialize_cli
-from spotify_assets_tests.fixtures.lake import PROJECT_ENV_VARS
-from spotify_assets_tests.samples import sample_path
+from spotify_assets_tests.support.cli_runs import materialize_cli
+from spotify_assets_tests.support.fixtures.lake import PROJECT_ENV_VARS
+from spotify_assets_tests.support.samples import sample_path
 
 pytestmark = pytest.mark.slow  # starts processes or servers (README, Tests)
 

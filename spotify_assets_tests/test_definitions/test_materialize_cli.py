@@ -11,10 +11,10 @@ import pytest
 
 from spotify_assets.assets.raw import utc_today
 from spotify_assets.spotify.raw_parsing import parse_raw_object
-from spotify_assets_tests.cli_runs import materialize_cli
-from spotify_assets_tests.expected import expected_entries, expected_songs, item_object
-from spotify_assets_tests.samples import sample_path
-from spotify_assets_tests.spotify_api_server import SpotifyTestServer
+from spotify_assets_tests.support.cli_runs import materialize_cli
+from spotify_assets_tests.support.expected import expected_entries, expected_songs, item_object
+from spotify_assets_tests.support.samples import sample_path
+from spotify_assets_tests.support.spotify_api_server import SpotifyTestServer
 
 pytestmark = pytest.mark.slow  # starts processes or servers (README, Tests)
 

@@ -26,8 +26,8 @@ from spotify_assets.lake.lake import Lake
 from spotify_assets.lake.layout import TABLE_NAMES, raw_key, table_key
 from spotify_assets.settings import ENV_VARS, Settings
 from spotify_assets.spotify.offline_sample import load_sample_playlist
-from spotify_assets_tests.expected import expected_entries, expected_songs
-from spotify_assets_tests.fixtures.moto import REGION, reset_moto
+from spotify_assets_tests.support.expected import expected_entries, expected_songs
+from spotify_assets_tests.support.fixtures.moto import REGION, reset_moto
 from spotify_assets_tests.test_deploy.cloudformation import (
     REPO,
     load_template,

@@ -15,8 +15,8 @@ from dockerfile_parse import DockerfileParser
 
 from spotify_assets.definitions import build_definitions
 from spotify_assets.settings import Settings
-from spotify_assets_tests.ports import free_port
-from spotify_assets_tests.servers import BIN, asset_nodes, server_process, wait_until, webserver
+from spotify_assets_tests.support.ports import free_port
+from spotify_assets_tests.support.servers import BIN, asset_nodes, server_process, wait_until, webserver
 
 pytestmark = pytest.mark.slow  # starts processes or servers (README, Tests)
 

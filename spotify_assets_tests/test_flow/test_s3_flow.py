@@ -11,9 +11,9 @@ import pyarrow.parquet as pq
 
 from spotify_assets.definitions import build_definitions
 from spotify_assets.settings import Settings
-from spotify_assets_tests.expected import expected_entries
-from spotify_assets_tests.fixtures.moto import LAKE_BUCKET, REGION
-from spotify_assets_tests.samples import sample_path
+from spotify_assets_tests.support.expected import expected_entries
+from spotify_assets_tests.support.fixtures.moto import LAKE_BUCKET, REGION
+from spotify_assets_tests.support.samples import sample_path
 
 LANDING_BUCKET = "spotify-landing-flow"
 SEED_KEY = "raw_data/to_processed/spotify_raw_2023-10-27 08:15:00.000000.json"  # the seed Lambda's naming

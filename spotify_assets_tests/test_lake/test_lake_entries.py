@@ -14,8 +14,8 @@ import pytest
 from spotify_assets.lake.lake import Lake, LakeEntryError, key_problem, printable_key
 from spotify_assets.lake.layout import raw_max_bytes, read_raw_objects
 from spotify_assets.lake.summary import describe_day
-from spotify_assets_tests.fixtures.moto import LAKE_BUCKET, REGION
-from spotify_assets_tests.hostile_entries import (
+from spotify_assets_tests.support.fixtures.moto import LAKE_BUCKET, REGION
+from spotify_assets_tests.support.hostile_entries import (
     DOT_DOT,
     EMPTY_SEGMENT,
     FIFO,

@@ -18,7 +18,7 @@ from spotify_assets.assets.spotify_tables import RAW_OBJECTS_VALID, spotify_tabl
 from spotify_assets.definitions import build_resources
 from spotify_assets.lake.lake import Lake
 from spotify_assets.settings import Settings
-from spotify_assets_tests.samples import sample_path
+from spotify_assets_tests.support.samples import sample_path
 
 DT = "2024-05-15"
 OTHER_DT = "2024-05-11"

@@ -29,8 +29,8 @@ from spotify_assets.lake.layout import RawObject
 from spotify_assets.resources.lake_resource import LakeResource
 from spotify_assets.settings import Settings
 from spotify_assets.transform import build_partition_tables
-from spotify_assets_tests.fixtures.moto import LAKE_BUCKET, REGION
-from spotify_assets_tests.hostile_entries import (
+from spotify_assets_tests.support.fixtures.moto import LAKE_BUCKET, REGION
+from spotify_assets_tests.support.hostile_entries import (
     DOT_DOT,
     EMPTY_SEGMENT,
     make_hostile_entries,
@@ -38,8 +38,8 @@ from spotify_assets_tests.hostile_entries import (
     snapshot,
     too_large,
 )
-from spotify_assets_tests.samples import sample_path
-from spotify_assets_tests.shipped import shipped_raw_playlist_sensor
+from spotify_assets_tests.support.samples import sample_path
+from spotify_assets_tests.support.shipped import shipped_raw_playlist_sensor
 
 DT = "2024-05-15"
 OTHER_DT = "2024-05-11"

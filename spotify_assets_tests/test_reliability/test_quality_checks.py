@@ -34,7 +34,7 @@ from spotify_assets.lake.publish import publish
 from spotify_assets.resources.lake_resource import LakeResource
 from spotify_assets.settings import Settings
 from spotify_assets.transform import build_partition_tables
-from spotify_assets_tests.samples import sample_path
+from spotify_assets_tests.support.samples import sample_path
 
 TOP50_ID = "37i9dQZEVXbMDoHDwVN2tF"
 RECORDINGS = {

@@ -27,9 +27,9 @@ from spotify_assets.settings import Settings
 from spotify_assets.spotify.authorize import add_authorize_command, authorization_url, authorize, exchange_code
 from spotify_assets.spotify.errors import SpotifyAuthError
 from spotify_assets.spotify.ids import InvalidSpotifyIdError
-from spotify_assets_tests.fixtures.spotify_api import materialize_raw_playlist_today
-from spotify_assets_tests.samples import sample_path
-from spotify_assets_tests.spotify_api_server import (
+from spotify_assets_tests.support.fixtures.spotify_api import materialize_raw_playlist_today
+from spotify_assets_tests.support.samples import sample_path
+from spotify_assets_tests.support.spotify_api_server import (
     CannedResponse,
     SpotifyTestServer,
     _json_reply,

@@ -21,7 +21,7 @@ from spotify_assets.sensors.raw_object_cursor import (
     encode_cursor,
     reset_future_zones,
 )
-from spotify_assets_tests.shipped import shipped_raw_playlist_sensor
+from spotify_assets_tests.support.shipped import shipped_raw_playlist_sensor
 
 NOW = datetime(2026, 11, 20, 10, 0, tzinfo=timezone.utc)
 

@@ -13,7 +13,7 @@ from spotify_assets.spotify.daily_tables import SKIP_REASONS, build_tables, item
 from spotify_assets.spotify.field_checks import InvalidField
 from spotify_assets.spotify.raw_parsing import RawPlaylist, parse_raw_object
 from spotify_assets.spotify.schemas import TABLE_SCHEMAS
-from spotify_assets_tests.samples import sample_path
+from spotify_assets_tests.support.samples import sample_path
 
 UTC = datetime.timezone.utc
 HUY_HNG = "huy-hng/7csrlizJurpn6y0xenTwzu.json"

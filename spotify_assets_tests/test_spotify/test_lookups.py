@@ -25,8 +25,8 @@ from spotify_assets.spotify.errors import SpotifyQuotaExceededError
 from spotify_assets.spotify.extract import extract_playlist
 from spotify_assets.spotify.lookups import LookupCache, lookup_ids, parse_lookup_kinds
 from spotify_assets.spotify.raw_parsing import parse_raw_object
-from spotify_assets_tests.samples import sample_path
-from spotify_assets_tests.spotify_api_server import CannedResponse, SpotifyTestServer, spotify_error
+from spotify_assets_tests.support.samples import sample_path
+from spotify_assets_tests.support.spotify_api_server import CannedResponse, SpotifyTestServer, spotify_error
 
 RECORDING = "huy-hng/7csrlizJurpn6y0xenTwzu.json"  # 317 items, 1 local file
 FULL_ALBUM = "joostlek-python-spotify/get_album.json"  # GET /albums/{id}: Area 11, label "Smihilism Records"

@@ -14,7 +14,7 @@ import pytest
 from spotify_assets.spotify import raw_types
 from spotify_assets.spotify.daily_tables import build_tables, count_skipped_items
 from spotify_assets.spotify.raw_parsing import RawObjectError, parse_raw_object
-from spotify_assets_tests.samples import sample_path
+from spotify_assets_tests.support.samples import sample_path
 
 SYNTHETIC = "synthetic_playlist.json"
 RECORDINGS = [

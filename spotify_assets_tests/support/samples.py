@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-SAMPLES_DIR = (Path(__file__).resolve().parents[1] / ".." / "shared" / "spotify-samples").resolve()
+SAMPLES_DIR = (Path(__file__).resolve().parents[2] / ".." / "shared" / "spotify-samples").resolve()
 
 
 def sample_path(relative: str) -> Path:
