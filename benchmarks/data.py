@@ -17,29 +17,9 @@ import orjson
 from spotify_assets.lake.lake import Lake
 from spotify_assets.lake.layout import raw_key
 from spotify_assets.spotify.raw_parsing import parse_raw_object
-from spotify_assets_tests.support.samples import SAMPLES_DIR
+from spotify_assets_tests.support.samples import ITEM_POOL_RECORDINGS, SAMPLES_DIR
+from spotify_assets_tests.support.spotify_api_server import strip_removed_fields
 
-# Recordings holding playlist items (any of the accepted shapes), read with the project's parser.
-ITEM_RECORDINGS = (
-    "huy-hng/7csrlizJurpn6y0xenTwzu.json",
-    "huy-hng/0lSHxL8DnuRYEhk2cmKSDH.json",
-    "otinabrayo/playlist_tracks.json",
-    "rahmah95/spotify_data.json",
-    "danielmschaves/bb33bc5c6c/playlist_37i9dQZEVXbMDoHDwVN2tF_20.json",
-    "danielmschaves/d94f6aed57/playlist_37i9dQZEVXbMDoHDwVN2tF_20.json",
-    "danielmschaves/ba481596bc/playlist_37i9dQZEVXbMDoHDwVN2tF_1.json",
-    "danielmschaves/f655cc637c/playlist_37i9dQZEVXbMDoHDwVN2tF_si=e8e1e56d145e4f9b_20.json",
-    "nb_converted/debjyotirshi2303/Spotify_Data_Pipeline_Project.ipynb__cell20_data.json",
-    "joostlek-python-spotify/playlist_1.json",
-    "joostlek-python-spotify/playlist_3.json",
-    "zmb3-spotify/playlist_items_episodes_and_tracks.json",
-)
-# What the February 2026 development-mode API no longer returns (as the test server strips).
-REMOVED_FIELDS = {
-    "track": ("popularity", "available_markets", "linked_from"),
-    "album": ("label", "popularity", "available_markets"),
-    "artist": ("followers", "popularity", "genres"),
-}
 _BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 
 
@@ -54,11 +34,11 @@ def spotify_like_id(*parts: object) -> str:
 
 
 def recorded_items() -> list[dict]:
-    """Every item of :data:`ITEM_RECORDINGS`, in file order (about 850 items: songs, a
+    """Every item of :data:`ITEM_POOL_RECORDINGS`, in file order (about 850 items: songs, a
     null track, local files and episodes as recorded). ``FileNotFoundError`` naming the
     folder when the recordings are absent."""
     items: list[dict] = []
-    for rel in ITEM_RECORDINGS:
+    for rel in ITEM_POOL_RECORDINGS:
         path = SAMPLES_DIR / rel
         if not path.is_file():
             raise FileNotFoundError(
@@ -66,17 +46,6 @@ def recorded_items() -> list[dict]:
             )
         items.extend(parse_raw_object(path.read_bytes(), rel).items)
     return items
-
-
-def _strip(obj: dict | None, kind: str) -> dict | None:
-    if not isinstance(obj, dict):
-        return obj
-    out = {k: v for k, v in obj.items() if k not in REMOVED_FIELDS[kind]}
-    if isinstance(out.get("artists"), list):
-        out["artists"] = [_strip(a, "artist") for a in out["artists"]]
-    if kind == "track" and isinstance(out.get("album"), dict):
-        out["album"] = _strip(out["album"], "album")
-    return out
 
 
 def _renamed(obj: dict | None, generation: int) -> dict | None:
@@ -108,7 +77,7 @@ def item_pool(size: int) -> list[dict]:
         item = recorded[source]
         track = item.get("item") if item.get("item") is not None else item.get("track")
         rest = {k: v for k, v in item.items() if k not in ("item", "track")}
-        pool.append({**rest, "item": _strip(_renamed(track, generation), "track")})
+        pool.append({**rest, "item": strip_removed_fields(_renamed(track, generation), "track")})
     return pool
 
 

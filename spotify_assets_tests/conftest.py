@@ -1,5 +1,6 @@
 # Fixtures live in spotify_assets_tests/support/fixtures/, one module per real part they start
-# (Spotify API test server, moto server, lake folders); they are registered here.
+# (Spotify API test server, moto server, lake folders and the shared session lakes); they are
+# registered here.
 pytest_plugins = [
     "spotify_assets_tests.support.fixtures.lake",
     "spotify_assets_tests.support.fixtures.spotify_api",
@@ -8,13 +9,18 @@ pytest_plugins = [
 
 
 # The fast tier (`pytest -m "not slow"`) leaves out every test that starts a process or a
-# server: those of moto's server (through its session fixture) and the modules below.
+# server: the modules and tests marked slow, those of moto's server (through its session
+# fixture), and the cases of a fixture parametrized over an S3 lake (param "s3"), which
+# start moto's server at setup through request.getfixturevalue.
 _SLOW_FIXTURES = frozenset({"moto_server"})
+_SLOW_PARAMS = frozenset({"s3"})
 
 
 def pytest_collection_modifyitems(items):
     import pytest
 
     for item in items:
-        if _SLOW_FIXTURES & set(getattr(item, "fixturenames", ())):
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        uses_moto = _SLOW_FIXTURES & set(getattr(item, "fixturenames", ()))
+        if uses_moto or any(isinstance(v, str) and v in _SLOW_PARAMS for v in params.values()):
             item.add_marker(pytest.mark.slow)

@@ -23,3 +23,40 @@ def sample_path(relative: str) -> Path:
             f"recorded Spotify samples not available: {path} is absent (they live in ../shared/spotify-samples)"
         )
     return path
+
+
+# The recordings the tests and the benchmarks read, by name (see the samples' MANIFEST.md).
+TOP50_ID = "37i9dQZEVXbMDoHDwVN2tF"  # "Top 50 - Global"
+# dt -> the recording of "Top 50 - Global" captured that day.
+TOP50_SNAPSHOTS = {
+    "2024-04-22": "danielmschaves/f655cc637c/playlist_37i9dQZEVXbMDoHDwVN2tF_si=e8e1e56d145e4f9b_20.json",
+    "2024-05-02": "danielmschaves/ba481596bc/playlist_37i9dQZEVXbMDoHDwVN2tF_1.json",
+    "2024-05-11": "danielmschaves/d94f6aed57/playlist_37i9dQZEVXbMDoHDwVN2tF_20.json",
+    "2024-05-15": "danielmschaves/bb33bc5c6c/playlist_37i9dQZEVXbMDoHDwVN2tF_20.json",
+}
+HUY_HNG = "huy-hng/7csrlizJurpn6y0xenTwzu.json"  # 317 items
+HUY_HNG_SMALL = "huy-hng/0lSHxL8DnuRYEhk2cmKSDH.json"  # 41 items
+OTINABRAYO = "otinabrayo/playlist_tracks.json"  # a bare list of 177 items
+RAHMAH = "rahmah95/spotify_data.json"
+NB_CONVERTED = "nb_converted/debjyotirshi2303/Spotify_Data_Pipeline_Project.ipynb__cell20_data.json"
+JOOSTLEK_1 = "joostlek-python-spotify/playlist_1.json"
+JOOSTLEK_3 = "joostlek-python-spotify/playlist_3.json"
+JOOSTLEK_ITEMS = "joostlek-python-spotify/playlist_items.json"  # the items page of JOOSTLEK_1's playlist
+ZMB3 = "zmb3-spotify/playlist_items_episodes_and_tracks.json"  # 2 episodes + 2 tracks
+LAYMONAGE = "laymonage-spotify-to-github/5At7uMb57j9ZTF18Bphaig.json"  # playlist object, "tracks" a bare list
+
+# Every recording that holds playlist items (in any shape the parser accepts). The
+# benchmarks' item pool is ITEM_POOL_RECORDINGS, in this order (it sets which items a
+# pool of a given size holds).
+ITEM_POOL_RECORDINGS = (
+    HUY_HNG,
+    HUY_HNG_SMALL,
+    OTINABRAYO,
+    RAHMAH,
+    *(TOP50_SNAPSHOTS[dt] for dt in sorted(TOP50_SNAPSHOTS, reverse=True)),
+    NB_CONVERTED,
+    JOOSTLEK_1,
+    JOOSTLEK_3,
+    ZMB3,
+)
+PLAYLIST_RECORDINGS = (*ITEM_POOL_RECORDINGS, JOOSTLEK_ITEMS, LAYMONAGE)

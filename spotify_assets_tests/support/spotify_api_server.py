@@ -166,15 +166,15 @@ def _token_error(error: str, description: str) -> _Reply:
     return _json_reply(400, {"error": error, "error_description": description})
 
 
-def _strip(obj: object, kind: str) -> object:
+def strip_removed_fields(obj: object, kind: str) -> object:
     """A copy of ``obj`` (a track, album or artist) without the 2026-removed fields, nested objects included."""
     if not isinstance(obj, dict):
         return obj
     out = {k: v for k, v in obj.items() if k not in REMOVED_FIELDS[kind]}
     if kind in ("track", "album") and isinstance(out.get("artists"), list):
-        out["artists"] = [_strip(a, "artist") for a in out["artists"]]
+        out["artists"] = [strip_removed_fields(a, "artist") for a in out["artists"]]
     if kind == "track" and isinstance(out.get("album"), dict):
-        out["album"] = _strip(out["album"], "album")
+        out["album"] = strip_removed_fields(out["album"], "album")
     return out
 
 
@@ -426,7 +426,7 @@ class SpotifyTestServer:
         obj = _item_object(item)
         rest = {k: v for k, v in item.items() if k not in ("item", "track")}
         if self.dialect == "2026":
-            return {**rest, "item": _strip(obj, "track") if isinstance(obj, dict) else obj}
+            return {**rest, "item": strip_removed_fields(obj, "track") if isinstance(obj, dict) else obj}
         return {**rest, "track": obj}
 
     def _collect(self, obj: object) -> None:
@@ -457,7 +457,7 @@ class SpotifyTestServer:
         singular = kind[:-1]
         with self._lock:
             for obj in copy.deepcopy(objects):
-                self._objects[kind][obj["id"]] = _strip(obj, singular) if self.dialect == "2026" else obj
+                self._objects[kind][obj["id"]] = strip_removed_fields(obj, singular) if self.dialect == "2026" else obj
 
     def restrict_playlist(self, playlist_id: str, status: int) -> None:
         """Answer every request about this playlist with ``status`` and Spotify's error body.

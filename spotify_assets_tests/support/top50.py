@@ -25,16 +25,8 @@ from spotify_assets.definitions import build_resources
 from spotify_assets.lake import layout
 from spotify_assets.lake.lake import Lake
 from spotify_assets.settings import Settings
-from spotify_assets_tests.support.samples import sample_path
+from spotify_assets_tests.support.samples import TOP50_ID, TOP50_SNAPSHOTS, sample_path
 
-TOP50_ID = "37i9dQZEVXbMDoHDwVN2tF"
-# dt -> recording (MANIFEST.md): the day each snapshot was captured.
-TOP50_SNAPSHOTS = {
-    "2024-04-22": "danielmschaves/f655cc637c/playlist_37i9dQZEVXbMDoHDwVN2tF_si=e8e1e56d145e4f9b_20.json",
-    "2024-05-02": "danielmschaves/ba481596bc/playlist_37i9dQZEVXbMDoHDwVN2tF_1.json",
-    "2024-05-11": "danielmschaves/d94f6aed57/playlist_37i9dQZEVXbMDoHDwVN2tF_20.json",
-    "2024-05-15": "danielmschaves/bb33bc5c6c/playlist_37i9dQZEVXbMDoHDwVN2tF_20.json",
-}
 ALL_DTS = tuple(TOP50_SNAPSHOTS)
 
 
