@@ -18,6 +18,7 @@ from spotify_assets.lake.lake import Lake
 from spotify_assets.lake.layout import raw_key
 from spotify_assets.spotify.raw_parsing import parse_raw_object
 from spotify_assets_tests.support.samples import ITEM_POOL_RECORDINGS, SAMPLES_DIR
+from spotify_assets_tests.support.samples import playlist_document as raw_playlist_document
 from spotify_assets_tests.support.spotify_api_server import strip_removed_fields
 
 _BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
@@ -83,22 +84,7 @@ def item_pool(size: int) -> list[dict]:
 
 def playlist_document(playlist_id: str, items: list[dict], snapshot: str, name: str = "benchmark playlist") -> dict:
     """A raw object as our extractor writes it: the playlist object with every item in its ``items`` page."""
-    return {
-        "id": playlist_id,
-        "name": name,
-        "snapshot_id": snapshot,
-        "type": "playlist",
-        "items": {
-            "href": f"https://api.spotify.com/v1/playlists/{playlist_id}/items?offset=0&limit=50",
-            "items": items,
-            "limit": 50,
-            "next": None,
-            "offset": 0,
-            "previous": None,
-            "total": len(items),
-        },
-        "extracted_at": "2026-01-01T06:00:00Z",
-    }
+    return raw_playlist_document(playlist_id, items, snapshot, name, extracted_at="2026-01-01T06:00:00Z")
 
 
 def write_large_playlist(path: Path, items: int = 10_000) -> int:

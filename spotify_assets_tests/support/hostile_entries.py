@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import socket
 import stat
+import threading
 from pathlib import Path
 
 import pytest
@@ -93,3 +94,24 @@ def snapshot(root: Path) -> dict[bytes, tuple]:
 def require_hostile_entries_supported() -> None:
     if not hasattr(os, "mkfifo") or not hasattr(os, "O_NOFOLLOW"):
         pytest.skip("FIFOs and O_NOFOLLOW are POSIX-only")
+
+
+def call_within(seconds: float, call, *args, **kwargs):
+    """``call(*args, **kwargs)`` in a daemon thread that must end within ``seconds``: its
+    value, or the exception it raised; ``AssertionError`` naming the call when it is still
+    running then (a read of a FIFO or of /dev/zero would never end)."""
+    outcome: dict = {}
+
+    def target():
+        try:
+            outcome["value"] = call(*args, **kwargs)
+        except BaseException as err:  # handed to the caller
+            outcome["error"] = err
+
+    thread = threading.Thread(target=target, daemon=True)
+    thread.start()
+    thread.join(seconds)
+    assert not thread.is_alive(), f"{getattr(call, '__name__', call)} did not end within {seconds:g} s"
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["value"]

@@ -60,3 +60,25 @@ ITEM_POOL_RECORDINGS = (
     ZMB3,
 )
 PLAYLIST_RECORDINGS = (*ITEM_POOL_RECORDINGS, JOOSTLEK_ITEMS, LAYMONAGE)
+
+
+def playlist_document(playlist_id: str, items: list[dict], snapshot_id: str, name: str, **fields) -> dict:
+    """A raw object as the extractor writes it: the playlist object with every item in its
+    ``items`` page (2026 shape); ``fields`` are added at its top level (``extracted_at``,
+    ``lookups``)."""
+    return {
+        "id": playlist_id,
+        "name": name,
+        "snapshot_id": snapshot_id,
+        "type": "playlist",
+        "items": {
+            "href": f"https://api.spotify.com/v1/playlists/{playlist_id}/items?offset=0&limit=50",
+            "items": items,
+            "limit": 50,
+            "next": None,
+            "offset": 0,
+            "previous": None,
+            "total": len(items),
+        },
+        **fields,
+    }

@@ -129,14 +129,10 @@ class CannedResponse:
 
 
 @dataclass
-class _Reply:
-    status: int
+class _Reply(CannedResponse):
+    """An answer ready to send: a ``CannedResponse`` whose ``body`` is already bytes."""
+
     body: bytes = b""
-    headers: dict[str, str] = field(default_factory=dict)
-    delay_s: float = 0.0
-    trickle_s: float = 0.0
-    cut_after: int | None = None
-    reset: bool = False
 
 
 @dataclass

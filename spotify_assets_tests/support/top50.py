@@ -68,17 +68,6 @@ def land_top50(lake_url: str, dts: Iterable[str] = ALL_DTS) -> dict[str, Snapsho
     return {dt: read_snapshot(dt) for dt in dts}
 
 
-def local_settings(lake_url: str, duckdb_path: str, deployment: str = "local") -> Settings:
-    return Settings(
-        deployment=deployment,
-        lake_url=lake_url,
-        landing_url="",
-        playlist_ids="",
-        partitions_start="2023-01-01",
-        duckdb_path=duckdb_path,
-    )
-
-
 def materialize_day(
     settings: Settings, dt: str, extra_assets=(), extra_resources=None, instance=None, raise_on_error=True
 ):

@@ -30,12 +30,8 @@ from spotify_assets.resources.catalog_resources import (
 from spotify_assets.resources.glue_crawler_resource import GlueCrawlerResource
 from spotify_assets.settings import Settings
 from spotify_assets_tests.support.fixtures.moto import LAKE_URL, REGION, set_glue_crawl_transition_immediate
-from spotify_assets_tests.support.top50 import (
-    land_top50,
-    local_settings,
-    materialize_day,
-    parquet_rows,
-)
+from spotify_assets_tests.support.runs import local_settings
+from spotify_assets_tests.support.top50 import land_top50, materialize_day, parquet_rows
 
 CATALOG = dg.AssetKey("catalog")
 

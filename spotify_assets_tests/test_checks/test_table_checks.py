@@ -6,13 +6,13 @@ import pyarrow as pa
 import pytest
 
 from spotify_assets.assets.spotify_tables import REFERENCES, TABLE_KEYS
+from spotify_assets.checks import table_checks
 from spotify_assets.checks.table_checks import (
     CheckOutcome,
     combine,
     keys_unique_and_not_null,
     references_exist,
     row_count_drop,
-    row_counts_by_partition,
 )
 from spotify_assets.lake.layout import RawObject
 from spotify_assets.transform import build_partition_tables
@@ -52,7 +52,7 @@ def test_every_check_passes_on_tables_built_from_real_recordings():
     for child, column, parent, parent_column in REFERENCES:
         outcome = references_exist(tables[child], column, tables[parent], parent_column, child, parent)
         assert outcome.passed, outcome.description
-    counts = row_counts_by_partition(tables["playlist_entries"], list(RECORDINGS))
+    counts = table_checks.row_counts_by_partition(tables["playlist_entries"], list(RECORDINGS))
     assert counts == {
         "2024-05-11": 50 + 316,
         "2024-05-12": 50 + 99 + 2 + 2 + 177,
@@ -197,15 +197,15 @@ def test_at_most_five_offenders_are_named_but_all_are_counted():
 
 def test_row_counts_by_partition_counts_every_day_asked_for():
     table = pa.table({"song_id": ["a", "b", "c"], "dt": ["2024-05-11", "2024-05-11", "2024-05-13"]})
-    assert row_counts_by_partition(table, ["2024-05-11", "2024-05-12", "2024-05-13"]) == {
+    assert table_checks.row_counts_by_partition(table, ["2024-05-11", "2024-05-12", "2024-05-13"]) == {
         "2024-05-11": 2,
         "2024-05-12": 0,
         "2024-05-13": 1,
     }
     # Without a dt column the table is one day's rows, and only one day may be asked for.
-    assert row_counts_by_partition(table.drop_columns(["dt"]), ["2024-05-11"]) == {"2024-05-11": 3}
+    assert table_checks.row_counts_by_partition(table.drop_columns(["dt"]), ["2024-05-11"]) == {"2024-05-11": 3}
     with pytest.raises(ValueError, match="a table spanning 2 partitions needs a 'dt' column"):
-        row_counts_by_partition(table.drop_columns(["dt"]), ["2024-05-11", "2024-05-12"])
+        table_checks.row_counts_by_partition(table.drop_columns(["dt"]), ["2024-05-11", "2024-05-12"])
 
 
 def test_row_count_drop_metadata_counts_the_days_compared_and_honours_min_ratio():

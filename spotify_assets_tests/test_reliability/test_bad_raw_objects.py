@@ -13,11 +13,11 @@ import orjson
 import pyarrow.parquet as pq
 import pytest
 
-from spotify_assets.assets.raw import raw_playlist
-from spotify_assets.assets.spotify_tables import RAW_OBJECTS_VALID, spotify_tables
+from spotify_assets.assets.spotify_tables import RAW_OBJECTS_VALID
 from spotify_assets.definitions import build_resources
 from spotify_assets.lake.lake import Lake
 from spotify_assets.settings import Settings
+from spotify_assets_tests.support.runs import local_settings, materialize_tables
 from spotify_assets_tests.support.samples import sample_path
 
 DT = "2024-05-15"
@@ -88,24 +88,11 @@ def _with_offset(offset: int) -> bytes:
 
 
 def _settings(lake: Path) -> Settings:
-    return Settings(
-        deployment="local",
-        lake_url=str(lake),
-        landing_url="",
-        playlist_ids="",
-        partitions_start="2023-01-01",
-        duckdb_path=str(lake.parent / "catalog.duckdb"),
-    )
+    return local_settings(str(lake), str(lake.parent / "catalog.duckdb"))
 
 
 def _run(lake: Path, dt: str, instance: dg.DagsterInstance):
-    return dg.materialize(
-        [raw_playlist, spotify_tables],
-        partition_key=dt,
-        resources=build_resources(_settings(lake)),
-        instance=instance,
-        raise_on_error=False,
-    )
+    return materialize_tables(dt, resources=build_resources(_settings(lake)), instance=instance, raise_on_error=False)
 
 
 def _files(lake: Path) -> dict[str, bytes]:
@@ -250,11 +237,7 @@ def test_an_invalid_item_and_a_superseded_copy_show_in_the_check_the_metadata_an
     day is superseded: listed, not an error."""
     import dagster as dg
 
-    from spotify_assets.assets.raw import raw_playlist
-    from spotify_assets.assets.spotify_tables import spotify_tables
-    from spotify_assets.definitions import build_resources
     from spotify_assets.lake.lake import Lake
-    from spotify_assets.settings import Settings
     from spotify_assets.spotify.offline_sample import load_sample_playlist
 
     dt, playlist = "2024-05-15", load_sample_playlist()
@@ -268,12 +251,7 @@ def test_an_invalid_item_and_a_superseded_copy_show_in_the_check_the_metadata_an
         json.dumps({**playlist, "extracted_at": "2024-05-15T05:00:00Z"}).encode(),
     )
     instance = dg.DagsterInstance.ephemeral()
-    result = dg.materialize(
-        [raw_playlist, spotify_tables],
-        partition_key=dt,
-        resources=build_resources(Settings.from_env()),
-        instance=instance,
-    )
+    result = materialize_tables(dt, instance=instance)
     assert result.success
     (check,) = [e for e in result.get_asset_check_evaluations() if e.check_name == "raw_objects_valid"]
     assert not check.passed

@@ -25,6 +25,7 @@ from spotify_assets.lake.publish import publish
 from spotify_assets.resources.lake_resource import LakeResource
 from spotify_assets.settings import Settings
 from spotify_assets.transform import build_partition_tables
+from spotify_assets_tests.support.runs import materialize_tables
 from spotify_assets_tests.support.samples import TOP50_ID, TOP50_SNAPSHOTS, ZMB3, sample_path
 
 # -- inside runs --------------------------------------------------------------------------------
@@ -174,13 +175,7 @@ def test_a_range_run_compares_its_first_day_with_the_stored_day_before_it(lake_d
     with dg.DagsterInstance.ephemeral() as instance:
         assert _run([raw_playlist, spotify_tables], "2024-05-15", instance).success
     with dg.DagsterInstance.ephemeral() as instance:
-        ranged = dg.materialize(
-            [raw_playlist, spotify_tables],
-            selection=[spotify_tables],
-            resources=resources,
-            instance=instance,
-            tags=tags,
-        )
+        ranged = materialize_tables(selection=[spotify_tables], resources=resources, instance=instance, tags=tags)
     with dg.DagsterInstance.ephemeral() as instance:
         after = _run([raw_playlist, spotify_tables], "2024-05-18", instance)
     warned = _checks(ranged)[("playlist_entries", ROW_COUNT_NO_SHARP_DROP)]

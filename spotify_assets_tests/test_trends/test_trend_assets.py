@@ -21,8 +21,9 @@ from spotify_assets.assets.spotify_tables import spotify_tables
 from spotify_assets.assets.trends import artist_daily_share, playlist_trends
 from spotify_assets.definitions import build_resources
 from spotify_assets.trends.chart import CHART_SIZE_PX, chart_history, render_position_chart
+from spotify_assets_tests.support.runs import local_settings
 from spotify_assets_tests.support.samples import sample_path
-from spotify_assets_tests.support.top50 import TOP50_SNAPSHOTS, land_top50, local_settings
+from spotify_assets_tests.support.top50 import TOP50_SNAPSHOTS, land_top50
 
 ALL_ASSETS = [raw_playlist, spotify_tables, playlist_trends, artist_daily_share]
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
