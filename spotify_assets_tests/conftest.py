@@ -1,6 +1,8 @@
 # Fixtures live in spotify_assets_tests/support/fixtures/, one module per real part they start
 # (Spotify API test server, moto server, lake folders and the shared session lakes); they are
 # registered here.
+import gc
+
 pytest_plugins = [
     "spotify_assets_tests.support.fixtures.lake",
     "spotify_assets_tests.support.fixtures.spotify_api",
@@ -26,14 +28,14 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.slow)
 
 
-def pytest_collection_finish(session):
-    # Dagster, pyarrow and pandas leave large graphs of long-lived objects after the imports
-    # of collection; with Python's default thresholds (700, 10, 10) the cyclic garbage
-    # collector re-scans them all session long (about a tenth of the fast tier's CPU). They
-    # are never garbage: freeze them, and collect young objects less often. Reference
-    # counting still frees every object as before; only cycles wait a little longer.
-    import gc
+# Dagster, pyarrow and pandas make large graphs of long-lived objects when imported; with
+# Python's default thresholds (700, 10, 10) the cyclic garbage collector re-scans them all
+# session long (about a tenth of the fast tier's CPU). Collect young objects less often from
+# here on, and freeze what collection imported (never garbage). Reference counting still
+# frees every object as before; only cycles wait a little longer.
+gc.set_threshold(50_000, 20, 20)
 
+
+def pytest_collection_finish(session):
     gc.collect()
     gc.freeze()
-    gc.set_threshold(50_000, 20, 20)
