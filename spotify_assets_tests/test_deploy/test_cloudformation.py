@@ -26,9 +26,7 @@ from spotify_assets.lake.lake import Lake
 from spotify_assets.lake.layout import TABLE_NAMES, raw_key, table_key
 from spotify_assets.settings import ENV_VARS, Settings
 from spotify_assets.spotify.offline_sample import load_sample_playlist
-from spotify_assets_tests.support.expected import expected_entries, expected_songs
-from spotify_assets_tests.support.fixtures.moto import REGION, reset_moto
-from spotify_assets_tests.test_deploy.cloudformation import (
+from spotify_assets_tests.support.cloudformation import (
     REPO,
     load_template,
     make_with_apis,
@@ -36,6 +34,8 @@ from spotify_assets_tests.test_deploy.cloudformation import (
     reduce_template,
     resolve,
 )
+from spotify_assets_tests.support.expected import expected_entries, expected_songs
+from spotify_assets_tests.support.fixtures.moto import REGION, reset_moto
 
 STACK = "spotify-assets"
 BUCKET = "spotify-lake-stack"
