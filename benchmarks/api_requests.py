@@ -9,14 +9,14 @@ import math
 import time
 
 from benchmarks.data import recorded_items  # noqa: F401  (fails early when the recordings are absent)
-from spotify_assets.spotify.client import SpotifyClient
 from spotify_assets.spotify.extract import PAGE_SIZE, extract_playlist
 from spotify_assets.spotify.lookups import LookupCache, lookup_ids
 from spotify_assets.spotify.raw_parsing import parse_raw_object
-from spotify_assets_tests.samples import SAMPLES_DIR
-from spotify_assets_tests.spotify_api_server import SpotifyTestServer
+from spotify_assets_tests.support.fixtures.spotify_api import client_for
+from spotify_assets_tests.support.samples import HUY_HNG, SAMPLES_DIR
+from spotify_assets_tests.support.spotify_api_server import SpotifyTestServer
 
-RECORDING = "huy-hng/7csrlizJurpn6y0xenTwzu.json"
+RECORDING = HUY_HNG
 PLAYLIST_ID = "7csrlizJurpn6y0xenTwzu"
 
 
@@ -32,13 +32,7 @@ def _endpoint(path: str, status: int) -> str:
 def _extract(items: list[dict], dialect: str, lookups: bool) -> dict:
     with SpotifyTestServer(dialect=dialect) as server:
         server.add_playlist(PLAYLIST_ID, items)
-        client = SpotifyClient(
-            server.client_id,
-            server.client_secret,
-            refresh_token=server.refresh_token,
-            api_base_url=server.api_base_url,
-            token_url=server.token_url,
-        )
+        client = client_for(server)
         cache = LookupCache(client, {"albums", "artists"}) if lookups else None
         started = time.perf_counter()
         document = extract_playlist(client, PLAYLIST_ID, lookups=cache)

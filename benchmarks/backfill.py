@@ -43,7 +43,12 @@ from benchmarks.sensor_tick import REGION, moto_server
 from spotify_assets.lake.lake import Lake
 from spotify_assets.lake.layout import table_key
 from spotify_assets.vocabulary import SPOTIFY_TABLE_NAMES
-from spotify_assets_tests.postgres_server import PostgresServer, postgres_bin_dir, postgres_server, unavailable_reason
+from spotify_assets_tests.support.postgres_server import (
+    PostgresServer,
+    postgres_bin_dir,
+    postgres_server,
+    unavailable_reason,
+)
 
 REPO = Path(__file__).resolve().parents[1]
 DEPLOY_YAML = REPO / "deploy" / "dagster.yaml"

@@ -17,29 +17,10 @@ import orjson
 from spotify_assets.lake.lake import Lake
 from spotify_assets.lake.layout import raw_key
 from spotify_assets.spotify.raw_parsing import parse_raw_object
-from spotify_assets_tests.samples import SAMPLES_DIR
+from spotify_assets_tests.support.samples import ITEM_POOL_RECORDINGS, SAMPLES_DIR
+from spotify_assets_tests.support.samples import playlist_document as raw_playlist_document
+from spotify_assets_tests.support.spotify_api_server import strip_removed_fields
 
-# Recordings holding playlist items (any of the accepted shapes), read with the project's parser.
-ITEM_RECORDINGS = (
-    "huy-hng/7csrlizJurpn6y0xenTwzu.json",
-    "huy-hng/0lSHxL8DnuRYEhk2cmKSDH.json",
-    "otinabrayo/playlist_tracks.json",
-    "rahmah95/spotify_data.json",
-    "danielmschaves/bb33bc5c6c/playlist_37i9dQZEVXbMDoHDwVN2tF_20.json",
-    "danielmschaves/d94f6aed57/playlist_37i9dQZEVXbMDoHDwVN2tF_20.json",
-    "danielmschaves/ba481596bc/playlist_37i9dQZEVXbMDoHDwVN2tF_1.json",
-    "danielmschaves/f655cc637c/playlist_37i9dQZEVXbMDoHDwVN2tF_si=e8e1e56d145e4f9b_20.json",
-    "nb_converted/debjyotirshi2303/Spotify_Data_Pipeline_Project.ipynb__cell20_data.json",
-    "joostlek-python-spotify/playlist_1.json",
-    "joostlek-python-spotify/playlist_3.json",
-    "zmb3-spotify/playlist_items_episodes_and_tracks.json",
-)
-# What the February 2026 development-mode API no longer returns (as the test server strips).
-REMOVED_FIELDS = {
-    "track": ("popularity", "available_markets", "linked_from"),
-    "album": ("label", "popularity", "available_markets"),
-    "artist": ("followers", "popularity", "genres"),
-}
 _BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 
 
@@ -54,11 +35,11 @@ def spotify_like_id(*parts: object) -> str:
 
 
 def recorded_items() -> list[dict]:
-    """Every item of :data:`ITEM_RECORDINGS`, in file order (about 850 items: songs, a
+    """Every item of :data:`ITEM_POOL_RECORDINGS`, in file order (about 850 items: songs, a
     null track, local files and episodes as recorded). ``FileNotFoundError`` naming the
     folder when the recordings are absent."""
     items: list[dict] = []
-    for rel in ITEM_RECORDINGS:
+    for rel in ITEM_POOL_RECORDINGS:
         path = SAMPLES_DIR / rel
         if not path.is_file():
             raise FileNotFoundError(
@@ -66,17 +47,6 @@ def recorded_items() -> list[dict]:
             )
         items.extend(parse_raw_object(path.read_bytes(), rel).items)
     return items
-
-
-def _strip(obj: dict | None, kind: str) -> dict | None:
-    if not isinstance(obj, dict):
-        return obj
-    out = {k: v for k, v in obj.items() if k not in REMOVED_FIELDS[kind]}
-    if isinstance(out.get("artists"), list):
-        out["artists"] = [_strip(a, "artist") for a in out["artists"]]
-    if kind == "track" and isinstance(out.get("album"), dict):
-        out["album"] = _strip(out["album"], "album")
-    return out
 
 
 def _renamed(obj: dict | None, generation: int) -> dict | None:
@@ -108,28 +78,13 @@ def item_pool(size: int) -> list[dict]:
         item = recorded[source]
         track = item.get("item") if item.get("item") is not None else item.get("track")
         rest = {k: v for k, v in item.items() if k not in ("item", "track")}
-        pool.append({**rest, "item": _strip(_renamed(track, generation), "track")})
+        pool.append({**rest, "item": strip_removed_fields(_renamed(track, generation), "track")})
     return pool
 
 
 def playlist_document(playlist_id: str, items: list[dict], snapshot: str, name: str = "benchmark playlist") -> dict:
     """A raw object as our extractor writes it: the playlist object with every item in its ``items`` page."""
-    return {
-        "id": playlist_id,
-        "name": name,
-        "snapshot_id": snapshot,
-        "type": "playlist",
-        "items": {
-            "href": f"https://api.spotify.com/v1/playlists/{playlist_id}/items?offset=0&limit=50",
-            "items": items,
-            "limit": 50,
-            "next": None,
-            "offset": 0,
-            "previous": None,
-            "total": len(items),
-        },
-        "extracted_at": "2026-01-01T06:00:00Z",
-    }
+    return raw_playlist_document(playlist_id, items, snapshot, name, extracted_at="2026-01-01T06:00:00Z")
 
 
 def write_large_playlist(path: Path, items: int = 10_000) -> int:

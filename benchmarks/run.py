@@ -36,28 +36,19 @@ RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
 # CLI range runs (median reported) for (b);
 # objects/ticks/sweep_keys: objects on S3, measured ticks and SPOTIFY_SENSOR_SWEEP_KEYS values for (c)
 # (the default 1,000 first; 0 = the whole zone every tick, for comparison).
-FULL = {
-    "items": 10_000,
-    "repeats": 5,
-    "rss_repeats": 3,
-    "days": 365,
-    "samples": 5,
-    "range_repeats": 3,
-    "objects": 10_000,
-    "ticks": 10,
-    "sweep_keys": (1000, 0),
+SIZES = {  # name: (full run, --quick run)
+    "items": (10_000, 2_000),
+    "repeats": (5, 3),
+    "rss_repeats": (3, 1),
+    "days": (365, 30),
+    "samples": (5, 2),
+    "range_repeats": (3, 1),
+    "objects": (10_000, 1_000),
+    "ticks": (10, 4),
+    "sweep_keys": ((1000, 0), (300, 0)),
 }
-QUICK = {
-    "items": 2_000,
-    "repeats": 3,
-    "rss_repeats": 1,
-    "days": 30,
-    "samples": 2,
-    "range_repeats": 1,
-    "objects": 1_000,
-    "ticks": 4,
-    "sweep_keys": (300, 0),
-}
+FULL = {name: full for name, (full, _) in SIZES.items()}
+QUICK = {name: quick for name, (_, quick) in SIZES.items()}
 
 TARGETS = {
     "time_ratio": 1.5,

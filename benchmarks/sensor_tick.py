@@ -30,7 +30,7 @@ from pathlib import Path
 
 import orjson
 
-from spotify_assets_tests.ports import free_port
+from spotify_assets_tests.support.ports import free_port
 
 BUCKET = "spotify-bench-lake"
 REGION = "us-east-1"

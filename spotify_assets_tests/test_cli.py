@@ -15,8 +15,7 @@ from spotify_assets.catalog.duckdb_catalog import refresh_catalog
 from spotify_assets.cli import main
 from spotify_assets.lake.lake import Lake
 from spotify_assets.lake.layout import table_key
-from spotify_assets_tests.fixtures.moto import REGION
-from spotify_assets_tests.test_catalog import shared_top50_lake
+from spotify_assets_tests.support.fixtures.moto import REGION
 
 CLI = Path(sys.executable).with_name("spotify-assets")  # the venv's console script
 
@@ -25,10 +24,10 @@ COUNT_SONGS_OUTPUT = "songs\n-----\n  200\n(1 row)\n"
 
 
 @pytest.fixture
-def top50_env(tmp_path_factory, tmp_path, monkeypatch):
+def top50_env(top50_lake, tmp_path, monkeypatch):
     """SPOTIFY_LAKE_URL on the shared 4-day Top 50 lake; SPOTIFY_DUCKDB_PATH on a file that
     does not exist yet. Returns ``(lake_url, duckdb_path)``."""
-    lake_url, _ = shared_top50_lake(tmp_path_factory)
+    lake_url = top50_lake.url
     duckdb_path = tmp_path / "catalog.duckdb"
     monkeypatch.setenv("SPOTIFY_LAKE_URL", lake_url)
     monkeypatch.setenv("SPOTIFY_DUCKDB_PATH", str(duckdb_path))

@@ -14,7 +14,6 @@ import pytest
 
 import spotify_assets
 from spotify_assets.settings import ENV_VARS
-from spotify_assets_tests.test_catalog import shared_top50_lake
 
 pytestmark = pytest.mark.slow  # starts processes or servers (README, Tests)
 
@@ -40,8 +39,8 @@ def _query(project: Path, cwd: Path, sql: str = COUNT_SONGS) -> subprocess.Compl
     return subprocess.run([str(CLI), "query", sql], cwd=cwd, env=env, capture_output=True, text=True, timeout=120)
 
 
-def test_query_reads_the_checkouts_default_lake_from_another_directory(tmp_path_factory, tmp_path):
-    lake_url, _ = shared_top50_lake(tmp_path_factory)
+def test_query_reads_the_checkouts_default_lake_from_another_directory(top50_lake, tmp_path):
+    lake_url = top50_lake.url
     project = _project(tmp_path / "checkout", checkout=True)
     shutil.copytree(lake_url, project / "data" / "lake")
     done = _query(project, tmp_path / "elsewhere")

@@ -15,7 +15,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from spotify_assets_tests.fixtures.lake import PROJECT_ENV_VARS
+from spotify_assets_tests.support.fixtures.lake import PROJECT_ENV_VARS
 
 pytestmark = pytest.mark.slow  # starts processes or servers (README, Tests)
 

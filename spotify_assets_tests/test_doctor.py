@@ -8,7 +8,7 @@ import boto3
 import pytest
 
 from spotify_assets.doctor import run_doctor
-from spotify_assets_tests.fixtures.moto import LAKE_BUCKET, LAKE_URL, REGION
+from spotify_assets_tests.support.fixtures.moto import LAKE_BUCKET, LAKE_URL, REGION
 
 GOOD, NOT_OWNED, EDITORIAL = "0000000000000000000001", "0000000000000000000002", "37i9dQZEVXbMDoHDwVN2tF"
 

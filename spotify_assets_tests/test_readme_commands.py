@@ -28,9 +28,9 @@ from pathlib import Path
 import pytest
 import requests
 
-from spotify_assets_tests.fixtures.lake import PROJECT_ENV_VARS
-from spotify_assets_tests.ports import free_port
-from spotify_assets_tests.servers import http_ok, server_process, wait_until
+from spotify_assets_tests.support.fixtures.lake import PROJECT_ENV_VARS
+from spotify_assets_tests.support.ports import free_port
+from spotify_assets_tests.support.servers import http_ok, server_process, wait_until
 
 REPO = Path(__file__).resolve().parents[1]
 README = (REPO / "README.md").read_text()

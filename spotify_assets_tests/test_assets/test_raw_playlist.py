@@ -15,7 +15,7 @@ from spotify_assets.resources.lake_resource import LakeResource
 from spotify_assets.resources.spotify_resource import SpotifyResource
 from spotify_assets.settings import Settings, SettingsError
 from spotify_assets.spotify.offline_sample import synthetic_playlist
-from spotify_assets_tests.samples import sample_path
+from spotify_assets_tests.support.samples import sample_path
 
 
 def _run(partition_key: str, instance: dg.DagsterInstance):

@@ -1,5 +1,5 @@
 """songs, albums, artists and playlist_entries built from real recorded payloads, checked
-row by row against values read straight from the JSON (spotify_assets_tests.expected)."""
+row by row against values read straight from the JSON (spotify_assets_tests.support.expected)."""
 
 import json
 
@@ -7,16 +7,20 @@ import dagster as dg
 import pyarrow.parquet as pq
 import pytest
 
-from spotify_assets.assets.raw import raw_playlist
 from spotify_assets.assets.spotify_tables import spotify_tables
-from spotify_assets.definitions import build_resources
 from spotify_assets.lake.lake import Lake
 from spotify_assets.lake.layout import RawObject
 from spotify_assets.resources.lake_resource import LakeResource
 from spotify_assets.resources.spotify_resource import SpotifyResource
-from spotify_assets.settings import Settings
-from spotify_assets_tests.expected import expected_entries, expected_release_date, expected_songs, item_object
-from spotify_assets_tests.samples import sample_path
+from spotify_assets_tests.support.expected import (
+    entry_rows,
+    expected_entries,
+    expected_release_date,
+    expected_songs,
+    item_object,
+)
+from spotify_assets_tests.support.runs import materialize_tables
+from spotify_assets_tests.support.samples import sample_path
 
 TOP50 = "danielmschaves/bb33bc5c6c/playlist_37i9dQZEVXbMDoHDwVN2tF_20.json"
 PAGE_WITH_NULL = "nb_converted/debjyotirshi2303/Spotify_Data_Pipeline_Project.ipynb__cell20_data.json"
@@ -41,17 +45,7 @@ def test_tables_called_directly_match_the_recorded_page(tmp_path):
     entries = outputs["playlist_entries"].value
     expected = expected_entries("1sBSPdZ7IeXtPudsfyOzDK", page["items"])
     assert len(expected) == 99  # items[35] is "track": null
-    assert (
-        list(
-            zip(
-                entries["playlist_id"].to_pylist(),
-                entries["position"].to_pylist(),
-                entries["song_id"].to_pylist(),
-                entries["added_at"].to_pylist(),
-            )
-        )
-        == expected
-    )
+    assert entry_rows(entries) == expected
     assert 36 not in entries["position"].to_pylist() and 37 in entries["position"].to_pylist()
     assert set(entries["dt"].to_pylist()) == {"2024-05-24"}
     assert outputs["songs"].metadata["skipped_items"].value == {
@@ -94,26 +88,14 @@ def test_materialized_tables_hold_the_recorded_values(lake_dir, dt_range):
         lake.write_bytes(f"raw_playlist/dt={dt}/37i9dQZEVXbMDoHDwVN2tF.json", sample_path(rel).read_bytes())
     instance = dg.DagsterInstance.ephemeral()
     for dt in files:
-        result = dg.materialize(
-            [raw_playlist, spotify_tables],
-            partition_key=dt,
-            resources=build_resources(Settings.from_env()),
-            instance=instance,
-        )
+        result = materialize_tables(dt, instance=instance)
         assert result.success
     for dt, rel in files.items():
         playlist = json.loads(sample_path(rel).read_text())[0]
         items = playlist["tracks"]["items"]
         entries = pq.read_table(lake_dir / "playlist_entries" / f"dt={dt}" / "data.parquet")
         assert "dt" not in entries.column_names
-        assert list(
-            zip(
-                entries["playlist_id"].to_pylist(),
-                entries["position"].to_pylist(),
-                entries["song_id"].to_pylist(),
-                entries["added_at"].to_pylist(),
-            )
-        ) == expected_entries(playlist["id"], items)
+        assert entry_rows(entries) == expected_entries(playlist["id"], items)
         assert set(entries["snapshot_id"].to_pylist()) == {playlist["snapshot_id"]}
         songs = pq.read_table(lake_dir / "songs" / f"dt={dt}" / "data.parquet")
         got = {

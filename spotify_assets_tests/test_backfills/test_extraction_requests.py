@@ -18,14 +18,14 @@ from spotify_assets.assets.raw import raw_playlist, utc_today
 from spotify_assets.assets.spotify_tables import spotify_tables
 from spotify_assets.definitions import build_resources
 from spotify_assets.settings import Settings
-from spotify_assets.spotify.client import SpotifyClient
 from spotify_assets.spotify.extract import PAGE_SIZE, extract_playlist
 from spotify_assets.spotify.raw_parsing import parse_raw_object
-from spotify_assets_tests.expected import is_song, item_object
-from spotify_assets_tests.samples import sample_path
-from spotify_assets_tests.spotify_api_server import SpotifyTestServer
+from spotify_assets_tests.support.expected import is_song, item_object
+from spotify_assets_tests.support.fixtures.spotify_api import client_for
+from spotify_assets_tests.support.samples import HUY_HNG, sample_path
+from spotify_assets_tests.support.spotify_api_server import SpotifyTestServer
 
-RECORDING = "huy-hng/7csrlizJurpn6y0xenTwzu.json"  # 317 items (pages concatenated), 1 local file
+RECORDING = HUY_HNG  # 317 items (pages concatenated), 1 local file
 PLAYLIST_ID = "7csrlizJurpn6y0xenTwzu"
 LOOKUP_PREFIXES = ("/v1/albums", "/v1/artists", "/v1/tracks")
 
@@ -47,13 +47,7 @@ def test_a_317_item_playlist_takes_one_metadata_request_and_seven_pages(dialect)
     items = recorded_items()
     with SpotifyTestServer(dialect=dialect) as server:
         server.add_playlist(PLAYLIST_ID, items, name="huy-hng", snapshot_id="snap-1")
-        client = SpotifyClient(
-            server.client_id,
-            server.client_secret,
-            refresh_token=server.refresh_token,
-            api_base_url=server.api_base_url,
-            token_url=server.token_url,
-        )
+        client = client_for(server)
         document = extract_playlist(client, PLAYLIST_ID)
         requests = server.api_requests()
         assert not server.errors

@@ -25,9 +25,9 @@ from spotify_assets.resources.lake_resource import LakeResource
 from spotify_assets.resources.spotify_resource import SpotifyResource
 from spotify_assets.settings import Settings
 from spotify_assets.spotify.offline_sample import synthetic_playlist
-from spotify_assets_tests.cli_runs import REPO
-from spotify_assets_tests.fixtures.lake import PROJECT_ENV_VARS
-from spotify_assets_tests.samples import sample_path
+from spotify_assets_tests.support.cli_runs import REPO
+from spotify_assets_tests.support.fixtures.lake import PROJECT_ENV_VARS
+from spotify_assets_tests.support.samples import sample_path
 
 TOP50 = "danielmschaves/bb33bc5c6c/playlist_37i9dQZEVXbMDoHDwVN2tF_20.json"  # a recorded [playlist object]
 TOP50_ID = "37i9dQZEVXbMDoHDwVN2tF"

@@ -25,7 +25,6 @@ import orjson
 import pyarrow.parquet as pq
 import pytest
 
-from spotify_assets.assets.raw import raw_playlist
 from spotify_assets.assets.spotify_tables import spotify_tables
 from spotify_assets.definitions import build_resources
 from spotify_assets.lake.lake import Lake
@@ -35,9 +34,10 @@ from spotify_assets.spotify.daily_tables import count_skipped_items
 from spotify_assets.spotify.raw_parsing import parse_raw_object
 from spotify_assets.spotify.schemas import TABLE_SCHEMAS
 from spotify_assets.vocabulary import SPOTIFY_TABLE_NAMES
-from spotify_assets_tests.cli_runs import materialize_cli
-from spotify_assets_tests.fixtures.lake import PROJECT_ENV_VARS
-from spotify_assets_tests.samples import sample_path
+from spotify_assets_tests.support.cli_runs import materialize_cli
+from spotify_assets_tests.support.fixtures.lake import PROJECT_ENV_VARS
+from spotify_assets_tests.support.runs import materialize_tables
+from spotify_assets_tests.support.samples import sample_path
 
 pytestmark = pytest.mark.slow  # starts processes or servers (README, Tests)
 
@@ -196,13 +196,7 @@ def test_a_30_day_range_gives_the_files_of_30_single_day_runs(cli_range, tmp_pat
     )
     instance = dg.DagsterInstance.ephemeral()
     for dt in DAYS:
-        result = dg.materialize(
-            [raw_playlist, spotify_tables],
-            selection=[spotify_tables],
-            partition_key=dt,
-            resources=resources,
-            instance=instance,
-        )
+        result = materialize_tables(dt, selection=[spotify_tables], resources=resources, instance=instance)
         assert result.success
     compared = 0
     for name in SPOTIFY_TABLE_NAMES:

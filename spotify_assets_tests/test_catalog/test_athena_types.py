@@ -19,8 +19,7 @@ import requests
 
 from spotify_assets.catalog.athena import _convert, run_athena_query
 from spotify_assets.catalog.duckdb_catalog import connect, run_sql
-from spotify_assets_tests.fixtures.moto import REGION
-from spotify_assets_tests.test_catalog import shared_top50_lake
+from spotify_assets_tests.support.fixtures.moto import REGION
 
 README = (Path(__file__).resolve().parents[2] / "README.md").read_text()
 DAY = "2024-05-15"
@@ -67,9 +66,8 @@ TABLE_QUERIES = [
 
 
 @pytest.fixture(scope="module")
-def duckdb_answers(tmp_path_factory):
-    lake_url, _ = shared_top50_lake(tmp_path_factory)
-    con = connect(lake_url, str(tmp_path_factory.mktemp("athena-types") / "absent.duckdb"))
+def duckdb_answers(top50_lake, tmp_path_factory):
+    con = connect(top50_lake.url, str(tmp_path_factory.mktemp("athena-types") / "absent.duckdb"))
     answers = {}
     try:
         for sql in readme_queries() + TABLE_QUERIES:

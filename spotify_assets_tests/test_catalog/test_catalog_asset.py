@@ -29,14 +29,9 @@ from spotify_assets.resources.catalog_resources import (
 from spotify_assets.resources.glue_crawler_resource import GlueCrawlerResource
 from spotify_assets.settings import Settings
 from spotify_assets.vocabulary import CATALOG_TABLE_NAMES
-from spotify_assets_tests.fixtures.moto import LAKE_URL, REGION, set_glue_crawl_transition_immediate
-from spotify_assets_tests.test_catalog import (
-    land_top50,
-    local_settings,
-    materialize_day,
-    parquet_rows,
-    shared_top50_lake,
-)
+from spotify_assets_tests.support.fixtures.moto import LAKE_URL, REGION, set_glue_crawl_transition_immediate
+from spotify_assets_tests.support.runs import local_settings
+from spotify_assets_tests.support.top50 import land_top50, materialize_day, parquet_rows
 
 CATALOG = dg.AssetKey("catalog")
 
@@ -113,13 +108,13 @@ def _materialize_catalog_only(settings: Settings, dt: str) -> dict:
 
 
 def test_catalog_asset_local_mode_on_s3_lake_reports_counts_without_a_duckdb_file(
-    s3_lake, tmp_path, tmp_path_factory, monkeypatch
+    s3_lake, tmp_path, top50_lake, monkeypatch
 ):
     duckdb_path = tmp_path / "catalog.duckdb"
     monkeypatch.setenv("SPOTIFY_DUCKDB_PATH", str(duckdb_path))
     # The Parquet files spotify_tables wrote for 2024-05-15, put on S3 (building them on
     # moto through s3fs costs seconds; the folder test above runs the whole chain).
-    source, lake = Lake(shared_top50_lake(tmp_path_factory)[0]), Lake(s3_lake)
+    source, lake = Lake(top50_lake.url), Lake(s3_lake)
     for table in CATALOG_TABLE_NAMES:
         lake.write_bytes(table_key(table, "2024-05-15"), source.read_bytes(table_key(table, "2024-05-15")))
 

@@ -16,7 +16,7 @@ from spotify_assets.lake.parquet import parquet_bytes
 from spotify_assets.settings import Settings
 from spotify_assets.spotify.schemas import TABLE_SCHEMAS
 from spotify_assets.vocabulary import CATALOG_TABLE_NAMES
-from spotify_assets_tests.test_catalog import (
+from spotify_assets_tests.support.top50 import (
     ALL_DTS,
     TOP50_ID,
     expected_climbers,
@@ -24,7 +24,6 @@ from spotify_assets_tests.test_catalog import (
     expected_new_entries,
     expected_top_artists,
     parquet_rows,
-    shared_top50_lake,
 )
 
 # The README's example queries, verbatim. dt is VARCHAR ('YYYY-MM-DD'), as on Athena.
@@ -84,10 +83,10 @@ LIMIT 10""",
 
 
 @pytest.fixture(scope="module")
-def top50(tmp_path_factory):
+def top50(top50_lake, tmp_path_factory):
     """The shared Top 50 folder lake and a DuckDB catalog file refreshed on it;
     ``(lake_url, duckdb_path, {dt: Snapshot})``."""
-    lake_url, snapshots = shared_top50_lake(tmp_path_factory)
+    lake_url, snapshots, _ = top50_lake
     duckdb_path = str(tmp_path_factory.mktemp("duckdb") / "catalog.duckdb")
     refresh_catalog(lake_url, duckdb_path)
     return lake_url, duckdb_path, snapshots

@@ -20,8 +20,8 @@ from spotify_assets.definitions import build_resources
 from spotify_assets.resources.catalog_resources import GluePartitionsCatalogResource, build_catalog_resource
 from spotify_assets.settings import Settings
 from spotify_assets.vocabulary import CATALOG_TABLE_NAMES
-from spotify_assets_tests.fixtures.moto import LAKE_URL, REGION
-from spotify_assets_tests.test_catalog import ALL_DTS, land_top50
+from spotify_assets_tests.support.fixtures.moto import LAKE_URL, REGION
+from spotify_assets_tests.support.top50 import ALL_DTS, land_top50
 
 DATABASE = "spotify_test"
 FIRST, LAST = ALL_DTS[0], ALL_DTS[-1]  # 2024-04-22 ... 2024-05-15: 24 days, 4 with a snapshot

@@ -11,10 +11,10 @@ import pytest
 
 from spotify_assets.assets.raw import utc_today
 from spotify_assets.spotify.raw_parsing import parse_raw_object
-from spotify_assets_tests.cli_runs import materialize_cli
-from spotify_assets_tests.expected import expected_entries, expected_songs, item_object
-from spotify_assets_tests.samples import sample_path
-from spotify_assets_tests.spotify_api_server import SpotifyTestServer
+from spotify_assets_tests.support.cli_runs import materialize_cli
+from spotify_assets_tests.support.expected import entry_rows, expected_entries, expected_songs, item_object
+from spotify_assets_tests.support.samples import sample_path
+from spotify_assets_tests.support.spotify_api_server import SpotifyTestServer
 
 pytestmark = pytest.mark.slow  # starts processes or servers (README, Tests)
 
@@ -57,14 +57,7 @@ def test_cli_materializes_today_from_the_api(dialect, tmp_path, lake_dir):
 
     dt = f"dt={utc_today()}"
     entries = pq.read_table(lake_dir / "playlist_entries" / dt / "data.parquet")
-    got = list(
-        zip(
-            entries["playlist_id"].to_pylist(),
-            entries["position"].to_pylist(),
-            entries["song_id"].to_pylist(),
-            entries["added_at"].to_pylist(),
-        )
-    )
+    got = entry_rows(entries)
     expected = [row for pid, items in served.items() for row in expected_entries(pid, items)]
     assert got == sorted(expected, key=lambda r: (r[0], r[1]))  # raw objects are read in key order
     assert set(entries["snapshot_id"].to_pylist()) == {"snap0", "snap1", "snap2"}

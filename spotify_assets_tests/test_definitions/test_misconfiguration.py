@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from spotify_assets.settings import ENV_VARS
-from spotify_assets_tests.cli_runs import materialize_cli
+from spotify_assets_tests.support.cli_runs import materialize_cli
 
 pytestmark = pytest.mark.slow  # starts processes or servers (README, Tests)
 

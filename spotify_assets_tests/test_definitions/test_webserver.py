@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from spotify_assets.assets.raw import utc_today
-from spotify_assets_tests.ports import free_port
-from spotify_assets_tests.servers import asset_nodes, webserver
+from spotify_assets_tests.support.ports import free_port
+from spotify_assets_tests.support.servers import asset_nodes, webserver
 
 pytestmark = pytest.mark.slow  # starts processes or servers (README, Tests)
 

@@ -27,9 +27,7 @@ from spotify_assets.lake.layout import raw_key, table_key
 from spotify_assets.settings import ENV_VARS, Settings
 from spotify_assets.spotify.offline_sample import load_sample_playlist
 from spotify_assets.vocabulary import SPOTIFY_TABLE_NAMES
-from spotify_assets_tests.expected import expected_entries, expected_songs
-from spotify_assets_tests.fixtures.moto import REGION, reset_moto
-from spotify_assets_tests.test_deploy.cloudformation import (
+from spotify_assets_tests.support.cloudformation import (
     REPO,
     load_template,
     make_with_apis,
@@ -37,6 +35,8 @@ from spotify_assets_tests.test_deploy.cloudformation import (
     reduce_template,
     resolve,
 )
+from spotify_assets_tests.support.expected import expected_entries, expected_songs
+from spotify_assets_tests.support.fixtures.moto import REGION, reset_moto
 
 STACK = "spotify-assets"
 BUCKET = "spotify-lake-stack"

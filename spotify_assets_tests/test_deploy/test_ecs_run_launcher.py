@@ -44,9 +44,9 @@ from spotify_assets.lake.lake import Lake
 from spotify_assets.lake.layout import raw_key, table_key
 from spotify_assets.spotify.offline_sample import load_sample_playlist
 from spotify_assets.vocabulary import SPOTIFY_TABLE_NAMES
-from spotify_assets_tests.fixtures.lake import PROJECT_ENV_VARS
-from spotify_assets_tests.fixtures.moto import REGION, reset_moto
-from spotify_assets_tests.postgres_server import postgres_server, unavailable_reason
+from spotify_assets_tests.support.fixtures.lake import PROJECT_ENV_VARS
+from spotify_assets_tests.support.fixtures.moto import REGION, reset_moto
+from spotify_assets_tests.support.postgres_server import postgres_server, unavailable_reason
 
 REPO = Path(__file__).resolve().parents[2]
 DEPLOY_YAML = REPO / "deploy" / "dagster.yaml"

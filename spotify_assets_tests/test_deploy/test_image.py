@@ -15,8 +15,8 @@ from dockerfile_parse import DockerfileParser
 
 from spotify_assets.definitions import build_definitions
 from spotify_assets.settings import Settings
-from spotify_assets_tests.ports import free_port
-from spotify_assets_tests.servers import BIN, asset_nodes, server_process, wait_until, webserver
+from spotify_assets_tests.support.ports import free_port
+from spotify_assets_tests.support.servers import BIN, asset_nodes, server_process, wait_until, webserver
 
 pytestmark = pytest.mark.slow  # starts processes or servers (README, Tests)
 
@@ -98,7 +98,7 @@ def test_the_images_command_serves_the_assets_to_a_webserver_on_the_grpc_workspa
 
 
 def test_the_readme_the_dockerfile_and_the_template_give_the_same_three_commands():
-    from spotify_assets_tests.test_deploy.cloudformation import load_template
+    from spotify_assets_tests.support.cloudformation import load_template
 
     readme = (REPO / "README.md").read_text()
     table = readme[readme.index("One image, three commands:") :].split("\n\n", 2)[1]

@@ -7,7 +7,7 @@ from pathlib import Path
 import yaml
 from dockerfile_parse import DockerfileParser
 
-from spotify_assets_tests.test_deploy.cloudformation import load_template
+from spotify_assets_tests.support.cloudformation import load_template
 
 REPO = Path(__file__).resolve().parents[2]
 README = (REPO / "README.md").read_text()

@@ -11,9 +11,9 @@ import pyarrow.parquet as pq
 
 from spotify_assets.definitions import build_definitions
 from spotify_assets.settings import Settings
-from spotify_assets_tests.expected import expected_entries
-from spotify_assets_tests.fixtures.moto import LAKE_BUCKET, REGION
-from spotify_assets_tests.samples import sample_path
+from spotify_assets_tests.support.expected import entry_rows, expected_entries
+from spotify_assets_tests.support.fixtures.moto import LAKE_BUCKET, REGION
+from spotify_assets_tests.support.samples import sample_path
 
 LANDING_BUCKET = "spotify-landing-flow"
 SEED_KEY = "raw_data/to_processed/spotify_raw_2023-10-27 08:15:00.000000.json"  # the seed Lambda's naming
@@ -51,14 +51,7 @@ def test_landed_object_to_tables_on_s3_and_the_glue_catalog(s3_lake, aws_env, mo
     items = json.loads(body)["items"]
     key = "lake/playlist_entries/dt=2023-10-27/data.parquet"
     entries = pq.read_table(io.BytesIO(s3.get_object(Bucket=LAKE_BUCKET, Key=key)["Body"].read()))
-    got = list(
-        zip(
-            entries["playlist_id"].to_pylist(),
-            entries["position"].to_pylist(),
-            entries["song_id"].to_pylist(),
-            entries["added_at"].to_pylist(),
-        )
-    )
+    got = entry_rows(entries)
     assert got == expected_entries("37i9dQZEVXbNG2KDcFcKOF", items)
     listed = {o["Key"] for o in s3.list_objects_v2(Bucket=LAKE_BUCKET, Prefix="lake/")["Contents"]}
     for table in ("songs", "albums", "artists", "playlist_entries"):

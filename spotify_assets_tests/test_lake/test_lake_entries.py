@@ -6,7 +6,6 @@ its reason (only on request), refused by ``read_bytes``, and left as it was."""
 from __future__ import annotations
 
 import os
-import threading
 
 import boto3
 import pytest
@@ -15,8 +14,9 @@ from spotify_assets.lake.lake import Lake, LakeEntryError, key_problem, printabl
 from spotify_assets.lake.layout import read_raw_objects
 from spotify_assets.lake.summary import describe_day
 from spotify_assets.settings import Settings, SettingsError
-from spotify_assets_tests.fixtures.moto import LAKE_BUCKET, REGION
-from spotify_assets_tests.hostile_entries import (
+from spotify_assets_tests.support import hostile_entries
+from spotify_assets_tests.support.fixtures.moto import LAKE_BUCKET, REGION
+from spotify_assets_tests.support.hostile_entries import (
     DOT_DOT,
     EMPTY_SEGMENT,
     FIFO,
@@ -34,21 +34,7 @@ BOUND_S = 60  # generous: each read here takes milliseconds, a FIFO read would n
 
 def _bounded(call, *args, **kwargs):
     """``call(*args, **kwargs)`` in a thread that must end within BOUND_S seconds."""
-    outcome: dict = {}
-
-    def target():
-        try:
-            outcome["value"] = call(*args, **kwargs)
-        except BaseException as err:  # handed to the test
-            outcome["error"] = err
-
-    thread = threading.Thread(target=target, daemon=True)
-    thread.start()
-    thread.join(BOUND_S)
-    assert not thread.is_alive(), f"{call.__name__} did not end within {BOUND_S} s"
-    if "error" in outcome:
-        raise outcome["error"]
-    return outcome["value"]
+    return hostile_entries.call_within(BOUND_S, call, *args, **kwargs)
 
 
 @pytest.fixture

@@ -21,14 +21,14 @@ from spotify_assets.spotify.errors import (
     SpotifyTransientError,
 )
 from spotify_assets.spotify.extract import extract_playlist
-from spotify_assets_tests.fixtures.spotify_api import (
+from spotify_assets_tests.support.fixtures.spotify_api import (
     invoke_raw_playlist_failing,
     materialize_raw_playlist_today,
     point_env_at,
     resource_for,
 )
-from spotify_assets_tests.samples import sample_path
-from spotify_assets_tests.spotify_api_server import CannedResponse, SpotifyTestServer, spotify_error
+from spotify_assets_tests.support.samples import sample_path
+from spotify_assets_tests.support.spotify_api_server import CannedResponse, SpotifyTestServer, spotify_error
 
 PLAYLIST_ID = "0lSHxL8DnuRYEhk2cmKSDH"  # real personal playlist, 41 items: one page of 50
 OTHER_ID = "5uBXXKqLD4wqhzJnQ3CgdV"

@@ -22,14 +22,14 @@ from spotify_assets.resources.spotify_resource import SpotifyResource
 from spotify_assets.settings import Settings
 from spotify_assets.spotify.errors import SpotifyDeadlineError, SpotifyTransientError
 from spotify_assets.spotify.extract import extract_playlist
-from spotify_assets_tests.fixtures.spotify_api import (
+from spotify_assets_tests.support.fixtures.spotify_api import (
     invoke_raw_playlist_failing,
     materialize_raw_playlist_today,
     point_env_at,
     resource_for,
 )
-from spotify_assets_tests.samples import sample_path
-from spotify_assets_tests.spotify_api_server import CannedResponse, SpotifyTestServer
+from spotify_assets_tests.support.samples import sample_path
+from spotify_assets_tests.support.spotify_api_server import CannedResponse, SpotifyTestServer
 
 GOOD_ID = "0lSHxL8DnuRYEhk2cmKSDH"  # 41 items
 SLOW_ID = "5uBXXKqLD4wqhzJnQ3CgdV"

@@ -16,9 +16,9 @@ import dagster as dg
 import pytest
 
 from spotify_assets.assets.raw import utc_today
-from spotify_assets_tests.cli_runs import materialize_cli
-from spotify_assets_tests.samples import sample_path
-from spotify_assets_tests.spotify_api_server import CannedResponse, SpotifyTestServer, spotify_error
+from spotify_assets_tests.support.cli_runs import materialize_cli
+from spotify_assets_tests.support.samples import sample_path
+from spotify_assets_tests.support.spotify_api_server import CannedResponse, SpotifyTestServer, spotify_error
 
 pytestmark = pytest.mark.slow  # starts processes or servers (README, Tests)
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 import io
 import os
 import signal
-import threading
 from dataclasses import replace
 from pathlib import Path
 
@@ -21,27 +20,25 @@ import boto3
 import dagster as dg
 import pyarrow.parquet as pq
 import pytest
-from dagster._core.definitions.instigation_logger import get_instigation_log_records
 
-from spotify_assets.assets.raw import raw_playlist
-from spotify_assets.assets.spotify_tables import spotify_tables
 from spotify_assets.definitions import build_resources
 from spotify_assets.lake.layout import RawObject
-from spotify_assets.resources.lake_resource import LakeResource
 from spotify_assets.settings import Settings
 from spotify_assets.transform import build_partition_tables
 from spotify_assets.vocabulary import RAW_OBJECTS_VALID, SPOTIFY_TABLE_NAMES
-from spotify_assets_tests.fixtures.moto import LAKE_BUCKET, REGION
-from spotify_assets_tests.hostile_entries import (
+from spotify_assets_tests.support.fixtures.moto import LAKE_BUCKET, REGION
+from spotify_assets_tests.support.hostile_entries import (
     DOT_DOT,
     EMPTY_SEGMENT,
+    call_within,
     make_hostile_entries,
     require_hostile_entries_supported,
     snapshot,
     too_large,
 )
-from spotify_assets_tests.samples import sample_path
-from spotify_assets_tests.shipped import shipped_raw_playlist_sensor
+from spotify_assets_tests.support.runs import materialize_tables
+from spotify_assets_tests.support.samples import sample_path
+from spotify_assets_tests.support.shipped import tick_shipped_sensor
 
 DT = "2024-05-15"
 OTHER_DT = "2024-05-11"
@@ -76,27 +73,8 @@ def _settings(lake_url: str, tmp: Path) -> Settings:
 
 def _run_bounded(lake_url: str, tmp: Path) -> dg.ExecuteInProcessResult:
     """raw_playlist + the tables for DT, in a thread that must end within BOUND_S."""
-    outcome: dict = {}
-
-    def target():
-        try:
-            outcome["result"] = dg.materialize(
-                [raw_playlist, spotify_tables],
-                partition_key=DT,
-                resources=build_resources(_settings(lake_url, tmp)),
-                instance=dg.DagsterInstance.ephemeral(),
-                raise_on_error=False,
-            )
-        except BaseException as err:
-            outcome["error"] = err
-
-    thread = threading.Thread(target=target, daemon=True)
-    thread.start()
-    thread.join(BOUND_S)
-    assert not thread.is_alive(), f"the run over hostile entries did not end within {BOUND_S} s"
-    if "error" in outcome:
-        raise outcome["error"]
-    return outcome["result"]
+    resources = build_resources(_settings(lake_url, tmp))
+    return call_within(BOUND_S, materialize_tables, DT, resources=resources, raise_on_error=False)
 
 
 def _expected_tables() -> dict[str, list[dict]]:
@@ -197,18 +175,9 @@ def test_no_entry_was_changed_followed_or_read_through(local_day):
 def _tick_with_log(lake_url: str, cursor: str | None = None) -> tuple[dg.SensorResult, list[str]]:
     """A real evaluation of raw_playlist_sensor on a persistent instance, with the tick's
     captured log (what the UI's tick log shows): ``(result, log messages)``."""
-    log_key = ["hostile", "tick"]
     with dg.instance_for_test() as instance:
-        with dg.SensorEvaluationContext(
-            instance_ref=instance.get_ref(),
-            instance=instance,
-            cursor=cursor,
-            log_key=log_key,
-            sensor_name="raw_playlist_sensor",
-            resources={"lake": LakeResource(lake_url=lake_url)},
-        ) as context:
-            result = shipped_raw_playlist_sensor()(context)
-        messages = [record["msg"] for record in get_instigation_log_records(instance, log_key)]
+        result, records = tick_shipped_sensor(instance, lake_url, cursor, ["hostile", "tick"])
+    messages = [record["msg"] for record in records]
     return result, messages
 
 

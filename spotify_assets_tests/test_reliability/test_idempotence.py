@@ -25,8 +25,8 @@ from spotify_assets.lake.publish import day_version
 from spotify_assets.settings import Settings
 from spotify_assets.transform import build_partition_tables
 from spotify_assets.vocabulary import SPOTIFY_TABLE_NAMES
-from spotify_assets_tests.ports import free_port
-from spotify_assets_tests.samples import sample_path
+from spotify_assets_tests.support.ports import free_port
+from spotify_assets_tests.support.samples import sample_path
 
 pytestmark = pytest.mark.slow  # starts processes or servers (README, Tests)
 

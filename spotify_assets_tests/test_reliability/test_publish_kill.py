@@ -33,7 +33,7 @@ from spotify_assets.lake.layout import table_key
 from spotify_assets.lake.parquet import file_version
 from spotify_assets.lake.publish import STAGING_PREFIX, day_version, publish
 from spotify_assets.vocabulary import SPOTIFY_TABLE_NAMES
-from spotify_assets_tests.publish_writer import DAYS, tables
+from spotify_assets_tests.support.publish_writer import DAYS, tables
 
 pytestmark = pytest.mark.slow  # starts processes or servers (README, Tests)
 
@@ -85,7 +85,7 @@ def _labels_through_the_io_manager(lake_url: str) -> dict[str, dict[str, set[str
 
 def _kill_during_publish(url: str, kill_at: int) -> None:
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[2])}
-    command = [sys.executable, "-m", "spotify_assets_tests.publish_writer", url, "new", str(kill_at)]
+    command = [sys.executable, "-m", "spotify_assets_tests.support.publish_writer", url, "new", str(kill_at)]
     child = subprocess.run(command, env=env, capture_output=True, timeout=120)
     assert child.returncode == -signal.SIGKILL, child.stderr.decode()[-2000:]
 

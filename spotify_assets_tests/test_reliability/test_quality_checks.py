@@ -1,6 +1,6 @@
-"""Data-quality checks on the tables: the pure check functions pass on tables built from
-real recordings and fail, naming the offenders, on constructed bad tables; inside real
-runs a blocking check stops downstream assets and the row-count check only warns."""
+"""Data-quality checks inside real runs: a blocking check stops downstream assets and the
+row-count check only warns; write-audit-publish withholds the days that fail. The pure
+check functions are tested in test_checks/test_table_checks.py."""
 
 import dagster as dg
 import pyarrow as pa
@@ -10,18 +10,12 @@ import pyarrow.parquet as pq
 from spotify_assets.assets.raw import raw_playlist
 from spotify_assets.assets.spotify_tables import (
     KEY_COLUMNS,
-    REFERENCES,
+    KEY_UNIQUE_NOT_NULL,
+    REFERENTIAL_INTEGRITY,
+    ROW_COUNT_NO_SHARP_DROP,
     audit_tables,
     spotify_tables,
     withheld_days,
-)
-from spotify_assets.checks.table_checks import (
-    CheckOutcome,
-    combine,
-    keys_unique_and_not_null,
-    references_exist,
-    row_count_drop,
-    row_counts_by_partition,
 )
 from spotify_assets.definitions import build_resources
 from spotify_assets.lake.lake import Lake
@@ -32,158 +26,8 @@ from spotify_assets.resources.lake_resource import LakeResource
 from spotify_assets.resources.spotify_resource import SpotifyResource
 from spotify_assets.settings import Settings
 from spotify_assets.transform import build_partition_tables
-from spotify_assets.vocabulary import KEY_UNIQUE_NOT_NULL, REFERENTIAL_INTEGRITY, ROW_COUNT_NO_SHARP_DROP
-from spotify_assets_tests.samples import sample_path
-
-TOP50_ID = "37i9dQZEVXbMDoHDwVN2tF"
-RECORDINGS = {
-    "2024-05-11": [
-        "danielmschaves/d94f6aed57/playlist_37i9dQZEVXbMDoHDwVN2tF_20.json",
-        "huy-hng/7csrlizJurpn6y0xenTwzu.json",
-    ],
-    "2024-05-12": [
-        "danielmschaves/bb33bc5c6c/playlist_37i9dQZEVXbMDoHDwVN2tF_20.json",
-        "nb_converted/debjyotirshi2303/Spotify_Data_Pipeline_Project.ipynb__cell20_data.json",
-        "zmb3-spotify/playlist_items_episodes_and_tracks.json",
-        "joostlek-python-spotify/playlist_3.json",
-        "otinabrayo/playlist_tracks.json",
-    ],
-}
-
-
-def _real_tables() -> dict[str, pa.Table]:
-    objects = [
-        RawObject(dt=dt, key=f"raw_playlist/dt={dt}/{rel.replace('/', '_')}", body=sample_path(rel).read_bytes())
-        for dt, rels in RECORDINGS.items()
-        for rel in rels
-    ]
-    result = build_partition_tables(objects, list(RECORDINGS))
-    assert result.bad_objects == {}
-    return result.tables
-
-
-def test_every_check_passes_on_tables_built_from_real_recordings():
-    tables = _real_tables()
-    for name, key in KEY_COLUMNS.items():
-        outcome = keys_unique_and_not_null(tables[name], key, name)
-        assert outcome.passed, outcome.description
-        assert outcome.metadata == {"null_keys": 0, "duplicate_keys": 0, "rows": tables[name].num_rows}
-    for child, column, parent, parent_column in REFERENCES:
-        outcome = references_exist(tables[child], column, tables[parent], parent_column, child, parent)
-        assert outcome.passed, outcome.description
-    counts = row_counts_by_partition(tables["playlist_entries"], list(RECORDINGS))
-    assert counts == {
-        "2024-05-11": 50 + 316,
-        "2024-05-12": 50 + 99 + 2 + 2 + 177,
-    }  # local files, null track, episodes left out
-    assert row_count_drop(
-        "playlist_entries", counts, {"2024-05-11": None, "2024-05-12": ("2024-05-11", counts["2024-05-11"])}
-    ).passed
-
-
-def test_null_and_duplicate_keys_fail_naming_them():
-    songs = pa.table({"song_id": ["a1", None, "b2", "b2", "c3", "c3", "c3"], "dt": ["2024-05-12"] * 7})
-    outcome = keys_unique_and_not_null(songs, ["song_id"], "songs")
-    assert outcome == CheckOutcome(
-        False,
-        "songs: (song_id) null song_id in 1 row(s) and 2 duplicate key(s), e.g. (song_id='b2') on dt=2024-05-12 (2 rows), "
-        "(song_id='c3') on dt=2024-05-12 (3 rows)",
-        {"null_keys": 1, "duplicate_keys": 2, "rows": 7, "failed_partitions": ["2024-05-12"]},
-    )
-
-
-def test_failed_key_and_reference_checks_name_their_days():
-    """The days write-audit-publish withholds: only those with an offending row."""
-    songs = pa.table(
-        {
-            "song_id": ["a", "a", "b", None, "c"],
-            "dt": ["2024-05-11", "2024-05-11", "2024-05-12", "2024-05-13", "2024-05-14"],
-        }
-    )
-    assert keys_unique_and_not_null(songs, ["song_id"], "songs").metadata["failed_partitions"] == [
-        "2024-05-11",
-        "2024-05-13",
-    ]
-    entries = pa.table({"song_id": ["a", "x", "b"], "dt": ["2024-05-11", "2024-05-12", "2024-05-14"]})
-    parents = pa.table({"song_id": ["a", "b"], "dt": ["2024-05-11", "2024-05-12"]})
-    outcome = references_exist(entries, "song_id", parents, "song_id", "playlist_entries", "songs")
-    assert outcome.metadata["failed_partitions"] == ["2024-05-12", "2024-05-14"]
-    assert (
-        "failed_partitions" not in keys_unique_and_not_null(songs.drop_columns(["dt"]), ["song_id"], "songs").metadata
-    )
-
-
-def test_keys_are_unique_per_day_not_across_days():
-    songs = pa.table({"song_id": ["a1", "a1"], "dt": ["2024-05-11", "2024-05-12"]})
-    assert keys_unique_and_not_null(songs, ["song_id"], "songs").passed
-    without_dt = songs.drop_columns(["dt"])
-    assert (
-        keys_unique_and_not_null(without_dt, ["song_id"], "songs").description
-        == "songs: (song_id) 1 duplicate key(s), e.g. (song_id='a1') (2 rows)"
-    )
-
-
-def test_composite_key_of_playlist_entries():
-    entries = pa.table(
-        {"playlist_id": ["p", "p", "p", "q"], "position": pa.array([1, 2, 2, 2], pa.int32()), "dt": ["2024-05-12"] * 4}
-    )
-    outcome = keys_unique_and_not_null(entries, ["playlist_id", "position"], "playlist_entries")
-    assert not outcome.passed
-    assert (
-        outcome.description
-        == "playlist_entries: (playlist_id, position) 1 duplicate key(s), e.g. (playlist_id='p', position=2) on dt=2024-05-12 (2 rows)"
-    )
-
-
-def test_dangling_references_fail_naming_the_ids_and_day():
-    songs = pa.table({"song_id": ["s1", "s2"], "dt": ["2024-05-11", "2024-05-12"]})
-    entries = pa.table(
-        {"song_id": ["s1", "s2", "s1", None], "dt": ["2024-05-11", "2024-05-12", "2024-05-12", "2024-05-12"]}
-    )
-    outcome = references_exist(entries, "song_id", songs, "song_id", "playlist_entries", "songs")
-    # s1 exists, but on another day; the null reference is not an orphan.
-    assert outcome == CheckOutcome(
-        False,
-        "playlist_entries.song_id → songs.song_id: 1 id(s) not found, e.g. 's1' (dt=2024-05-12)",
-        {"orphans_playlist_entries_song_id": 1, "failed_partitions": ["2024-05-12"]},
-    )
-
-
-def test_list_references_are_checked_element_by_element():
-    artists = pa.table({"artist_id": ["a1", "a2"]})
-    albums = pa.table({"album_id": ["x", "y", "z"], "artist_ids": [["a1", "a2"], ["a2", "a9"], None]})
-    outcome = references_exist(albums, "artist_ids", artists, "artist_id", "albums", "artists")
-    assert outcome.description == "albums.artist_ids → artists.artist_id: 1 id(s) not found, e.g. 'a9'"
-    fixed = albums.set_column(1, "artist_ids", pa.array([["a1"], ["a2"], []], pa.list_(pa.string())))
-    assert references_exist(fixed, "artist_ids", artists, "artist_id", "albums", "artists").description == (
-        "albums.artist_ids → artists.artist_id: all 2 reference(s) found"
-    )
-
-
-def test_row_count_drop_below_half_fails_and_missing_history_is_tolerated():
-    drop = row_count_drop("songs", {"2024-05-12": 40}, {"2024-05-12": ("2024-05-11", 100)})
-    assert not drop.passed
-    assert (
-        drop.description == "songs: row count dropped sharply (2024-05-12: 40 rows, 60% fewer than 100 on 2024-05-11)"
-    )
-    assert drop.metadata["row_count_drops"] == {
-        "2024-05-12": {"rows": 40, "previous_dt": "2024-05-11", "previous_rows": 100}
-    }
-    assert row_count_drop(
-        "songs", {"2024-05-12": 50}, {"2024-05-12": ("2024-05-11", 100)}
-    ).passed  # exactly half is fine
-    assert (
-        row_count_drop("songs", {"2024-05-12": 0}, {"2024-05-12": None}).description
-        == "songs: no previous partition to compare with"
-    )
-    assert row_count_drop("songs", {"2024-05-12": 0}, {"2024-05-12": ("2024-05-11", 0)}).passed
-
-
-def test_combine_keeps_only_failing_descriptions():
-    ok, bad = CheckOutcome(True, "ok", {"a": 0}), CheckOutcome(False, "bad", {"b": 1})
-    assert combine([ok, bad]) == CheckOutcome(False, "bad", {"a": 0, "b": 1})
-    assert combine([ok, ok]) == CheckOutcome(True, "ok; ok", {"a": 0})
-
+from spotify_assets_tests.support.runs import materialize_tables
+from spotify_assets_tests.support.samples import TOP50_ID, TOP50_SNAPSHOTS, ZMB3, sample_path
 
 # -- inside runs --------------------------------------------------------------------------------
 
@@ -215,7 +59,7 @@ AUDIT_DAYS = ["2024-05-15", "2024-05-16", "2024-05-17"]
 
 
 def _built_days() -> dict[str, pa.Table]:
-    body = sample_path("danielmschaves/bb33bc5c6c/playlist_37i9dQZEVXbMDoHDwVN2tF_20.json").read_bytes()
+    body = sample_path(TOP50_SNAPSHOTS["2024-05-15"]).read_bytes()
     objects = [RawObject(dt, f"raw_playlist/dt={dt}/{TOP50_ID}.json", body) for dt in AUDIT_DAYS]
     return build_partition_tables(objects, AUDIT_DAYS).tables
 
@@ -259,11 +103,9 @@ def test_only_the_days_that_pass_are_published_and_a_withheld_day_keeps_its_file
 def test_a_sharp_row_count_drop_warns_without_failing_the_run(lake_dir):
     lake = Lake(str(lake_dir))
     lake.write_bytes(
-        f"raw_playlist/dt=2024-05-15/{TOP50_ID}.json", sample_path(RECORDINGS["2024-05-12"][0]).read_bytes()
+        f"raw_playlist/dt=2024-05-15/{TOP50_ID}.json", sample_path(TOP50_SNAPSHOTS["2024-05-15"]).read_bytes()
     )
-    lake.write_bytes(
-        "raw_playlist/dt=2024-05-16/23Ay9WfURne0LvtlCvYTkj.json", sample_path(RECORDINGS["2024-05-12"][2]).read_bytes()
-    )
+    lake.write_bytes("raw_playlist/dt=2024-05-16/23Ay9WfURne0LvtlCvYTkj.json", sample_path(ZMB3).read_bytes())
     with dg.DagsterInstance.ephemeral() as instance:
         assert _checks(_run([raw_playlist, spotify_tables], "2024-05-15", instance))[
             ("playlist_entries", ROW_COUNT_NO_SHARP_DROP)
@@ -290,12 +132,12 @@ def test_a_multi_day_run_compares_each_day_with_the_day_before_it_in_the_run(tmp
         RawObject(
             dt="2024-05-11",
             key=f"raw_playlist/dt=2024-05-11/{TOP50_ID}.json",
-            body=sample_path(RECORDINGS["2024-05-12"][0]).read_bytes(),
+            body=sample_path(TOP50_SNAPSHOTS["2024-05-15"]).read_bytes(),
         ),
         RawObject(
             dt="2024-05-12",
             key="raw_playlist/dt=2024-05-12/23Ay9WfURne0LvtlCvYTkj.json",
-            body=sample_path(RECORDINGS["2024-05-12"][2]).read_bytes(),
+            body=sample_path(ZMB3).read_bytes(),
         ),
     ]
     resources = {"lake": LakeResource(lake_url=str(tmp_path)), "spotify": SpotifyResource()}
@@ -321,8 +163,8 @@ def test_a_range_run_compares_its_first_day_with_the_stored_day_before_it(lake_d
     range's last day."""
     lake = Lake(str(lake_dir))
     top50, two_items = (
-        sample_path(RECORDINGS["2024-05-12"][0]).read_bytes(),
-        sample_path(RECORDINGS["2024-05-12"][2]).read_bytes(),
+        sample_path(TOP50_SNAPSHOTS["2024-05-15"]).read_bytes(),
+        sample_path(ZMB3).read_bytes(),
     )
     lake.write_bytes(f"raw_playlist/dt=2024-05-15/{TOP50_ID}.json", top50)
     lake.write_bytes("raw_playlist/dt=2024-05-16/23Ay9WfURne0LvtlCvYTkj.json", two_items)
@@ -334,13 +176,7 @@ def test_a_range_run_compares_its_first_day_with_the_stored_day_before_it(lake_d
     with dg.DagsterInstance.ephemeral() as instance:
         assert _run([raw_playlist, spotify_tables], "2024-05-15", instance).success
     with dg.DagsterInstance.ephemeral() as instance:
-        ranged = dg.materialize(
-            [raw_playlist, spotify_tables],
-            selection=[spotify_tables],
-            resources=resources,
-            instance=instance,
-            tags=tags,
-        )
+        ranged = materialize_tables(selection=[spotify_tables], resources=resources, instance=instance, tags=tags)
     with dg.DagsterInstance.ephemeral() as instance:
         after = _run([raw_playlist, spotify_tables], "2024-05-18", instance)
     warned = _checks(ranged)[("playlist_entries", ROW_COUNT_NO_SHARP_DROP)]

@@ -28,8 +28,9 @@ from spotify_assets.settings import Settings, SettingsError
 from spotify_assets.spotify.authorize import add_authorize_command, authorization_url, authorize, exchange_code
 from spotify_assets.spotify.errors import SpotifyAuthError
 from spotify_assets.spotify.ids import InvalidSpotifyIdError
-from spotify_assets_tests.samples import sample_path
-from spotify_assets_tests.spotify_api_server import (
+from spotify_assets_tests.support.runs import materialize_tables
+from spotify_assets_tests.support.samples import sample_path
+from spotify_assets_tests.support.spotify_api_server import (
     CannedResponse,
     SpotifyTestServer,
     _json_reply,
@@ -221,12 +222,7 @@ def test_a_landed_object_with_a_hostile_id_inside_writes_only_the_table_files(la
     page = json.loads(sample_path("zmb3-spotify/playlist_items_episodes_and_tracks.json").read_text())
     playlist = {"id": "../../../escape", "name": "x", "snapshot_id": "s", "items": page}
     Lake(str(lake_dir)).write_bytes("raw_playlist/dt=2024-05-15/landed.json", json.dumps(playlist).encode())
-    result = dg.materialize(
-        [raw_playlist, spotify_tables],
-        partition_key="2024-05-15",
-        resources=build_resources(Settings.from_env()),
-        instance=dg.DagsterInstance.ephemeral(),
-    )
+    result = materialize_tables("2024-05-15")
     assert result.success
     files = sorted(str(p.relative_to(lake_dir)) for p in lake_dir.rglob("*") if p.is_file())
     assert files == [

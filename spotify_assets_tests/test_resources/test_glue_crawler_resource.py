@@ -14,7 +14,7 @@ from spotify_assets.resources.glue_crawler_resource import (
     GlueCrawlerError,
     GlueCrawlerResource,
 )
-from spotify_assets_tests.fixtures.moto import (
+from spotify_assets_tests.support.fixtures.moto import (
     REGION,
     set_glue_crawl_transition_immediate,
     set_glue_crawl_transition_stuck,

@@ -11,7 +11,7 @@ from spotify_assets.catalog.athena import run_athena_query
 from spotify_assets.lake.lake import Lake
 from spotify_assets.resources.alerts_resource import SnsAlertsResource
 from spotify_assets.settings import Settings
-from spotify_assets_tests.fixtures.moto import LAKE_BUCKET, LAKE_URL
+from spotify_assets_tests.support.fixtures.moto import LAKE_BUCKET, LAKE_URL
 
 REGION = "eu-west-1"
 

@@ -10,9 +10,9 @@ from spotify_assets.resources.spotify_resource import SpotifyResource
 from spotify_assets.spotify.errors import SpotifyPlaylistAccessError
 from spotify_assets.spotify.extract import extract_playlist
 from spotify_assets.spotify.offline_sample import OfflineSampleReader
-from spotify_assets_tests.fixtures.spotify_api import resource_for
-from spotify_assets_tests.samples import sample_path
-from spotify_assets_tests.spotify_api_server import SpotifyTestServer
+from spotify_assets_tests.support.fixtures.spotify_api import resource_for
+from spotify_assets_tests.support.samples import sample_path
+from spotify_assets_tests.support.spotify_api_server import SpotifyTestServer
 
 PLAYLIST_ID = "7csrlizJurpn6y0xenTwzu"
 

@@ -14,7 +14,7 @@ from spotify_assets.resources.alerts_resource import SnsAlertsResource
 from spotify_assets.resources.spotify_resource import SpotifyResource
 from spotify_assets.sensors.alerts import error_text, failure_alert, run_failure_alert_sensor
 from spotify_assets.settings import Settings
-from spotify_assets_tests.fixtures.moto import REGION
+from spotify_assets_tests.support.fixtures.moto import REGION
 
 SECRET = "client-secret-never-in-alerts"
 PAST_DAY = "2024-01-02"

@@ -8,10 +8,8 @@ import dataclasses
 from datetime import datetime, timedelta, timezone
 
 import dagster as dg
-from dagster._core.definitions.instigation_logger import get_instigation_log_records
 
 from spotify_assets.lake.lake import Lake
-from spotify_assets.resources.lake_resource import LakeResource
 from spotify_assets.sensors.raw_object_cursor import (
     DEFAULT_LAG,
     RAW_ZONE,
@@ -21,7 +19,7 @@ from spotify_assets.sensors.raw_object_cursor import (
     encode_cursor,
     reset_future_zones,
 )
-from spotify_assets_tests.shipped import shipped_raw_playlist_sensor
+from spotify_assets_tests.support.shipped import tick_shipped_sensor
 
 NOW = datetime(2026, 11, 20, 10, 0, tzinfo=timezone.utc)
 
@@ -31,16 +29,7 @@ def _tick(
 ) -> tuple[dg.SensorResult, list[dict]]:
     """A real evaluation of raw_playlist_sensor with the tick's captured log records (what
     the UI shows under the tick)."""
-    with dg.SensorEvaluationContext(
-        instance_ref=instance.get_ref(),
-        instance=instance,
-        cursor=cursor,
-        log_key=log_key,
-        sensor_name="raw_playlist_sensor",
-        resources={"lake": LakeResource(lake_url=lake.root_url)},
-    ) as context:
-        result = shipped_raw_playlist_sensor()(context)
-    return result, get_instigation_log_records(instance, log_key)
+    return tick_shipped_sensor(instance, lake.root_url, cursor, log_key)
 
 
 def _from_the_future(cursor: str, ahead: timedelta) -> str:

@@ -34,10 +34,10 @@ from spotify_assets.sensors.raw_object_cursor import (
 )
 from spotify_assets.sensors.raw_playlist_sensor import build_raw_playlist_sensor
 from spotify_assets.settings import Settings
-from spotify_assets_tests.expected import expected_songs
-from spotify_assets_tests.fixtures.moto import LAKE_BUCKET, REGION
-from spotify_assets_tests.samples import sample_path
-from spotify_assets_tests.shipped import shipped_raw_playlist_sensor
+from spotify_assets_tests.support.expected import expected_songs
+from spotify_assets_tests.support.fixtures.moto import LAKE_BUCKET, REGION
+from spotify_assets_tests.support.samples import sample_path
+from spotify_assets_tests.support.shipped import shipped_raw_playlist_sensor
 
 LANDING_BUCKET = "spotify-landing-test"
 SEED_NAME = "spotify_raw_2024-05-16 10:22:33.123456.json"  # the seed Lambda: str(datetime.now())

@@ -13,33 +13,20 @@ from spotify_assets.spotify.daily_tables import SKIP_REASONS, build_tables, item
 from spotify_assets.spotify.field_checks import InvalidField
 from spotify_assets.spotify.raw_parsing import RawPlaylist, parse_raw_object
 from spotify_assets.spotify.schemas import TABLE_SCHEMAS
-from spotify_assets_tests.samples import sample_path
+from spotify_assets_tests.support.samples import (
+    HUY_HNG,
+    LAYMONAGE,
+    NB_CONVERTED,
+    PLAYLIST_RECORDINGS,
+    RAHMAH,
+    TOP50_SNAPSHOTS,
+    ZMB3,
+    sample_path,
+)
 
 UTC = datetime.timezone.utc
-HUY_HNG = "huy-hng/7csrlizJurpn6y0xenTwzu.json"
-NB_CONVERTED = "nb_converted/debjyotirshi2303/Spotify_Data_Pipeline_Project.ipynb__cell20_data.json"
-ZMB3 = "zmb3-spotify/playlist_items_episodes_and_tracks.json"
-RAHMAH = "rahmah95/spotify_data.json"
-LAYMONAGE = "laymonage-spotify-to-github/5At7uMb57j9ZTF18Bphaig.json"  # playlist object, "tracks" a bare list
-DANIEL = [
-    "danielmschaves/bb33bc5c6c/playlist_37i9dQZEVXbMDoHDwVN2tF_20.json",
-    "danielmschaves/d94f6aed57/playlist_37i9dQZEVXbMDoHDwVN2tF_20.json",
-    "danielmschaves/ba481596bc/playlist_37i9dQZEVXbMDoHDwVN2tF_1.json",
-    "danielmschaves/f655cc637c/playlist_37i9dQZEVXbMDoHDwVN2tF_si=e8e1e56d145e4f9b_20.json",
-]
-ALL_PLAYLIST_FILES = [
-    HUY_HNG,
-    "huy-hng/0lSHxL8DnuRYEhk2cmKSDH.json",
-    NB_CONVERTED,
-    ZMB3,
-    RAHMAH,
-    "otinabrayo/playlist_tracks.json",
-    "joostlek-python-spotify/playlist_1.json",
-    "joostlek-python-spotify/playlist_3.json",
-    "joostlek-python-spotify/playlist_items.json",
-    LAYMONAGE,
-    *DANIEL,
-]
+DANIEL = list(TOP50_SNAPSHOTS.values())
+ALL_PLAYLIST_FILES = list(PLAYLIST_RECORDINGS)
 
 
 def _load(relative: str) -> tuple[list[dict], RawPlaylist]:

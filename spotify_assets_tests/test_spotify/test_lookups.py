@@ -25,10 +25,11 @@ from spotify_assets.spotify.errors import SpotifyQuotaExceededError
 from spotify_assets.spotify.extract import extract_playlist
 from spotify_assets.spotify.lookups import LookupCache, lookup_ids, parse_lookup_kinds
 from spotify_assets.spotify.raw_parsing import parse_raw_object
-from spotify_assets_tests.samples import sample_path
-from spotify_assets_tests.spotify_api_server import CannedResponse, SpotifyTestServer, spotify_error
+from spotify_assets_tests.support.fixtures.spotify_api import client_for
+from spotify_assets_tests.support.samples import HUY_HNG, playlist_document, sample_path
+from spotify_assets_tests.support.spotify_api_server import CannedResponse, SpotifyTestServer, spotify_error
 
-RECORDING = "huy-hng/7csrlizJurpn6y0xenTwzu.json"  # 317 items, 1 local file
+RECORDING = HUY_HNG  # 317 items, 1 local file
 FULL_ALBUM = "joostlek-python-spotify/get_album.json"  # GET /albums/{id}: Area 11, label "Smihilism Records"
 FULL_ARTIST = "joostlek-python-spotify/artist.json"  # GET /artists/{id}: Pitbull, followers and popularity
 BIG_PLAYLIST = "7csrlizJurpn6y0xenTwzu"
@@ -89,15 +90,8 @@ def serve(server: SpotifyTestServer) -> tuple[list[dict], list[dict], dict, dict
     return big, small, album, artist
 
 
-def client_for(server: SpotifyTestServer) -> SpotifyClient:
-    return SpotifyClient(
-        server.client_id,
-        server.client_secret,
-        refresh_token=server.refresh_token,
-        api_base_url=server.api_base_url,
-        token_url=server.token_url,
-        backoff_s=0.01,
-    )
+def _client_for(server: SpotifyTestServer) -> SpotifyClient:
+    return client_for(server, backoff_s=0.01)
 
 
 def lookup_requests(server: SpotifyTestServer, kind: str) -> list:
@@ -136,7 +130,7 @@ def test_lookup_ids_are_the_tracks_album_and_artist_ids_once_each_in_first_seen_
 def test_legacy_batch_lookups_ask_each_id_once_in_batches_of_20_albums_and_50_artists():
     with SpotifyTestServer(dialect="legacy") as server:
         big, small, album, artist = serve(server)
-        client = client_for(server)
+        client = _client_for(server)
         cache = LookupCache(client, {"albums", "artists"})
         big_doc = extract_playlist(client, BIG_PLAYLIST, lookups=cache)
         small_doc = extract_playlist(client, ALBUM_PLAYLIST, lookups=cache)
@@ -175,7 +169,7 @@ def test_legacy_batch_lookups_ask_each_id_once_in_batches_of_20_albums_and_50_ar
 def test_2026_batch_403_falls_back_to_one_single_lookup_per_id_and_per_run(caplog):
     with SpotifyTestServer(dialect="2026") as server:
         big, small, album, artist = serve(server)
-        client = client_for(server)
+        client = _client_for(server)
         cache = LookupCache(client, {"albums", "artists"})
         with caplog.at_level(logging.INFO):
             extract_playlist(client, BIG_PLAYLIST, lookups=cache)
@@ -208,7 +202,7 @@ def test_an_id_spotify_does_not_know_is_logged_and_left_out_not_asked_again(capl
         items = album_items(album, artist)
         server.add_playlist(ALBUM_PLAYLIST, items)
         server.inject(rf"^/v1/artists/{artist['id']}$", CannedResponse(404, spotify_error(404, "Resource not found")))
-        client = client_for(server)
+        client = _client_for(server)
         cache = LookupCache(client, {"artists"})
         with caplog.at_level(logging.WARNING):
             first = extract_playlist(client, ALBUM_PLAYLIST, lookups=cache)
@@ -233,32 +227,17 @@ def test_quota_exceeded_during_lookups_stops_the_extraction():
         server.inject(
             r"^/v1/albums/", CannedResponse(429, spotify_error(429, "Quota exceeded", reason="QUOTA_EXCEEDED"))
         )
-        client = client_for(server)
+        client = _client_for(server)
         with pytest.raises(SpotifyQuotaExceededError, match="QUOTA_EXCEEDED"):
             extract_playlist(client, ALBUM_PLAYLIST, lookups=LookupCache(client, {"albums"}))
 
 
 def _document_with_lookups(album: dict, artist: dict) -> dict:
-    items = album_items(album, artist)
-    return {
-        "id": ALBUM_PLAYLIST,
-        "name": "p",
-        "snapshot_id": "s",
-        "type": "playlist",
-        "items": {
-            "href": None,
-            "items": items,
-            "limit": 50,
-            "next": None,
-            "offset": 0,
-            "previous": None,
-            "total": len(items),
-        },
-        "lookups": {
-            "albums": [{k: v for k, v in album.items() if k != "tracks"}, None, "junk", {"id": 7}],
-            "artists": [artist, {"no": "id"}],
-        },
+    lookups = {
+        "albums": [{k: v for k, v in album.items() if k != "tracks"}, None, "junk", {"id": 7}],
+        "artists": [artist, {"no": "id"}],
     }
+    return playlist_document(ALBUM_PLAYLIST, album_items(album, artist), "s", "p", lookups=lookups)
 
 
 def test_tables_take_label_and_artist_columns_from_lookups_on_both_parse_paths():

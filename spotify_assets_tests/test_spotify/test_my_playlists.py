@@ -15,9 +15,9 @@ from spotify_assets.settings import Settings
 from spotify_assets.spotify.ids import PlaylistSelection, parse_playlist_selection
 from spotify_assets.spotify.my_playlists import readable_playlists
 from spotify_assets.spotify.offline_sample import load_sample_playlist
-from spotify_assets_tests.fixtures.spotify_api import resource_for
-from spotify_assets_tests.samples import sample_path
-from spotify_assets_tests.spotify_api_server import SpotifyTestServer
+from spotify_assets_tests.support.fixtures.spotify_api import resource_for
+from spotify_assets_tests.support.samples import sample_path
+from spotify_assets_tests.support.spotify_api_server import SpotifyTestServer
 
 OWNED = "0000000000000000000001"
 OWNED_LONG = "0000000000000000000002"  # 60 items: two pages of 50

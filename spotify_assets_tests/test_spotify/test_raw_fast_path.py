@@ -14,25 +14,10 @@ import pytest
 from spotify_assets.spotify import raw_types
 from spotify_assets.spotify.daily_tables import build_tables, count_skipped_items
 from spotify_assets.spotify.raw_parsing import RawObjectError, parse_raw_object
-from spotify_assets_tests.samples import sample_path
+from spotify_assets_tests.support.samples import PLAYLIST_RECORDINGS, sample_path
 
 SYNTHETIC = "synthetic_playlist.json"
-RECORDINGS = [
-    "danielmschaves/ba481596bc/playlist_37i9dQZEVXbMDoHDwVN2tF_1.json",
-    "danielmschaves/bb33bc5c6c/playlist_37i9dQZEVXbMDoHDwVN2tF_20.json",
-    "danielmschaves/d94f6aed57/playlist_37i9dQZEVXbMDoHDwVN2tF_20.json",
-    "danielmschaves/f655cc637c/playlist_37i9dQZEVXbMDoHDwVN2tF_si=e8e1e56d145e4f9b_20.json",
-    "huy-hng/0lSHxL8DnuRYEhk2cmKSDH.json",
-    "huy-hng/7csrlizJurpn6y0xenTwzu.json",
-    "joostlek-python-spotify/playlist_1.json",
-    "joostlek-python-spotify/playlist_3.json",
-    "joostlek-python-spotify/playlist_items.json",
-    "laymonage-spotify-to-github/5At7uMb57j9ZTF18Bphaig.json",
-    "nb_converted/debjyotirshi2303/Spotify_Data_Pipeline_Project.ipynb__cell20_data.json",
-    "otinabrayo/playlist_tracks.json",
-    "rahmah95/spotify_data.json",
-    "zmb3-spotify/playlist_items_episodes_and_tracks.json",
-]
+RECORDINGS = sorted(PLAYLIST_RECORDINGS)
 # raw_types declares albums and artists as Raw (decoded later): what they are read as.
 RAW_AS = {
     ("Track", "album"): raw_types.Album,

@@ -16,7 +16,7 @@ from spotify_assets.spotify.ids import (
     validate_spotify_id,
 )
 from spotify_assets.spotify.raw_parsing import RawObjectError, RawPlaylist, parse_raw_document, parse_raw_object
-from spotify_assets_tests.samples import sample_path
+from spotify_assets_tests.support.samples import sample_path
 
 EXPECTED_SHAPES = (
     "expected a playlist object, a playlist-items page, a one-element list holding a playlist, "

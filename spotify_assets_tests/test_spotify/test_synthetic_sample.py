@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime
 import json
+from collections.abc import Iterator
 from importlib.resources import files
 
 import pytest
@@ -30,27 +31,21 @@ def tables():
     return build_tables([parse_raw_object(SAMPLE.read_bytes(), "synthetic_playlist.json")])
 
 
-def _keys_everywhere(value, found: set[str]) -> set[str]:
+def _objects_everywhere(value) -> Iterator[dict]:
+    """Every JSON object in ``value``, nested ones included."""
     if isinstance(value, dict):
-        for key, inner in value.items():
-            found.add(key)
-            _keys_everywhere(inner, found)
-    elif isinstance(value, list):
-        for inner in value:
-            _keys_everywhere(inner, found)
-    return found
+        yield value
+    children = value.values() if isinstance(value, dict) else value if isinstance(value, list) else ()
+    for inner in children:
+        yield from _objects_everywhere(inner)
 
 
-def _ids_everywhere(value, found: list[str]) -> list[str]:
-    if isinstance(value, dict):
-        for key, inner in value.items():
-            if key == "id" and inner is not None and value.get("type") != "user":
-                found.append(inner)
-            _ids_everywhere(inner, found)
-    elif isinstance(value, list):
-        for inner in value:
-            _ids_everywhere(inner, found)
-    return found
+def _keys_everywhere(value) -> set[str]:
+    return {key for obj in _objects_everywhere(value) for key in obj}
+
+
+def _ids_everywhere(value) -> list[str]:
+    return [o["id"] for o in _objects_everywhere(value) if o.get("id") is not None and o.get("type") != "user"]
 
 
 def test_sample_is_labelled_synthetic(raw):
@@ -64,11 +59,11 @@ def test_sample_has_the_2026_playlist_shape(raw):
     assert (page["next"], page["offset"], page["limit"], page["total"]) == (None, 0, 50, len(page["items"]))
     assert len(page["items"]) == 12
     assert all("item" in item and "track" not in item for item in page["items"])
-    assert not REMOVED_FIELDS & _keys_everywhere(raw, set())
+    assert not REMOVED_FIELDS & _keys_everywhere(raw)
 
 
 def test_sample_ids_are_base62_with_22_characters(raw):
-    ids = _ids_everywhere(raw, [])
+    ids = _ids_everywhere(raw)
     assert raw["id"] == "0SynthPlaylist00000001"
     assert len(ids) > 20
     assert all(validate_spotify_id(i, "sample") and len(i) == 22 for i in ids)
@@ -152,9 +147,9 @@ def test_the_evolving_playlist_is_labelled_and_its_ids_are_synthetic(evolving):
     playlist = evolving[EVOLVING_DAYS[0]]
     assert playlist["name"] == "spotify_assets synthetic sample" and playlist["id"] == "0SynthPlaylist00000001"
     assert playlist["description"].startswith("SYNTHETIC sample written for spotify_assets; not real Spotify data.")
-    ids = _ids_everywhere(playlist, [])
+    ids = _ids_everywhere(playlist)
     assert all(validate_spotify_id(i, "sample") and len(i) == 22 and i.startswith("0Synth") for i in ids)
-    assert not REMOVED_FIELDS & _keys_everywhere(playlist, set())
+    assert not REMOVED_FIELDS & _keys_everywhere(playlist)
 
 
 def test_more_than_one_page_every_day_and_consecutive_edits_differ_by_a_few_entries(evolving):

@@ -20,19 +20,11 @@ from spotify_assets.assets.raw import raw_playlist
 from spotify_assets.assets.spotify_tables import spotify_tables
 from spotify_assets.assets.trends import artist_daily_share, playlist_trends
 from spotify_assets.definitions import build_resources
-from spotify_assets.lake.lake import Lake
-from spotify_assets.settings import Settings
 from spotify_assets.trends.chart import CHART_SIZE_PX, chart_history, render_position_chart
-from spotify_assets_tests.fixtures.lake import PROJECT_ENV_VARS
-from spotify_assets_tests.samples import sample_path
+from spotify_assets_tests.support.runs import local_settings
+from spotify_assets_tests.support.samples import sample_path
+from spotify_assets_tests.support.top50 import TOP50_SNAPSHOTS, land_top50
 
-PLAYLIST_ID = "37i9dQZEVXbMDoHDwVN2tF"
-SNAPSHOTS = {
-    "2024-04-22": "danielmschaves/f655cc637c/playlist_37i9dQZEVXbMDoHDwVN2tF_si=e8e1e56d145e4f9b_20.json",
-    "2024-05-02": "danielmschaves/ba481596bc/playlist_37i9dQZEVXbMDoHDwVN2tF_1.json",
-    "2024-05-11": "danielmschaves/d94f6aed57/playlist_37i9dQZEVXbMDoHDwVN2tF_20.json",
-    "2024-05-15": "danielmschaves/bb33bc5c6c/playlist_37i9dQZEVXbMDoHDwVN2tF_20.json",
-}
 ALL_ASSETS = [raw_playlist, spotify_tables, playlist_trends, artist_daily_share]
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -45,7 +37,7 @@ pytestmark = pytest.mark.filterwarnings(
 
 def raw_items(dt: str) -> list[dict]:
     """The recorded items of the day's snapshot (a one-element list holding the playlist)."""
-    return json.loads(sample_path(SNAPSHOTS[dt]).read_bytes())[0]["tracks"]["items"]
+    return json.loads(sample_path(TOP50_SNAPSHOTS[dt]).read_bytes())[0]["tracks"]["items"]
 
 
 def raw_positions(dt: str) -> dict[str, int]:
@@ -53,31 +45,11 @@ def raw_positions(dt: str) -> dict[str, int]:
     return {item["track"]["id"]: i for i, item in enumerate(raw_items(dt), start=1)}
 
 
-def land_snapshots(lake_path: Path) -> None:
-    lake = Lake(str(lake_path))
-    for dt, rel in SNAPSHOTS.items():
-        lake.write_bytes(f"raw_playlist/dt={dt}/{PLAYLIST_ID}.json", sample_path(rel).read_bytes())
-
-
-def _resources(lake_path: Path) -> dict:
-    # Like the lake_dir fixture, but module-scoped so the runs happen once per module.
-    with pytest.MonkeyPatch.context() as mp:
-        for name in PROJECT_ENV_VARS:
-            mp.delenv(name, raising=False)
-        mp.setenv("SPOTIFY_LAKE_URL", str(lake_path))
-        return build_resources(Settings.from_env())
-
-
 @pytest.fixture(scope="module")
-def day_by_day(tmp_path_factory) -> tuple[Path, dict[str, dg.ExecuteInProcessResult]]:
-    """(lake folder, {dt: run result}) after one run per snapshot day, in date order."""
-    lake_path = tmp_path_factory.mktemp("day_by_day") / "lake"
-    land_snapshots(lake_path)
-    resources, instance = _resources(lake_path), dg.DagsterInstance.ephemeral()
-    results = {
-        dt: dg.materialize(ALL_ASSETS, partition_key=dt, resources=resources, instance=instance) for dt in SNAPSHOTS
-    }
-    return lake_path, results
+def day_by_day(top50_lake) -> tuple[Path, dict[str, dg.ExecuteInProcessResult]]:
+    """(lake folder, {dt: run result}) after one run per snapshot day, in date order: the
+    session's shared Top 50 lake."""
+    return Path(top50_lake.url), top50_lake.results
 
 
 def stored(lake_path: Path, table: str, dt: str) -> pa.Table:
@@ -128,7 +100,7 @@ def test_first_snapshot_is_all_new_entries(day_by_day):
 
 def test_snapshots_on_playlist_and_peak_position(day_by_day):
     lake_path, _ = day_by_day
-    history = [raw_positions(dt) for dt in SNAPSHOTS]
+    history = [raw_positions(dt) for dt in TOP50_SNAPSHOTS]
     rows = trends_by_song(lake_path, "2024-05-15")
     for song in raw_positions("2024-05-15"):
         assert rows[song]["snapshots_on_playlist"] == sum(song in day for day in history), song
@@ -166,12 +138,12 @@ def test_chart_metadata_is_an_embedded_png(day_by_day):
 def test_single_run_backfill_equals_day_by_day(day_by_day, tmp_path):
     lake_path, _ = day_by_day
     range_lake = tmp_path / "lake"
-    land_snapshots(range_lake)
-    days = sorted(SNAPSHOTS)
+    land_top50(str(range_lake))
+    days = sorted(TOP50_SNAPSHOTS)
     result = dg.materialize(
         ALL_ASSETS,
         selection=[spotify_tables, playlist_trends, artist_daily_share],  # raw objects are already landed
-        resources=_resources(range_lake),
+        resources=build_resources(local_settings(str(range_lake), str(tmp_path / "unused.duckdb"))),
         instance=dg.DagsterInstance.ephemeral(),
         tags={"dagster/asset_partition_range_start": days[0], "dagster/asset_partition_range_end": days[-1]},
     )
@@ -183,7 +155,7 @@ def test_single_run_backfill_equals_day_by_day(day_by_day, tmp_path):
     for folder in written:
         dt = folder.removeprefix("dt=")
         for table in ("playlist_trends", "artist_daily_share"):
-            if dt in SNAPSHOTS:
+            if dt in TOP50_SNAPSHOTS:
                 assert stored(range_lake, table, dt).equals(stored(lake_path, table, dt), check_metadata=True), (
                     table,
                     dt,

@@ -1,6 +1,7 @@
 """Shared by the catalog and CLI tests: the four real "Top 50 - Global" snapshots landed
 as raw objects, the tables built from them by the project's own assets, and the facts
 the tests expect, computed straight from the raw JSON (not through the code under test).
+The lake built once per session is the ``top50_lake`` fixture (``support/fixtures/lake.py``).
 """
 
 from __future__ import annotations
@@ -24,17 +25,8 @@ from spotify_assets.lake import layout
 from spotify_assets.lake.lake import Lake
 from spotify_assets.settings import Settings
 from spotify_assets.vocabulary import CATALOG_TABLE_NAMES
-from spotify_assets_tests.fixtures.lake import PROJECT_ENV_VARS
-from spotify_assets_tests.samples import sample_path
+from spotify_assets_tests.support.samples import TOP50_ID, TOP50_SNAPSHOTS, sample_path
 
-TOP50_ID = "37i9dQZEVXbMDoHDwVN2tF"
-# dt -> recording (MANIFEST.md): the day each snapshot was captured.
-TOP50_SNAPSHOTS = {
-    "2024-04-22": "danielmschaves/f655cc637c/playlist_37i9dQZEVXbMDoHDwVN2tF_si=e8e1e56d145e4f9b_20.json",
-    "2024-05-02": "danielmschaves/ba481596bc/playlist_37i9dQZEVXbMDoHDwVN2tF_1.json",
-    "2024-05-11": "danielmschaves/d94f6aed57/playlist_37i9dQZEVXbMDoHDwVN2tF_20.json",
-    "2024-05-15": "danielmschaves/bb33bc5c6c/playlist_37i9dQZEVXbMDoHDwVN2tF_20.json",
-}
 ALL_DTS = tuple(TOP50_SNAPSHOTS)
 
 
@@ -76,17 +68,6 @@ def land_top50(lake_url: str, dts: Iterable[str] = ALL_DTS) -> dict[str, Snapsho
     return {dt: read_snapshot(dt) for dt in dts}
 
 
-def local_settings(lake_url: str, duckdb_path: str, deployment: str = "local") -> Settings:
-    return Settings(
-        deployment=deployment,
-        lake_url=lake_url,
-        landing_url="",
-        playlist_ids="",
-        partitions_start="2023-01-01",
-        duckdb_path=duckdb_path,
-    )
-
-
 def materialize_day(
     settings: Settings, dt: str, extra_assets=(), extra_resources=None, instance=None, raise_on_error=True
 ):
@@ -100,28 +81,6 @@ def materialize_day(
         instance=instance or dg.DagsterInstance.ephemeral(),
         raise_on_error=raise_on_error,
     )
-
-
-def shared_top50_lake(tmp_path_factory) -> tuple[str, dict[str, Snapshot]]:
-    """A folder lake with the four snapshots landed and their tables materialized, built
-    once per test session (under pytest's session temp folder) for the tests that only
-    read it; returns ``(lake_url, {dt: Snapshot})``. Tests must not write into it."""
-    root = tmp_path_factory.getbasetemp() / "top50-shared-lake"
-    done = root / ".built"
-    lake_url = str(root / "lake")
-    if not done.exists():
-        import pytest
-
-        with pytest.MonkeyPatch.context() as mp:
-            for name in PROJECT_ENV_VARS:  # a developer's settings must not leak in
-                mp.delenv(name, raising=False)
-            land_top50(lake_url)
-            settings = local_settings(lake_url, str(root / "unused.duckdb"))
-            instance = dg.DagsterInstance.ephemeral()
-            for dt in ALL_DTS:
-                materialize_day(settings, dt, instance=instance)
-        done.touch()
-    return lake_url, {dt: read_snapshot(dt) for dt in ALL_DTS}
 
 
 def parquet_rows(lake_url: str) -> dict[str, dict[str, int]]:

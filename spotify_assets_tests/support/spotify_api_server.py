@@ -129,14 +129,10 @@ class CannedResponse:
 
 
 @dataclass
-class _Reply:
-    status: int
+class _Reply(CannedResponse):
+    """An answer ready to send: a ``CannedResponse`` whose ``body`` is already bytes."""
+
     body: bytes = b""
-    headers: dict[str, str] = field(default_factory=dict)
-    delay_s: float = 0.0
-    trickle_s: float = 0.0
-    cut_after: int | None = None
-    reset: bool = False
 
 
 @dataclass
@@ -166,15 +162,15 @@ def _token_error(error: str, description: str) -> _Reply:
     return _json_reply(400, {"error": error, "error_description": description})
 
 
-def _strip(obj: object, kind: str) -> object:
+def strip_removed_fields(obj: object, kind: str) -> object:
     """A copy of ``obj`` (a track, album or artist) without the 2026-removed fields, nested objects included."""
     if not isinstance(obj, dict):
         return obj
     out = {k: v for k, v in obj.items() if k not in REMOVED_FIELDS[kind]}
     if kind in ("track", "album") and isinstance(out.get("artists"), list):
-        out["artists"] = [_strip(a, "artist") for a in out["artists"]]
+        out["artists"] = [strip_removed_fields(a, "artist") for a in out["artists"]]
     if kind == "track" and isinstance(out.get("album"), dict):
-        out["album"] = _strip(out["album"], "album")
+        out["album"] = strip_removed_fields(out["album"], "album")
     return out
 
 
@@ -320,13 +316,16 @@ class SpotifyTestServer:
         self._httpd = _Server(("127.0.0.1", 0), _Handler)
         self._httpd.owner = self
         self._thread = threading.Thread(
-            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, name="spotify-test-server", daemon=True
+            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.01}, name="spotify-test-server", daemon=True
         )
         self._thread.start()
         return self
 
     def stop(self) -> None:
-        """Stop serving and close the socket (delayed answers still sleeping are dropped)."""
+        """Stop serving and close the socket (delayed answers still sleeping are dropped).
+
+        ``shutdown`` waits for the serving loop's next poll: every 10 ms (the tests stop about
+        a hundred servers in a session)."""
         if self._httpd is None:
             return
         self._stopping.set()
@@ -387,11 +386,12 @@ class SpotifyTestServer:
         (``owner``, ``description``, ``public``, ``collaborative``, ``followers``, ...).
         Tracks, albums and artists with ids become readable at ``/v1/tracks|albums|artists/{id}``.
         """
-        raw_items = copy.deepcopy(items)
         if snapshot_id is None:
-            digest = hashlib.sha256(json.dumps(raw_items, sort_keys=True).encode()).hexdigest()
+            digest = hashlib.sha256(json.dumps(items, sort_keys=True).encode()).hexdigest()
             snapshot_id = base64.urlsafe_b64encode(bytes.fromhex(digest)).decode()[:32]
-        shaped = [self._shape_item(item) for item in raw_items]
+        # Shaped, then copied: the server shares no object with the caller, and the copy
+        # skips what the 2026 dialect strips (available_markets is most of a recording).
+        shaped = copy.deepcopy([self._shape_item(item) for item in items])
         owner_id = CURRENT_USER_ID
         playlist = {
             "collaborative": False,
@@ -426,7 +426,7 @@ class SpotifyTestServer:
         obj = _item_object(item)
         rest = {k: v for k, v in item.items() if k not in ("item", "track")}
         if self.dialect == "2026":
-            return {**rest, "item": _strip(obj, "track") if isinstance(obj, dict) else obj}
+            return {**rest, "item": strip_removed_fields(obj, "track") if isinstance(obj, dict) else obj}
         return {**rest, "track": obj}
 
     def _collect(self, obj: object) -> None:
@@ -457,7 +457,7 @@ class SpotifyTestServer:
         singular = kind[:-1]
         with self._lock:
             for obj in copy.deepcopy(objects):
-                self._objects[kind][obj["id"]] = _strip(obj, singular) if self.dialect == "2026" else obj
+                self._objects[kind][obj["id"]] = strip_removed_fields(obj, singular) if self.dialect == "2026" else obj
 
     def restrict_playlist(self, playlist_id: str, status: int) -> None:
         """Answer every request about this playlist with ``status`` and Spotify's error body.

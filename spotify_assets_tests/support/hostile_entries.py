@@ -5,9 +5,11 @@ anything but a regular file, to show that the entries are left as they were."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import stat
+import threading
 from pathlib import Path
 
 import pytest
@@ -50,7 +52,10 @@ def make_hostile_entries(day: Path, outside_file: Path, inside_target: str) -> d
     try:
         sock = socket.socket(socket.AF_UNIX)
         try:
-            sock.bind(str(day / "1SocketXXXXXXXXXXXXXXX.json"))
+            # A relative name from inside the folder: a temporary folder's absolute path can
+            # be longer than AF_UNIX allows (108 bytes), e.g. under pytest-xdist's workers.
+            with contextlib.chdir(day):
+                sock.bind("1SocketXXXXXXXXXXXXXXX.json")
             reasons["1SocketXXXXXXXXXXXXXXX.json"] = SOCKET
         finally:
             sock.close()
@@ -93,3 +98,24 @@ def snapshot(root: Path) -> dict[bytes, tuple]:
 def require_hostile_entries_supported() -> None:
     if not hasattr(os, "mkfifo") or not hasattr(os, "O_NOFOLLOW"):
         pytest.skip("FIFOs and O_NOFOLLOW are POSIX-only")
+
+
+def call_within(seconds: float, call, *args, **kwargs):
+    """``call(*args, **kwargs)`` in a daemon thread that must end within ``seconds``: its
+    value, or the exception it raised; ``AssertionError`` naming the call when it is still
+    running then (a read of a FIFO or of /dev/zero would never end)."""
+    outcome: dict = {}
+
+    def target():
+        try:
+            outcome["value"] = call(*args, **kwargs)
+        except BaseException as err:  # handed to the caller
+            outcome["error"] = err
+
+    thread = threading.Thread(target=target, daemon=True)
+    thread.start()
+    thread.join(seconds)
+    assert not thread.is_alive(), f"{getattr(call, '__name__', call)} did not end within {seconds:g} s"
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["value"]

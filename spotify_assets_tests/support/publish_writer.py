@@ -1,5 +1,5 @@
 """The writer the kill -9 tests run in a child process (no Dagster import, so it starts
-in well under a second): ``python -m spotify_assets_tests.publish_writer LAKE_URL LABEL
+in well under a second): ``python -m spotify_assets_tests.support.publish_writer LAKE_URL LABEL
 KILL_AT`` publishes :func:`tables` of ``LABEL`` and SIGKILLs itself after step
 ``KILL_AT`` (1-based) of the write, through the publish's ``on_step`` hook."""
 

@@ -1,5 +1,5 @@
 """The deployment's CloudFormation template, ``deploy/cloudformation.yaml``, read and made
-on moto's server, for the tests in ``test_cloudformation.py``.
+on moto's server, for the tests in ``test_deploy/``.
 
 moto 5.2's CloudFormation makes only some resource types (:data:`MOTO_TYPES`). The test
 stack is the real template with its real resource definitions, reduced to those types;

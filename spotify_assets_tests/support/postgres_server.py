@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from spotify_assets_tests.ports import free_port
+from spotify_assets_tests.support.ports import free_port
 
 SERVER_USER = "postgres"  # the package's system user, used when we are root
 ROLE = "dagster"  # the database role the instance connects as (a superuser of this server)

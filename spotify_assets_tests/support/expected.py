@@ -50,3 +50,10 @@ def expected_release_date(value: str | None, precision: str | None) -> dt.date |
     if parts[0] == 0:
         return None
     return dt.date(parts[0], parts[1] if len(parts) > 1 else 1, parts[2] if len(parts) > 2 else 1)
+
+
+def entry_rows(entries) -> list[tuple]:
+    """The rows of a built ``playlist_entries`` table (a ``pyarrow.Table``) as
+    ``[(playlist_id, position, song_id, added_at)]``, the shape of :func:`expected_entries`."""
+    columns = ("playlist_id", "position", "song_id", "added_at")
+    return list(zip(*(entries[column].to_pylist() for column in columns)))
