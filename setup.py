@@ -33,6 +33,9 @@ setup(
     extras_require={
         "dev": [
             "pytest>=8",
+            # The suite on one worker per core (./scripts/test.sh passes -n 2): its many CLI runs,
+            # servers and subprocesses spend most of their time waiting on one another.
+            "pytest-xdist>=3.6",
             # cloudformation, ecs, iam, secretsmanager, logs, sns: the template's resources made
             # on moto's CloudFormation (spotify_assets_tests/test_deploy/test_cloudformation.py).
             "moto[server,s3,glue,athena,cloudformation,ecs,iam,secretsmanager,logs,sns]>=5.0.20",

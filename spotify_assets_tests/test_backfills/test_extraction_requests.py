@@ -29,12 +29,6 @@ RECORDING = HUY_HNG  # 317 items (pages concatenated), 1 local file
 PLAYLIST_ID = "7csrlizJurpn6y0xenTwzu"
 LOOKUP_PREFIXES = ("/v1/albums", "/v1/artists", "/v1/tracks")
 
-# raw_playlist (one partition per run) and the tables (single-run backfills) in one ad-hoc
-# job: Dagster warns about the differing backfill policies; not what these tests are about.
-pytestmark = pytest.mark.filterwarnings(
-    "ignore:Asset job __ephemeral_asset_job__ materializes assets with varying BackfillPolicies"
-)
-
 
 def recorded_items() -> list[dict]:
     items = parse_raw_object(sample_path(RECORDING).read_bytes(), RECORDING).items

@@ -49,10 +49,6 @@ SIMPLIFIED_ALBUM_FIELDS = (
     "uri",
 )
 
-pytestmark = pytest.mark.filterwarnings(
-    "ignore:Asset job __ephemeral_asset_job__ materializes assets with varying BackfillPolicies"
-)
-
 
 def _json(relative: str):
     return json.loads(sample_path(relative).read_text())

@@ -28,12 +28,6 @@ from spotify_assets_tests.support.top50 import TOP50_SNAPSHOTS, land_top50
 ALL_ASSETS = [raw_playlist, spotify_tables, playlist_trends, artist_daily_share]
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
-# raw_playlist has no backfill policy, the table assets a single-run one: Dagster warns
-# when one ad-hoc job holds both. Expected here; not what these tests are about.
-pytestmark = pytest.mark.filterwarnings(
-    "ignore:Asset job __ephemeral_asset_job__ materializes assets with varying BackfillPolicies"
-)
-
 
 def raw_items(dt: str) -> list[dict]:
     """The recorded items of the day's snapshot (a one-element list holding the playlist)."""
