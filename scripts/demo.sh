@@ -22,7 +22,7 @@ python -m spotify_assets.lake.summary --dt "$today"
 cat <<NEXT
 
 ==> next
-  the UI:     source .venv/bin/activate && DAGSTER_HOME=$DAGSTER_HOME dagster dev   (then http://127.0.0.1:3000)
+  the UI:     DAGSTER_HOME=$DAGSTER_HOME ./scripts/ui.sh   (then http://127.0.0.1:3000)
   a query:    .venv/bin/spotify-assets query "select dt, count(position) as songs, count(*) filter (where is_new_entry) as entered, count(*) filter (where position_change > 0) as climbed from playlist_trends group by dt order by dt"
   your data:  .venv/bin/spotify-assets doctor   (after setting the Spotify variables: README, Reading real playlists)
 NEXT

@@ -15,6 +15,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
+from spotify_assets.vocabulary import ASSET_NAMES
 from spotify_assets_tests.support.fixtures.lake import PROJECT_ENV_VARS
 
 pytestmark = pytest.mark.slow  # starts processes or servers (README, Tests)
@@ -84,7 +85,7 @@ def test_the_demo_output_is_short_progress_then_today_then_what_to_do_next(demo)
     assert len(lines) < 60
     next_steps = lines[lines.index("==> next") :]
     assert [line.split(":", 1)[0].strip() for line in next_steps[1:]] == ["the UI", "a query", "your data"]
-    assert f"DAGSTER_HOME={home} dagster dev" in next_steps[1]
+    assert f"DAGSTER_HOME={home} ./scripts/ui.sh" in next_steps[1]
 
 
 def test_one_run_on_the_instance_the_ui_opens_filled_30_days_of_every_asset(demo):
@@ -98,16 +99,7 @@ def test_one_run_on_the_instance_the_ui_opens_filled_30_days_of_every_asset(demo
             days[-1],
         )
         keys = instance.get_asset_keys()
-        assert {key.to_user_string() for key in keys} == {
-            "raw_playlist",
-            "songs",
-            "albums",
-            "artists",
-            "playlist_entries",
-            "playlist_trends",
-            "artist_daily_share",
-            "catalog",
-        }
+        assert {key.to_user_string() for key in keys} == set(ASSET_NAMES)  # test_definitions lists them
         for key in keys:
             assert sorted(instance.get_materialized_partitions(key)) == days, key
         chart = instance.get_latest_materialization_event(dg.AssetKey("playlist_trends")).asset_materialization

@@ -11,7 +11,7 @@ folder with ``./.venv`` linked in, so the real checkout is not written to; there
 ``bash -e -c`` from that root, in an environment without the project's variables, without
 ``DAGSTER_HOME`` and without the venv on ``PATH``: each block must set up what it needs.
 ``PYTHONPATH`` points at the copy, because the venv's editable install points at the checkout.
-A block that runs ``dagster dev`` is started in its own process group, asked over GraphQL, and
+A block that runs ``dagster dev`` (or ``./scripts/ui.sh``) is started in its own process group, asked over GraphQL, and
 killed whole; ``DAGSTER_WEBSERVER_PORT`` moves it off port 3000, which another process may hold.
 """
 
@@ -190,6 +190,8 @@ def _check_dagster_dev(checkout: Checkout, block: Block) -> None:
         wait_until(lambda: http_ok(f"{url}/server_info"), process, f"dagster dev of {block}")
         wait_until(lambda: _graphql(url, UI_QUERY)["assetNodes"], process, "the code location in the UI")
         data = _graphql(url, UI_QUERY)
+    # A quiet start-up: no Python warning (Dagster's own notices included) that a user cannot act on.
+    assert not re.findall(r"^.*\w+Warning: .*$", process.stderr.read().decode(), flags=re.MULTILINE)
     (songs,) = data["assetNodes"]
     assert songs["partitionStats"] == {"numMaterialized": len(checkout.demo_days), "numFailed": 0}
     sensors = {s["name"] for repo in data["repositoriesOrError"]["nodes"] for s in repo["sensors"]}
@@ -226,7 +228,7 @@ def _rows_answered(output: str) -> list[int]:
 
 
 def _run_and_check(checkout: Checkout, block: Block) -> None:
-    if re.search(r"^dagster dev\b", block.text, flags=re.MULTILINE):
+    if re.search(r"^(dagster dev|\./scripts/ui\.sh)\b", block.text, flags=re.MULTILINE):
         _check_dagster_dev(checkout, block)
         return
     runs_before = _runs(checkout)
