@@ -469,6 +469,12 @@ def _combination_problems(values: Mapping[str, Any]) -> list[str]:
     credentials = spotify_credentials_problem({n: values[_PARSERS[n][0]] is not None for n in SPOTIFY_CREDENTIALS})
     if credentials:
         problems.append(credentials)
+    if values.get("client_id") is not None and values.get("refresh_token") is None and _names_me(values):
+        # `me` is the user who authorised the app: without their token /me/playlists answers 401.
+        problems.append(
+            "SPOTIFY_PLAYLIST_IDS=me needs SPOTIFY_REFRESH_TOKEN, which is not set: `me` is the user who "
+            "authorised the app (run `spotify-assets authorize` to get the token), or list playlist ids instead"
+        )
     lake_url = values.get("lake_url")
     if values.get("deployment") == "aws" and lake_url is not None and not lake_url.startswith("s3://"):
         problems.append(
@@ -476,6 +482,14 @@ def _combination_problems(values: Mapping[str, Any]) -> list[str]:
             "s3://bucket/prefix (Glue and Athena read S3), or SPOTIFY_ASSETS_ENV=local"
         )
     return problems
+
+
+def _names_me(values: Mapping[str, Any]) -> bool:
+    """True when a valid ``SPOTIFY_PLAYLIST_IDS`` asks for the authorising user's playlists."""
+    from spotify_assets.spotify.ids import parse_playlist_selection
+
+    text = values.get("playlist_ids")
+    return text is not None and parse_playlist_selection(text).mine
 
 
 def settings_fields() -> dict[str, str]:

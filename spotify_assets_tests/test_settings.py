@@ -220,6 +220,16 @@ def test_a_partial_set_of_credentials_is_refused_naming_what_is_missing(given, m
     assert Settings.from_env({"SPOTIFY_CLIENT_ID": "a", "SPOTIFY_CLIENT_SECRET": "b"}).refresh_token is None
 
 
+def test_me_without_a_refresh_token_is_refused_at_load_and_allowed_with_one_or_offline():
+    app = {"SPOTIFY_CLIENT_ID": "a", "SPOTIFY_CLIENT_SECRET": "b", "SPOTIFY_PLAYLIST_IDS": "me, 37i9dQZF1DXcBWIGoYBM5M"}
+    with pytest.raises(SettingsError) as raised:
+        Settings.from_env(app)
+    assert str(raised.value).count("SPOTIFY_PLAYLIST_IDS=me needs SPOTIFY_REFRESH_TOKEN, which is not set") == 1
+    assert Settings.from_env({**app, "SPOTIFY_REFRESH_TOKEN": "r"}).playlist_ids == app["SPOTIFY_PLAYLIST_IDS"]
+    assert Settings.from_env({**app, "SPOTIFY_PLAYLIST_IDS": "37i9dQZF1DXcBWIGoYBM5M"}).refresh_token is None
+    assert Settings.from_env({"SPOTIFY_PLAYLIST_IDS": "me"}).client_id is None  # offline: the sample, no token
+
+
 def test_default_paths_are_in_the_project_root_and_set_paths_as_given(tmp_path, monkeypatch):
     root = project_root()
     assert root == PACKAGE.parent and (root / "workspace.yaml").is_file()

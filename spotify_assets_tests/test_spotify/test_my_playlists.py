@@ -2,6 +2,7 @@
 from ``GET /me/playlists`` paged to the end (real HTTP to the test server, both dialects;
 the real recorded 2026 page), beside explicit ids."""
 
+import dataclasses
 import json
 import logging
 
@@ -11,7 +12,7 @@ import pytest
 from spotify_assets.assets.raw import raw_playlist, utc_today
 from spotify_assets.definitions import build_resources
 from spotify_assets.lake.lake import Lake
-from spotify_assets.settings import Settings
+from spotify_assets.settings import Settings, SettingsError
 from spotify_assets.spotify.ids import PlaylistSelection, parse_playlist_selection
 from spotify_assets.spotify.my_playlists import readable_playlists
 from spotify_assets.spotify.offline_sample import load_sample_playlist
@@ -103,10 +104,15 @@ def test_a_run_with_me_stores_the_users_readable_playlists_and_the_explicit_ones
 
 
 def test_me_without_a_refresh_token_fails_before_any_request(lake_dir, spotify_env, monkeypatch):
-    monkeypatch.setenv("SPOTIFY_PLAYLIST_IDS", "me")
     monkeypatch.delenv("SPOTIFY_REFRESH_TOKEN")
+    monkeypatch.setenv("SPOTIFY_PLAYLIST_IDS", "me")
+    with pytest.raises(SettingsError, match="SPOTIFY_PLAYLIST_IDS=me needs SPOTIFY_REFRESH_TOKEN"):
+        Settings.from_env()  # at load
+    # Settings built in code are not validated as a whole: the asset's own guard still holds.
+    monkeypatch.setenv("SPOTIFY_PLAYLIST_IDS", EXPLICIT)
+    settings = dataclasses.replace(Settings.from_env(), playlist_ids="me")
     result = dg.materialize(
-        [raw_playlist], partition_key=utc_today(), resources=build_resources(Settings.from_env()), raise_on_error=False
+        [raw_playlist], partition_key=utc_today(), resources=build_resources(settings), raise_on_error=False
     )
     assert not result.success
     (failure,) = [e for e in result.all_events if e.event_type == dg.DagsterEventType.STEP_FAILURE]
