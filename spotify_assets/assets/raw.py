@@ -7,7 +7,7 @@ from datetime import date, datetime, timezone
 import dagster as dg
 
 from spotify_assets.lake.lake import Lake
-from spotify_assets.lake.layout import dt_from_key, prefix_url, raw_partition_prefix, read_raw_objects
+from spotify_assets.lake.layout import prefix_url, raw_partition_prefix, read_raw_days
 from spotify_assets.lake.write_check import LakeSetupError, check_lake_writable, permanent_lake_error_reason
 from spotify_assets.partitions import daily_partitions
 from spotify_assets.resources.lake_resource import LakeResource
@@ -20,7 +20,7 @@ from spotify_assets.spotify.my_playlists import readable_playlists
 from spotify_assets.spotify.offline_sample import is_synthetic_object
 from spotify_assets.spotify.raw_parsing import RawObjectError, parse_raw_document
 from spotify_assets.transform import parse_objects
-from spotify_assets.vocabulary import ASSET_GROUP, RAW_PLAYLIST, RAW_PREFIX
+from spotify_assets.vocabulary import ASSET_GROUP, RAW_PLAYLIST
 
 # Transient faults (5xx, timeouts, transport faults that outlived the client's own
 # retries; S3 briefly unreachable) get two more tries of the whole step; everything else
@@ -70,7 +70,7 @@ def raw_playlist(context: dg.AssetExecutionContext, spotify: SpotifyResource, la
         # The message names the variable and the reason; botocore's traceback adds ~100 lines.
         raise dg.Failure(f"raw_playlist {_days(context)}: {error}", allow_retries=False) from None
     except Exception as error:
-        if permanent_lake_error_reason(error) is None and _is_transient_lake_error(error):
+        if isinstance(error, OSError) and permanent_lake_error_reason(error) is None:
             raise  # the RetryPolicy retries it (e.g. S3 briefly unreachable while listing)
         raise dg.Failure(
             f"raw_playlist {_days(context)}: {type(error).__name__}: {error}", allow_retries=False
@@ -83,28 +83,24 @@ def _days(context: dg.AssetExecutionContext) -> str:
     return partition_keys[0] if len(partition_keys) == 1 else f"{partition_keys[0]}...{partition_keys[-1]}"
 
 
-def _is_transient_lake_error(error: Exception) -> bool:
-    """An OSError or connection error of the lake (not a setting or a bug)."""
-    return isinstance(error, (OSError, ConnectionError)) and not isinstance(error, (PermissionError, FileNotFoundError))
-
-
 def _materialize(context: dg.AssetExecutionContext, spotify: SpotifyResource, lake: LakeResource):
     partition_keys = context.partition_keys
     today = utc_today()
     _check_credentials(spotify)
+    the_lake = lake.get_lake()
     if spotify.plays_synthetic:
-        yield from _play_synthetic(context, spotify, lake.get_lake(), partition_keys, lake.raw_max_bytes)
+        yield from _play_synthetic(context, spotify, the_lake, partition_keys, lake.raw_max_bytes)
         return
     past = [dt for dt in partition_keys if dt != today]
     # Before any request: every past day must have landed objects (the API serves only today).
-    landed = _landed_objects(context, lake.get_lake(), past, today, lake.raw_max_bytes)
+    landed = _landed_objects(context, the_lake, past, today, lake.raw_max_bytes)
     if today not in partition_keys:
         yield _record_landed(context, landed)
         return
     reader, playlist_ids, lookups = _prepare(context, spotify)
     # Before any request: a lake that cannot be written fails now, not after the
     # snapshots were read (they could not be stored, and cannot be fetched again).
-    check_lake_writable(lake.get_lake())
+    check_lake_writable(the_lake)
     documents, failures, not_attempted = _extract_all(context, reader, playlist_ids, spotify.page_size, lookups)
     if documents:
         # Stored even when another playlist failed: the good ones are not lost.
@@ -365,13 +361,12 @@ def _real_objects(
 ) -> dict:
     """``{dt: [RawObject]}`` of each of ``days``: the raw objects in the lake that are not
     the synthetic sample's (those, marked ``extraction.source = "synthetic-sample"``, are
-    left out, and with ``note`` counted in one log line). One listing of the raw zone,
-    then only days with objects are read."""
-    listed = {dt_from_key(o.key) for o in lake.list_objects(RAW_PREFIX)} if days else set()
+    left out, and with ``note`` counted in one log line). A day none of whose entries could
+    be read (only links, FIFOs, objects above ``max_bytes``) has none. One listing for all the days."""
     real: dict[str, list] = {}
     synthetic: dict[str, int] = {}
-    for dt in days:
-        objects = read_raw_objects(lake, dt, max_bytes) if dt in listed else []
+    for dt, listed in read_raw_days(lake, days, max_bytes).items():
+        objects = listed if any(o.unreadable is None for o in listed) else []
         real[dt] = [o for o in objects if not is_synthetic_object(o.body)]
         if len(real[dt]) < len(objects):
             synthetic[dt] = len(objects) - len(real[dt])

@@ -9,7 +9,7 @@ import dagster as dg
 import orjson
 
 from spotify_assets.lake.lake import Lake
-from spotify_assets.lake.layout import DEFAULT_RAW_MAX_BYTES, RawObject, prefix_url, raw_key, read_raw_objects
+from spotify_assets.lake.layout import DEFAULT_RAW_MAX_BYTES, RawObject, prefix_url, raw_key, read_raw_days
 from spotify_assets.lake.write_check import permanent_lake_error_reason
 from spotify_assets.vocabulary import RAW_PREFIX
 
@@ -83,9 +83,8 @@ class RawJsonIOManager(dg.ConfigurableIOManager):
 
     def load_input(self, context: dg.InputContext) -> list[RawObject]:
         lake = self._lake()
-        objects: list[RawObject] = []
-        for dt in context.asset_partition_keys:
-            objects.extend(read_raw_objects(lake, dt, self.raw_max_bytes))
+        by_day = read_raw_days(lake, context.asset_partition_keys, self.raw_max_bytes)
+        objects = [o for day in by_day.values() for o in day]
         for obj in objects:
             if obj.unreadable:
                 context.log.warning(f"raw_playlist: {lake.shown(obj.key)} not read: {obj.unreadable}")

@@ -84,9 +84,25 @@ def read_raw_objects(lake: Lake, dt: str, max_bytes: int | None = None) -> list[
     endless object cannot exhaust memory. An object deleted between listing and reading
     is reported the same way. Nothing here ever blocks on an entry or follows a link.
     """
+    return read_raw_days(lake, [dt], max_bytes)[dt]
+
+
+def read_raw_days(lake: Lake, days: list[str], max_bytes: int | None = None) -> dict[str, list[RawObject]]:
+    """``{dt: [RawObject]}`` for each of ``days``: what :func:`read_raw_objects` gives for each,
+    from one listing (the day's folder for one day, the raw zone for several), so a range
+    costs one listing and only the objects of its days are read."""
     limit = DEFAULT_RAW_MAX_BYTES if max_bytes is None else max_bytes
-    listed = lake.list_objects(raw_partition_prefix(dt), include_unreadable=True)
-    return [_read_raw_object(lake, dt, o, limit) for o in listed if o.unreadable or o.key.endswith(".json")]
+    by_folder: dict[str, list[ObjectInfo]] = {f"{PARTITION_COLUMN}={dt}": [] for dt in days}
+    prefix = raw_partition_prefix(days[0]) if len(days) == 1 else RAW_PREFIX
+    for listed in lake.list_objects(prefix, include_unreadable=True) if days else []:
+        if not (listed.unreadable or listed.key.endswith(".json")):
+            continue
+        if listed.key == RAW_PREFIX.rstrip("/"):  # the raw zone's folder is a link: an entry of every day
+            for entries in by_folder.values():
+                entries.append(listed)
+        elif (folder := listed.key[len(RAW_PREFIX) :].split("/", 1)[0]) in by_folder:
+            by_folder[folder].append(listed)
+    return {dt: [_read_raw_object(lake, dt, o, limit) for o in by_folder[f"{PARTITION_COLUMN}={dt}"]] for dt in days}
 
 
 def _read_raw_object(lake: Lake, dt: str, listed: ObjectInfo, max_bytes: int) -> RawObject:

@@ -99,6 +99,18 @@ def test_a_past_day_records_landed_objects_without_calling_the_api(lake_dir, spo
     assert spotify_env.api_requests() == []
 
 
+def test_a_past_day_holding_only_entries_never_read_has_no_landed_objects(lake_dir, spotify_env):
+    """A link in the day's folder is not a landed object: the day fails like an empty one."""
+    day = lake_dir / "raw_playlist" / "dt=2024-05-15"
+    day.mkdir(parents=True)
+    (day / "37i9dQZEVXbMDoHDwVN2tF.json").symlink_to(sample_path("huy-hng/0lSHxL8DnuRYEhk2cmKSDH.json"))
+    result = _run("2024-05-15", dg.DagsterInstance.ephemeral())
+    assert not result.success
+    error = result.get_step_failure_events()[0].step_failure_data.error.message
+    assert "no raw objects were found for 2024-05-15" in error
+    assert spotify_env.api_requests() == []
+
+
 def test_asset_called_directly_with_a_context(lake_dir):
     """Asset unit test: the asset function with build_asset_context, no run."""
     context = dg.build_asset_context(partition_key=utc_today())

@@ -5,7 +5,7 @@ import os
 import pytest
 
 from spotify_assets.lake.lake import Lake, LakePathError
-from spotify_assets.lake.layout import dt_from_key, raw_key, read_raw_objects, table_key
+from spotify_assets.lake.layout import dt_from_key, raw_key, read_raw_days, read_raw_objects, table_key
 from spotify_assets.spotify.ids import InvalidSpotifyIdError
 
 
@@ -41,6 +41,36 @@ def test_write_read_list_and_replace(lake):
         ("2024-05-15", "raw_playlist/dt=2024-05-15/b.json", b'{"b": 2}'),
     ]
     assert read_raw_objects(lake, "2024-01-01") == []
+
+
+def test_read_raw_days_reads_each_asked_day_from_one_listing(lake):
+    lake.write_bytes("raw_playlist/dt=2024-05-15/a.json", b'{"a": 1}')
+    lake.write_bytes("raw_playlist/dt=2024-05-15/notes.txt", b"not a raw object")
+    lake.write_bytes("raw_playlist/dt=2024-05-16/a.json", b"[]")
+    lake.write_bytes("raw_playlist/dt=2024-05-17/a.json", b"{}")  # not asked for: not read
+    lake.write_bytes("raw_playlist/other/dt=2024-05-15/x.json", b"{}")  # not the day's folder
+
+    days = read_raw_days(lake, ["2024-05-14", "2024-05-15", "2024-05-16"])
+    assert {dt: [(o.dt, o.key, o.body) for o in objects] for dt, objects in days.items()} == {
+        "2024-05-14": [],
+        "2024-05-15": [("2024-05-15", "raw_playlist/dt=2024-05-15/a.json", b'{"a": 1}')],
+        "2024-05-16": [("2024-05-16", "raw_playlist/dt=2024-05-16/a.json", b"[]")],
+    }
+    assert days == {dt: read_raw_objects(lake, dt) for dt in days}  # as the day's own listing gives them
+    assert read_raw_days(lake, []) == {}
+
+
+def test_a_linked_day_folder_is_one_unreadable_entry_of_its_day(tmp_path):
+    lake = Lake(str(tmp_path / "lake"))
+    lake.write_bytes("raw_playlist/dt=2024-05-15/a.json", b"{}")
+    (tmp_path / "elsewhere").mkdir()
+    os.symlink(tmp_path / "elsewhere", tmp_path / "lake" / "raw_playlist" / "dt=2024-05-16")
+
+    days = read_raw_days(lake, ["2024-05-15", "2024-05-16"])
+    assert [o.key for o in days["2024-05-15"]] == ["raw_playlist/dt=2024-05-15/a.json"]
+    (linked,) = days["2024-05-16"]
+    assert linked.key == "raw_playlist/dt=2024-05-16" and linked.unreadable.startswith("a symbolic link")
+    assert days["2024-05-16"] == read_raw_objects(lake, "2024-05-16")
 
 
 def test_list_page_walks_a_prefix_a_few_keys_at_a_time_like_list_objects(lake):

@@ -11,7 +11,7 @@ import boto3
 import pytest
 
 from spotify_assets.lake.lake import Lake, LakeEntryError, key_problem, printable_key
-from spotify_assets.lake.layout import read_raw_objects
+from spotify_assets.lake.layout import read_raw_days, read_raw_objects
 from spotify_assets.lake.summary import describe_day
 from spotify_assets.settings import Settings, SettingsError
 from spotify_assets_tests.support import hostile_entries
@@ -72,6 +72,8 @@ def test_listing_names_every_entry_that_is_never_read_and_reading_ends(hostile_l
     assert {o.key: o.unreadable for o in objects} == {**reasons, f"{DAY}good.json": None}
     assert {o.key: o.body for o in objects if o.unreadable is None} == {f"{DAY}good.json": b'{"good": 1}'}
     assert all(o.body == b"" for o in objects if o.unreadable)
+    # Several days are read from one listing of the raw zone: the same entries, reasons and bytes.
+    assert _bounded(read_raw_days, lake, ["2024-05-10", DT], 1000) == {"2024-05-10": [], DT: objects}
     for key in reasons:
         if "\\x" in key:  # the non-UTF-8 name cannot even be asked for by its printable key
             continue
