@@ -168,7 +168,6 @@ def spotify_tables(
         + ", ".join(f"{name} {table.num_rows} rows" for name, table in result.tables.items())
     )
     the_lake = lake.get_lake()
-    recover_pending(the_lake)  # the row-count check reads the lake: complete a killed commit first
     audit = audit_tables(result.tables)
     withheld = withheld_days(audit, partition_keys)
     published = _publish_audited(context, the_lake, result, partition_keys, withheld, synthetic_skipped)
@@ -304,11 +303,14 @@ def _publish_audited(
     passing = [dt for dt in partition_keys if dt not in withheld]
     by_table = {name: split_by_partition(result.tables[name], partition_keys) for name in SPOTIFY_TABLE_NAMES}
     days = {dt: {name: by_table[name][dt] for name in SPOTIFY_TABLE_NAMES} for dt in passing}
-    versions = publish(lake, days) if days else {}
     if days:
+        versions = publish(lake, days)  # completes a commit a killed write left pending first
         context.log.info(
             f"published {len(days)} day(s) of {', '.join(SPOTIFY_TABLE_NAMES)} under {lake.location} in one commit"
         )
+    else:
+        versions = {}
+        recover_pending(lake)  # nothing to publish, but the row-count check reads the lake
     shared = {**_shared_metadata(result, partition_keys), SYNTHETIC_OBJECTS_SKIPPED: synthetic_skipped}
     if not withheld:
         for name in SPOTIFY_TABLE_NAMES:
@@ -336,17 +338,8 @@ def audit_tables(tables: dict[str, pa.Table]) -> dict[tuple[str, str], CheckOutc
         outcome = references_exist(tables[child], column, tables[parent], parent_column, child, parent)
         by_child.setdefault(child, []).append(outcome)
     for child, outcomes in by_child.items():
-        audit[(child, REFERENTIAL_INTEGRITY)] = _combine_failed_partitions(outcomes)
+        audit[(child, REFERENTIAL_INTEGRITY)] = combine(outcomes)
     return audit
-
-
-def _combine_failed_partitions(outcomes: list[CheckOutcome]) -> CheckOutcome:
-    """``combine`` that keeps the union of the outcomes' failed partitions."""
-    combined = combine(outcomes)
-    failed = sorted({dt for o in outcomes for dt in o.metadata.get(FAILED_PARTITIONS, [])})
-    if failed:
-        combined.metadata[FAILED_PARTITIONS] = failed
-    return combined
 
 
 def withheld_days(audit: dict[tuple[str, str], CheckOutcome], partition_keys: list[str]) -> dict[str, list[str]]:

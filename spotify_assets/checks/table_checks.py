@@ -53,13 +53,17 @@ class CheckOutcome:
 
 def combine(outcomes: Iterable[CheckOutcome]) -> CheckOutcome:
     """One outcome for several: passed when all passed; descriptions joined by ``"; "``
-    (only the failing ones when any failed); metadata merged."""
+    (only the failing ones when any failed); metadata merged, :data:`FAILED_PARTITIONS`
+    as the union of the outcomes' failed days."""
     outcomes = list(outcomes)
     failing = [o for o in outcomes if not o.passed]
     shown = failing or outcomes
     metadata: dict = {}
     for outcome in outcomes:
         metadata.update(outcome.metadata)
+    failed = sorted({dt for o in outcomes for dt in o.metadata.get(FAILED_PARTITIONS, [])})
+    if failed:
+        metadata[FAILED_PARTITIONS] = failed
     return CheckOutcome(passed=not failing, description="; ".join(o.description for o in shown), metadata=metadata)
 
 

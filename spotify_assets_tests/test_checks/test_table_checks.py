@@ -8,6 +8,7 @@ import pytest
 from spotify_assets.assets.spotify_tables import KEY_COLUMNS, REFERENCES
 from spotify_assets.checks import table_checks
 from spotify_assets.checks.table_checks import (
+    FAILED_PARTITIONS,
     CheckOutcome,
     combine,
     keys_unique_and_not_null,
@@ -235,3 +236,10 @@ def test_combine_of_several_failures_joins_their_descriptions():
     assert combine([first, CheckOutcome(True, "ok"), second]) == CheckOutcome(
         False, "a failed; b failed", {"a": 1, "b": 2}
     )
+
+
+def test_combine_keeps_every_failed_day_of_its_outcomes():
+    first = CheckOutcome(False, "a failed", {FAILED_PARTITIONS: ["2024-05-12", "2024-05-14"]})
+    second = CheckOutcome(False, "b failed", {FAILED_PARTITIONS: ["2024-05-11", "2024-05-12"]})
+    combined = combine([first, CheckOutcome(True, "ok"), second])
+    assert combined.metadata[FAILED_PARTITIONS] == ["2024-05-11", "2024-05-12", "2024-05-14"]
