@@ -88,7 +88,7 @@ def format_table(result: QueryResult) -> str:
 def _query_duckdb(sql: str, max_rows: int | None, settings: Settings) -> QueryResult | int:
     import duckdb
 
-    from spotify_assets.catalog.duckdb_catalog import CatalogError, connect, run_sql
+    from spotify_assets.catalog.duckdb_catalog import CatalogError, connect_listing, run_sql
 
     try:
         statements = len(duckdb.extract_statements(sql))
@@ -102,11 +102,14 @@ def _query_duckdb(sql: str, max_rows: int | None, settings: Settings) -> QueryRe
         return EXIT_SQL_ERROR
     lake_url, duckdb_path = settings.lake_url, settings.duckdb_path
     try:
-        con = connect(lake_url, duckdb_path, region=settings.aws_region, endpoint_url=settings.aws_endpoint_url)
+        con, lake, filled = connect_listing(
+            lake_url, duckdb_path, region=settings.aws_region, endpoint_url=settings.aws_endpoint_url
+        )
     except (CatalogError, duckdb.Error, OSError) as error:
         _error(f"cannot open the local catalog (lake {lake_url}, DuckDB file {duckdb_path}): {error}")
         return EXIT_UNAVAILABLE
-    _note_when_the_lake_has_no_tables(settings)
+    if not filled:
+        _note_when_the_lake_has_no_tables(settings, lake.location)
     try:
         return run_sql(con, sql, max_rows)
     except duckdb.Error as error:
@@ -116,22 +119,17 @@ def _query_duckdb(sql: str, max_rows: int | None, settings: Settings) -> QueryRe
         con.close()
 
 
-def _note_when_the_lake_has_no_tables(settings: Settings) -> None:
-    """A note on stderr when no table of the catalog has a file in the lake yet (queries then
+def _note_when_the_lake_has_no_tables(settings: Settings, location: str) -> None:
+    """A note on stderr for a lake where no table of the catalog has a file yet (queries then
     answer 0 rows from empty typed views, which looks like a wrong query), naming the lake
-    looked at and, for the default, where it comes from."""
-    from spotify_assets.lake.lake import Lake
+    looked at (``location``) and, for the default, where it comes from."""
     from spotify_assets.settings import Settings, defaults_base
-    from spotify_assets.vocabulary import CATALOG_TABLE_NAMES
 
-    lake = Lake(settings.lake_url, region=settings.aws_region, endpoint_url=settings.aws_endpoint_url)
-    if any(lake.list_page(f"{table}/", max_keys=1)[0] for table in CATALOG_TABLE_NAMES):
-        return
     source = "SPOTIFY_LAKE_URL"
     if settings.lake_url == Settings().lake_url:
         source = f"the default SPOTIFY_LAKE_URL, in {defaults_base()[1]}"
     print(
-        f"spotify-assets: note: the lake at {lake.location} ({source}) has no tables yet (every view is empty): "
+        f"spotify-assets: note: the lake at {location} ({source}) has no tables yet (every view is empty): "
         "run ./scripts/demo.sh, or materialize the tables (README, Two commands), or set SPOTIFY_LAKE_URL.",
         file=sys.stderr,
     )

@@ -103,6 +103,7 @@ ENV_VARS: dict[str, tuple[str, str]] = {
 
 
 SPOTIFY_CREDENTIALS = ("SPOTIFY_CLIENT_ID", "SPOTIFY_CLIENT_SECRET", "SPOTIFY_REFRESH_TOKEN")
+GLUE_CATALOG_MODES = ("register", "crawler")  # GLUE_CATALOG_MODE
 # AWS's own variables: not project settings (not in ENV_VARS), but read here too, once.
 AWS_REGION_VARIABLES = ("AWS_REGION", "AWS_DEFAULT_REGION")
 # arn:aws:sns:<region>:<12-digit account>:<topic name>
@@ -199,13 +200,18 @@ def _partitions_start(text: str) -> date:
     return start
 
 
+def _s3_bucket(url: str) -> str:
+    """The bucket of ``s3://bucket/prefix``."""
+    return url[len("s3://") :].split("/", 1)[0]
+
+
 def _location(text: str, *, default: str = "") -> str:
     """A lake or landing location: a folder, ``file://`` URL or ``s3://bucket/prefix``."""
     accepted = "expected a folder (path or file://) or s3://bucket/prefix"
     if not text:
         return text
     if text.startswith("s3://"):
-        bucket = text[len("s3://") :].split("/", 1)[0]
+        bucket = _s3_bucket(text)
         if not _S3_BUCKET.match(bucket):
             raise ValueError(f"{accepted} with a valid bucket name (3-63 of a-z 0-9 . -), got bucket {bucket!r}")
         return text
@@ -283,7 +289,7 @@ def _topic_arn(text: str) -> str:
 
 
 def _athena_output(text: str) -> str:
-    if text and not (text.startswith("s3://") and _S3_BUCKET.match(text[len("s3://") :].split("/", 1)[0])):
+    if text and not (text.startswith("s3://") and _S3_BUCKET.match(_s3_bucket(text))):
         raise ValueError("expected an S3 location, s3://bucket/prefix/")
     return text
 
@@ -315,7 +321,7 @@ _PARSERS: dict[str, tuple[str, Callable[[str], Any]]] = {
     "SPOTIFY_SCHEDULE_CRON": ("schedule_cron", _cron),
     "SPOTIFY_ALERTS_TOPIC_ARN": ("alerts_topic_arn", _topic_arn),
     "AWS_ENDPOINT_URL": ("aws_endpoint_url", _optional_http_url),
-    "GLUE_CATALOG_MODE": ("glue_catalog_mode", _one_of("register", "crawler")),
+    "GLUE_CATALOG_MODE": ("glue_catalog_mode", _one_of(*GLUE_CATALOG_MODES)),
     "GLUE_CRAWLER_NAME": ("glue_crawler_name", _text),
     "GLUE_DATABASE": ("glue_database", _text),
     "GLUE_CRAWLER_ROLE_ARN": ("glue_crawler_role_arn", _text),
@@ -425,7 +431,7 @@ class Settings:
 
     def credentials_problem(self) -> str | None:
         """:func:`spotify_credentials_problem` of these settings."""
-        return spotify_credentials_problem({n: getattr(self, _PARSERS[n][0]) is not None for n in SPOTIFY_CREDENTIALS})
+        return _credentials_problem(vars(self))
 
 
 def configuration_rows(environ: Mapping[str, str] | None = None) -> list[tuple[str, str, bool]]:
@@ -463,10 +469,15 @@ def spotify_credentials_problem(given: Mapping[str, bool]) -> str | None:
     )
 
 
+def _credentials_problem(values: Mapping[str, Any]) -> str | None:
+    """:func:`spotify_credentials_problem` of ``values`` (``{Settings field: value}``)."""
+    return spotify_credentials_problem({n: values[_PARSERS[n][0]] is not None for n in SPOTIFY_CREDENTIALS})
+
+
 def _combination_problems(values: Mapping[str, Any]) -> list[str]:
     """Problems of settings that are each valid but do not go together."""
     problems = []
-    credentials = spotify_credentials_problem({n: values[_PARSERS[n][0]] is not None for n in SPOTIFY_CREDENTIALS})
+    credentials = _credentials_problem(values)
     if credentials:
         problems.append(credentials)
     if values.get("client_id") is not None and values.get("refresh_token") is None and _names_me(values):
@@ -490,8 +501,3 @@ def _names_me(values: Mapping[str, Any]) -> bool:
 
     text = values.get("playlist_ids")
     return text is not None and parse_playlist_selection(text).mine
-
-
-def settings_fields() -> dict[str, str]:
-    """``{Settings field: variable}`` for every variable of :data:`ENV_VARS`."""
-    return {name: variable for variable, (name, _) in _PARSERS.items()}

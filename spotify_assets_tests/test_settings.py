@@ -22,7 +22,6 @@ from spotify_assets.settings import (
     SettingsError,
     configuration_rows,
     project_root,
-    settings_fields,
 )
 
 PACKAGE = Path(spotify_assets.__file__).parent
@@ -87,7 +86,7 @@ def test_the_check_sees_an_environment_read(tmp_path):
 # ----------------------------------------------------------------------------- Settings
 def test_every_variable_has_one_typed_field_and_the_defaults_are_the_tables():
     assert set(_PARSERS) == set(ENV_VARS)
-    assert {f.name for f in dataclasses.fields(Settings)} == set(settings_fields()) | {"aws_region"}
+    assert {f.name for f in dataclasses.fields(Settings)} == {name for name, _ in _PARSERS.values()} | {"aws_region"}
     defaults = Settings.from_env({})
     assert defaults == Settings()  # the dataclass defaults are ENV_VARS' defaults, parsed
     assert (defaults.partitions_start, defaults.request_deadline_s, defaults.sensor_interval_s) == (

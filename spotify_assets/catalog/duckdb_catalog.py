@@ -53,6 +53,7 @@ __all__ = [
     "TableSummary",
     "arrow_s3_filesystem",
     "connect",
+    "connect_listing",
     "parquet_glob",
     "partition_files",
     "refresh_catalog",
@@ -363,7 +364,17 @@ def _refresh_folder_catalog(lake: Lake, duckdb_path: str, log: logging.Logger) -
 def connect(
     lake_url: str, duckdb_path: str, *, region: str | None = None, endpoint_url: str | None = None
 ) -> duckdb.DuckDBPyConnection:
-    """A DuckDB connection on which the catalog tables resolve against the lake at ``lake_url``
+    """:func:`connect_listing`'s connection."""
+    return connect_listing(lake_url, duckdb_path, region=region, endpoint_url=endpoint_url)[0]
+
+
+def connect_listing(
+    lake_url: str, duckdb_path: str, *, region: str | None = None, endpoint_url: str | None = None
+) -> tuple[duckdb.DuckDBPyConnection, Lake, tuple[str, ...]]:
+    """``(connection, lake, tables with Parquet files)``: the tables found by the one listing
+    that builds the connection (so a caller need not list the lake again).
+
+    A DuckDB connection on which the catalog tables resolve against the lake at ``lake_url``
     (an S3 lake in ``region`` at ``endpoint_url``: ``Settings.aws_region``/``aws_endpoint_url``).
 
     Opens ``duckdb_path`` read-only when it exists (so its own views, macros and tables
@@ -381,8 +392,9 @@ def connect(
     con = _open(path if os.path.exists(path) else None, read_only=True)
     try:
         if lake.is_s3:
-            _register_s3_tables(con, lake)
-            return con
+            found = _register_s3_tables(con, lake)
+            return con, lake, tuple(table for table, files in found.items() if files)
+        filled = []
         stored = dict(
             con.execute(
                 "SELECT view_name, sql FROM duckdb_views() WHERE NOT internal AND NOT temporary AND schema_name = 'main'"
@@ -390,6 +402,7 @@ def connect(
         )
         for table in CATALOG_TABLE_NAMES:
             has_files = bool(partition_files(lake, table))  # a local listing: cheap
+            filled += [table] if has_files else []
             if has_files and _sql_string(parquet_glob(lake, table)) in (stored.get(table) or ""):
                 continue
             # (read_parquet over a glob that matches nothing fails, hence the empty view.)
@@ -398,7 +411,7 @@ def connect(
     except BaseException:
         con.close()
         raise
-    return con
+    return con, lake, tuple(filled)
 
 
 def run_sql(con: duckdb.DuckDBPyConnection, sql: str, max_rows: int | None = None) -> QueryResult:

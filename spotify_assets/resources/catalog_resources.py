@@ -28,7 +28,7 @@ from spotify_assets.catalog.glue_partitions import register_tables
 from spotify_assets.lake.lake import Lake
 from spotify_assets.lake.layout import dt_from_key, table_key
 from spotify_assets.resources.glue_crawler_resource import GlueCrawlerResource
-from spotify_assets.settings import Settings
+from spotify_assets.settings import GLUE_CATALOG_MODES, Settings
 from spotify_assets.vocabulary import CATALOG_TABLE_NAMES
 
 
@@ -168,9 +168,6 @@ class GluePartitionsCatalogResource(CatalogResource):
             "glue_api_calls": done.api_calls,
             "run_partitions": dg.MetadataValue.json(list(partition_keys)),
         }
-
-
-GLUE_CATALOG_MODES = ("register", "crawler")
 
 
 def glue_s3_targets(lake_url: str) -> list[str]:
