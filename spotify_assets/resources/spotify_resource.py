@@ -8,6 +8,7 @@ from datetime import date
 import dagster as dg
 from pydantic import Field
 
+from spotify_assets.settings import SPOTIFY_CREDENTIALS, spotify_credentials_problem
 from spotify_assets.spotify.client import (
     DEFAULT_PLAYLIST_DEADLINE_S,
     DEFAULT_REQUEST_DEADLINE_S,
@@ -78,12 +79,11 @@ class SpotifyResource(dg.ConfigurableResource):
         sample is allowed (locally, on a local lake)."""
         return not self.client_id and not self.client_secret and self.synthetic_allowed
 
-    def missing_credential(self) -> str | None:
-        """The setting missing when only one of the client id and secret is set (a
-        half-configured app must not fall back to the offline sample), else None."""
-        if bool(self.client_id) == bool(self.client_secret):
-            return None
-        return "SPOTIFY_CLIENT_SECRET" if self.client_id else "SPOTIFY_CLIENT_ID"
+    def credentials_problem(self) -> str | None:
+        """Why the credentials are only partly set (a half-configured app must not fall back
+        to the offline sample), naming what is missing, as ``Settings`` says it at load; else None."""
+        given = (self.client_id, self.client_secret, self.refresh_token)
+        return spotify_credentials_problem({name: bool(value) for name, value in zip(SPOTIFY_CREDENTIALS, given)})
 
     def playlist_selection(self) -> PlaylistSelection:
         """``playlist_ids`` read: ``me`` (the user's own and collaborative playlists) and the

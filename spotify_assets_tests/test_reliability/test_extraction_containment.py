@@ -221,7 +221,8 @@ def test_a_half_configured_app_fails_naming_the_missing_setting(server, lake_dir
     )
     _, failure = invoke_raw_playlist_failing(resource, str(lake_dir))
     assert failure.description == (
-        "SPOTIFY_CLIENT_SECRET is not set, but SPOTIFY_CLIENT_ID is: set both to read the Spotify API, or neither to read the offline sample."
+        "SPOTIFY_CLIENT_SECRET is not set, but SPOTIFY_CLIENT_ID is: set SPOTIFY_CLIENT_ID and SPOTIFY_CLIENT_SECRET "
+        "to read the Spotify API, or none of the Spotify credentials to read the offline synthetic sample."
     )
     assert failure.allow_retries is False and server.requests == [] and list(lake_dir.iterdir()) == []
 
