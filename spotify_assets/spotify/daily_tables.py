@@ -19,7 +19,7 @@ import pyarrow as pa
 from spotify_assets.vocabulary import ALBUMS, ARTISTS, PLAYLIST_ENTRIES, SONGS
 
 from .field_checks import InvalidField, parse_release_date, parse_timestamp
-from .raw_parsing import SKIP_REASONS, InvalidItem, RawPlaylist, check_item, item_track
+from .raw_parsing import SKIP_REASONS, InvalidItem, RawPlaylist, check_item, classify_item, item_track
 from .schemas import ALBUMS_SCHEMA, ARTISTS_SCHEMA, PLAYLIST_ENTRIES_SCHEMA, SONGS_SCHEMA
 
 __all__ = [
@@ -79,7 +79,7 @@ def build_tables(playlists: Iterable[RawPlaylist]) -> PlaylistTables:
     = ``first_position`` + index (skipped items still count). Items that are no song, and
     items with a field the tables cannot take (``field_checks``: wrong JSON type, not a
     date, out of range), give no rows at all; they are counted in ``skipped_items`` and
-    the invalid ones listed in ``invalid_items`` (see ``raw_objects.check_item``).
+    the invalid ones listed in ``invalid_items`` (see ``raw_parsing.check_item``).
     Look-ups (``RawPlaylist.looked_up_albums``/``looked_up_artists``, any playlist of the
     day) fill ``albums.label`` where the track's album has none, and the artists'
     look-up columns.
@@ -98,10 +98,7 @@ def count_skipped_items(playlist: RawPlaylist) -> dict[str, int]:
     cache: dict = {}
     typed = playlist.types_checked
     for item in playlist.items:
-        try:
-            reason = check_item(item, cache, typed)
-        except InvalidField as invalid:
-            reason = invalid.reason
+        reason = classify_item(item, cache, typed)
         if reason is not None:
             skipped[reason] = skipped.get(reason, 0) + 1
     return skipped
