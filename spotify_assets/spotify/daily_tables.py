@@ -10,7 +10,6 @@ the cost of the JSON parse itself.
 
 from __future__ import annotations
 
-import datetime
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -29,7 +28,6 @@ __all__ = [
     "build_tables",
     "count_skipped_items",
     "item_track",
-    "normalise_release_date",
 ]
 
 _ADDED_AT_TYPE = pa.timestamp("ms", tz="UTC")
@@ -102,18 +100,6 @@ def count_skipped_items(playlist: RawPlaylist) -> dict[str, int]:
         if reason is not None:
             skipped[reason] = skipped.get(reason, 0) + 1
     return skipped
-
-
-def normalise_release_date(value: str | None, precision: str | None) -> datetime.date | None:
-    """The album ``release_date`` as a date: ``"2015"``/year -> 2015-01-01,
-    ``"2009-11"``/month -> 2009-11-01, ``"2021-06-18"``/day -> that day; a missing
-    ``precision`` is inferred from the length of ``value``. None when ``value`` is absent
-    or ``"0000"`` (Spotify's unknown year).
-
-    Raises ``field_checks.InvalidField`` when ``value`` is not a date of its precision
-    (``"2021-02-30"``, ``"2015"`` with ``day``) or of the wrong type.
-    """
-    return parse_release_date(value, precision)[0]
 
 
 def _spotify_url(obj: dict) -> str | None:
