@@ -73,16 +73,12 @@ class PartitionTables:
 def parse_objects(objects: Iterable[RawObject]) -> tuple[list[tuple[str, RawPlaylist]], dict[str, str]]:
     """``([(dt, RawPlaylist)], {bad key: reason})`` for raw objects."""
     good: list[tuple[str, RawPlaylist]] = []
-    bad: dict[str, str] = {}
-    for obj in objects:
-        if obj.unreadable:  # listed but never read (a link, a FIFO, too large...)
-            bad[obj.key] = obj.unreadable
-            continue
-        try:
-            good.append((obj.dt, parse_raw_object(obj.body, obj.key, all_fields=False)))
-        except RawObjectError as error:
-            bad[obj.key] = error.reason
-    return good, bad
+    bad: dict[int, tuple[str, str]] = {}
+    for index, obj in enumerate(objects):
+        playlist = _parse(index, obj, bad)
+        if playlist is not None:
+            good.append((obj.dt, playlist))
+    return good, dict(bad.values())
 
 
 def build_partition_tables(objects: Iterable[RawObject], partition_keys: list[str]) -> PartitionTables:

@@ -174,7 +174,9 @@ def _attach(connection) -> None:
         watchdog.attach(connection)
 
 
-class _WatchedHTTPConnection(HTTPConnection):
+class _Watched:
+    """Mixed into urllib3's connection classes: the connection attaches to the watchdog."""
+
     def connect(self) -> None:
         super().connect()
         _attach(self)
@@ -184,14 +186,12 @@ class _WatchedHTTPConnection(HTTPConnection):
         return super().request(*args, **kwargs)
 
 
-class _WatchedHTTPSConnection(HTTPSConnection):
-    def connect(self) -> None:
-        super().connect()
-        _attach(self)
+class _WatchedHTTPConnection(_Watched, HTTPConnection):
+    pass
 
-    def request(self, *args, **kwargs):
-        _attach(self)
-        return super().request(*args, **kwargs)
+
+class _WatchedHTTPSConnection(_Watched, HTTPSConnection):
+    pass
 
 
 class _WatchedHTTPPool(HTTPConnectionPool):
@@ -281,7 +281,7 @@ class BoundedSession(requests.Session):
         if 300 <= response.status_code < 400:
             raise Redirected(
                 response.status_code,
-                origin_of(response.headers.get("Location") or "") if response.headers.get("Location") else "nowhere",
+                origin_of(response.headers["Location"]) if response.headers.get("Location") else "nowhere",
             )
         if self._raise_errors and response.status_code >= 400:
             raise error_answer(response)

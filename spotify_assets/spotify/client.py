@@ -444,26 +444,12 @@ class SpotifyClient:
         or ``SpotifyOriginError`` for a page of the wrong shape, a ``next`` that is not a
         URL, on another origin or already read, or more pages than ``total`` allows.
         """
-        guard = PageGuard(playlist_id, page_size, self.api_base_url)
-        page = self._call(
-            f"playlist {playlist_id} items offset 0",
-            playlist_id,
-            self.sp.playlist_items,
-            playlist_id,
-            limit=page_size,
-            offset=0,
-        )
-        while True:
-            next_url = guard.accept(page, self._api_session.last_url, self._api_session.last_request)
-            yield page
-            if next_url is None:
-                return
-            page = self._call(
-                f"playlist {playlist_id} items offset {guard.next_offset}",
-                playlist_id,
-                self.sp.next,
-                {"next": next_url},
-            )
+        guard = PageGuard(f"playlist {playlist_id} items", page_size, self.api_base_url)
+
+        def call(what: str, fn, *args, **kwargs) -> dict:
+            return self._call(what, playlist_id, fn, *args, **kwargs)
+
+        return self._pages(guard, call, self.sp.playlist_items, playlist_id)
 
     def current_user_id(self) -> str:
         """The authorising user's id: ``GET /me`` (needs a user token, i.e. a refresh token).
@@ -481,14 +467,20 @@ class SpotifyClient:
         """Paging objects of ``GET /me/playlists`` (simplified playlist objects), following
         ``next`` to the end with the same page checks as a playlist's items
         (:class:`~spotify_assets.spotify.paging.PageGuard`)."""
-        guard = PageGuard("of the user", page_size, self.api_base_url, what="GET /me/playlists")
-        page = self._my_call("GET /me/playlists offset 0", self.sp.current_user_playlists, limit=page_size, offset=0)
+        guard = PageGuard("GET /me/playlists", page_size, self.api_base_url)
+        return self._pages(guard, self._my_call, self.sp.current_user_playlists)
+
+    def _pages(self, guard: PageGuard, call, first, *args) -> Iterator[dict]:
+        """The pages of one listing: ``call(what, first, *args, limit=, offset=0)``, then
+        ``next`` followed while ``guard`` accepts each page; ``call`` is ``_call`` or
+        ``_my_call`` and ``what`` is ``guard.what`` plus the page's offset."""
+        page = call(f"{guard.what} offset 0", first, *args, limit=guard.page_size, offset=0)
         while True:
             next_url = guard.accept(page, self._api_session.last_url, self._api_session.last_request)
             yield page
             if next_url is None:
                 return
-            page = self._my_call(f"GET /me/playlists offset {guard.next_offset}", self.sp.next, {"next": next_url})
+            page = call(f"{guard.what} offset {guard.next_offset}", self.sp.next, {"next": next_url})
 
     def _my_call(self, what: str, fn, *args, **kwargs) -> dict:
         """``_call`` for the user's own resources: a 403/404 there is about the token, not a playlist."""

@@ -10,7 +10,6 @@ the cost of the JSON parse itself.
 
 from __future__ import annotations
 
-import datetime
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -19,7 +18,7 @@ import pyarrow as pa
 from spotify_assets.vocabulary import ALBUMS, ARTISTS, PLAYLIST_ENTRIES, SONGS
 
 from .field_checks import InvalidField, parse_release_date, parse_timestamp
-from .raw_parsing import SKIP_REASONS, InvalidItem, RawPlaylist, check_item, item_track
+from .raw_parsing import SKIP_REASONS, InvalidItem, RawPlaylist, check_item, classify_item, item_track
 from .schemas import ALBUMS_SCHEMA, ARTISTS_SCHEMA, PLAYLIST_ENTRIES_SCHEMA, SONGS_SCHEMA
 
 __all__ = [
@@ -29,7 +28,6 @@ __all__ = [
     "build_tables",
     "count_skipped_items",
     "item_track",
-    "normalise_release_date",
 ]
 
 _ADDED_AT_TYPE = pa.timestamp("ms", tz="UTC")
@@ -79,7 +77,7 @@ def build_tables(playlists: Iterable[RawPlaylist]) -> PlaylistTables:
     = ``first_position`` + index (skipped items still count). Items that are no song, and
     items with a field the tables cannot take (``field_checks``: wrong JSON type, not a
     date, out of range), give no rows at all; they are counted in ``skipped_items`` and
-    the invalid ones listed in ``invalid_items`` (see ``raw_objects.check_item``).
+    the invalid ones listed in ``invalid_items`` (see ``raw_parsing.check_item``).
     Look-ups (``RawPlaylist.looked_up_albums``/``looked_up_artists``, any playlist of the
     day) fill ``albums.label`` where the track's album has none, and the artists'
     look-up columns.
@@ -98,25 +96,10 @@ def count_skipped_items(playlist: RawPlaylist) -> dict[str, int]:
     cache: dict = {}
     typed = playlist.types_checked
     for item in playlist.items:
-        try:
-            reason = check_item(item, cache, typed)
-        except InvalidField as invalid:
-            reason = invalid.reason
+        reason = classify_item(item, cache, typed)
         if reason is not None:
             skipped[reason] = skipped.get(reason, 0) + 1
     return skipped
-
-
-def normalise_release_date(value: str | None, precision: str | None) -> datetime.date | None:
-    """The album ``release_date`` as a date: ``"2015"``/year -> 2015-01-01,
-    ``"2009-11"``/month -> 2009-11-01, ``"2021-06-18"``/day -> that day; a missing
-    ``precision`` is inferred from the length of ``value``. None when ``value`` is absent
-    or ``"0000"`` (Spotify's unknown year).
-
-    Raises ``field_checks.InvalidField`` when ``value`` is not a date of its precision
-    (``"2021-02-30"``, ``"2015"`` with ``day``) or of the wrong type.
-    """
-    return parse_release_date(value, precision)[0]
 
 
 def _spotify_url(obj: dict) -> str | None:

@@ -205,7 +205,7 @@ def check_song(item: dict, track: dict, cache: dict | None = None) -> None:
     """Check every field a song row (and its album and artists rows) reads.
 
     ``track``: the item's track object, already known to be a song (see
-    ``raw_objects.classify_item``). ``cache``: ``{id(obj): (obj, error or None)}`` of
+    ``raw_parsing.classify_item``). ``cache``: ``{id(obj): (obj, error or None)}`` of
     albums and artists already checked (shared between tracks on the fast path).
     Raises ``InvalidField`` for the first field found invalid (``Missing`` for an absent
     ``id``, ``name`` or ``duration_ms``).

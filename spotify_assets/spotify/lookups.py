@@ -22,7 +22,7 @@ import logging
 from collections.abc import Iterable, Sequence
 from typing import Protocol
 
-from spotify_assets.spotify.raw_parsing import RawObjectError, classify_item, item_track
+from spotify_assets.spotify.raw_parsing import classify_item, item_track
 
 LOOKUP_KINDS = ("albums", "artists")
 # Dropped from stored album objects: the album's own track list (up to 50 full tracks)
@@ -58,7 +58,7 @@ def lookup_ids(items: Iterable[object]) -> dict[str, list[str]]:
     """The album ids and artist ids of a playlist's songs, each once, in first-seen order:
     ``{"albums": [...], "artists": [...]}`` (artists credited on the track or its album).
 
-    A song is what the tables count as one (``raw_objects.classify_item``): null items,
+    A song is what the tables count as one (``raw_parsing.classify_item``): null items,
     episodes and local files are passed over. So is a malformed item, and any id that is
     not a non-empty string: a broken item never stops the look-ups (the tables report it).
     """
@@ -71,11 +71,8 @@ def lookup_ids(items: Iterable[object]) -> dict[str, list[str]]:
             if isinstance(artist_id, str) and artist_id:
                 artists[artist_id] = None
 
-    for position, item in enumerate(items, start=1):
-        try:
-            if classify_item(item, position, "") is not None:
-                continue
-        except RawObjectError:
+    for item in items:
+        if classify_item(item) is not None:
             continue
         track = item_track(item)
         add_artists(track.get("artists"))

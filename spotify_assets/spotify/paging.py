@@ -44,15 +44,15 @@ def _canonical(url: str) -> tuple[str, tuple[tuple[str, str], ...]]:
 class PageGuard:
     """Accepts the pages of one playlist in order (see the module docstring).
 
+    ``what``: how messages name the listing (``"playlist X items"``, ``"GET /me/playlists"``);
     ``api_base_url``: ``SPOTIFY_API_BASE_URL`` (its origin is the only one followed);
     ``page_size``: the ``limit`` asked for. Raises ``SpotifyResponseError`` for a page of
     the wrong shape, a page already read or one page too many, and ``SpotifyOriginError``
-    for a ``next`` on another origin; both name the playlist and the page.
+    for a ``next`` on another origin; both name the listing and the page.
     """
 
-    def __init__(self, playlist_id: str, page_size: int, api_base_url: str, what: str | None = None) -> None:
-        self.playlist_id = playlist_id
-        self.what = what or f"playlist {playlist_id} items"  # how messages name the listing
+    def __init__(self, what: str, page_size: int, api_base_url: str) -> None:
+        self.what = what
         self.page_size = page_size
         self.origin = origin_of(api_base_url)
         self.pages = 0

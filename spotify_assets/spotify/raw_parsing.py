@@ -54,7 +54,6 @@ from .field_checks import (
 )
 
 __all__ = [
-    "INVALID_PREFIX",
     "InvalidField",
     "InvalidItem",
     "RawObjectError",
@@ -70,7 +69,6 @@ __all__ = [
 # Why an item gives no song row (keys of PlaylistTables.skipped_items), besides
 # "invalid:<field>" for an item with a field the tables cannot take (field_checks).
 SKIP_REASONS = ("null_item", "local_file", "episode", "not_a_track")
-INVALID_PREFIX = "invalid:"
 
 _EXPECTED = (
     "expected a playlist object, a playlist-items page, a one-element list holding a playlist, "
@@ -502,14 +500,12 @@ def item_track(item: dict) -> dict | None:
     return track if track is not None else item.get("track")
 
 
-def classify_item(item: object, position: int = 0, key: str = "") -> str | None:
+def classify_item(item: object, cache: dict | None = None, typed: bool = False) -> str | None:
     """None when the playlist item is a song the tables can take, else why it gives no
-    rows: one of ``SKIP_REASONS``, or ``invalid:<field>`` (see ``check_item``).
-
-    ``position`` and ``key`` are not used (kept for callers; ``check_item`` gives the detail).
-    """
+    rows: one of ``SKIP_REASONS``, or ``invalid:<field>`` (see ``check_item``, which
+    gives the detail; ``cache`` and ``typed`` as there). Never raises for a malformed item."""
     try:
-        return check_item(item)
+        return check_item(item, cache, typed)
     except InvalidField as invalid:
         return invalid.reason
 

@@ -1,5 +1,5 @@
 """The fields of a raw object that the package reads, as msgspec types: the fast path of
-``raw_objects.parse_raw_object``.
+``raw_parsing.parse_raw_object``.
 
 Decoding into these types builds only the declared fields; msgspec skips every other one
 (``available_markets``, ``href``, ``preview_url``, ...) without making Python objects of

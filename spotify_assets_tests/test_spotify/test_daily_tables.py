@@ -9,8 +9,8 @@ import json
 import pyarrow as pa
 import pytest
 
-from spotify_assets.spotify.daily_tables import SKIP_REASONS, build_tables, item_track, normalise_release_date
-from spotify_assets.spotify.field_checks import InvalidField
+from spotify_assets.spotify.daily_tables import SKIP_REASONS, build_tables, item_track
+from spotify_assets.spotify.field_checks import InvalidField, parse_release_date
 from spotify_assets.spotify.raw_parsing import RawPlaylist, parse_raw_object
 from spotify_assets.spotify.schemas import TABLE_SCHEMAS
 from spotify_assets_tests.support.samples import (
@@ -443,7 +443,7 @@ def test_no_playlists_give_empty_tables_in_their_schemas():
     ],
 )
 def test_normalise_release_date(value, precision, expected):
-    assert normalise_release_date(value, precision) == expected
+    assert parse_release_date(value, precision)[0] == expected
 
 
 @pytest.mark.parametrize(
@@ -462,5 +462,5 @@ def test_normalise_release_date(value, precision, expected):
 )
 def test_release_date_that_is_not_a_date_of_its_precision_is_refused(value, precision, reason):
     with pytest.raises(InvalidField) as caught:
-        normalise_release_date(value, precision)
+        parse_release_date(value, precision)
     assert caught.value.reason == reason
