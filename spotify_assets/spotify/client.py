@@ -48,6 +48,7 @@ import spotipy
 from spotipy.cache_handler import MemoryCacheHandler
 from spotipy.oauth2 import SpotifyClientCredentials, SpotifyOAuth, SpotifyOauthError
 
+from spotify_assets.settings import ENV_VARS
 from spotify_assets.spotify.bounded_http import (
     BodyTooLarge,
     BoundedSession,
@@ -94,10 +95,10 @@ MAX_QUOTED_CHARS = 200
 LOOKUP_BATCH_SIZE = {"albums": 20, "artists": 50}
 # Single look-ups (one request per id) log their progress every this many ids.
 LOOKUP_PROGRESS_EVERY = 50
-# Default deadlines, seconds (the settings SPOTIFY_REQUEST_DEADLINE_S, ..._PLAYLIST_..., ..._RUN_...).
-DEFAULT_REQUEST_DEADLINE_S = 30.0
-DEFAULT_PLAYLIST_DEADLINE_S = 1200.0
-DEFAULT_RUN_DEADLINE_S = 7200.0
+# Default deadlines, seconds: the defaults of the settings, written once in ENV_VARS.
+DEFAULT_REQUEST_DEADLINE_S = float(ENV_VARS["SPOTIFY_REQUEST_DEADLINE_S"][0])
+DEFAULT_PLAYLIST_DEADLINE_S = float(ENV_VARS["SPOTIFY_PLAYLIST_DEADLINE_S"][0])
+DEFAULT_RUN_DEADLINE_S = float(ENV_VARS["SPOTIFY_RUN_DEADLINE_S"][0])
 
 # Transport faults in words (the class name kept in brackets for searching logs).
 _TRANSPORT_REASONS = (
