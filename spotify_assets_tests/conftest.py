@@ -1,12 +1,13 @@
 # Fixtures live in spotify_assets_tests/support/fixtures/, one module per real part they start
-# (Spotify API test server, moto server, lake folders and the shared session lakes); they are
-# registered here.
+# (Spotify API test server, moto server, lake folders and the shared session lakes, the demo's
+# checkout); they are registered here.
 import gc
 
 pytest_plugins = [
     "spotify_assets_tests.support.fixtures.lake",
     "spotify_assets_tests.support.fixtures.spotify_api",
     "spotify_assets_tests.support.fixtures.moto",
+    "spotify_assets_tests.support.fixtures.demo",
 ]
 
 

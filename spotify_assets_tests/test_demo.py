@@ -1,47 +1,27 @@
-"""``./scripts/demo.sh`` as a newcomer runs it (into a temporary DAGSTER_HOME and lake): ONE
+"""``./scripts/demo.sh`` as a newcomer runs it (in a copy of the repository, the ``after_demo``
+fixture that test_readme_commands.py shares, so the demo runs once for both): ONE
 run on that instance fills the last 30 days (UTC, ending today) of every asset from the
 synthetic sample; the output is short (a header, Dagster's progress lines at INFO and one
 warning saying it read the synthetic sample, today's tables, what to do next: no DEBUG
 events, no Python warnings); the query it suggests answers 30 rows that show songs entering
 and climbing, and ``playlist_trends`` carries its chart."""
 
-import os
 import re
-import shlex
-import subprocess
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
 import dagster as dg
 import pytest
 
 from spotify_assets.vocabulary import ASSET_NAMES
-from spotify_assets_tests.support.fixtures.lake import PROJECT_ENV_VARS
 
 pytestmark = pytest.mark.slow  # starts processes or servers (README, Tests)
 
-REPO = Path(__file__).resolve().parents[1]
 # A Dagster log line: "<date> <time> +0000 - dagster - <LEVEL> - <job> - <run id> - <step> - <message>"
 LOG_LINE = re.compile(r"^\S+ \S+ \+0000 - dagster - (?P<level>[A-Z]+) - __ASSET_JOB - [0-9a-f-]{36} - (?P<step>\w+) - ")
 # Every step's progress, in order (the lines of one step may be several).
 STEPS = ["raw_playlist", "spotify_tables", "artist_daily_share", "playlist_trends", "catalog"]
 # Dagster's own once-per-DAGSTER_HOME notice on first use (how to opt out of telemetry).
 TELEMETRY_NOTICE = ("Telemetry:", "Welcome to Dagster!")
-
-
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory):
-    """``(environment, DAGSTER_HOME, completed demo)``; the days are computed right after."""
-    root = tmp_path_factory.mktemp("demo")
-    env = {k: v for k, v in os.environ.items() if k not in PROJECT_ENV_VARS}
-    env.update(
-        DAGSTER_HOME=str(root / "home"),
-        SPOTIFY_LAKE_URL=str(root / "lake"),
-        SPOTIFY_DUCKDB_PATH=str(root / "c.duckdb"),
-    )
-    done = subprocess.run(["bash", "scripts/demo.sh"], cwd=REPO, env=env, capture_output=True, text=True, timeout=400)
-    assert done.returncode == 0, done.stderr[-3000:]
-    return env, root / "home", done
 
 
 def _days() -> list[str]:
@@ -61,8 +41,8 @@ def _without_telemetry_notice(lines: list[str]) -> list[str]:
     return lines[first_log:]
 
 
-def test_the_demo_output_is_short_progress_then_today_then_what_to_do_next(demo):
-    _, home, done = demo
+def test_the_demo_output_is_short_progress_then_today_then_what_to_do_next(after_demo):
+    home, lake, done = after_demo.home, after_demo.lake, after_demo.demo
     days = _days()
     # stderr: Dagster's progress lines, nothing else (no DEBUG events, no Python warnings).
     logged = [LOG_LINE.match(line) for line in _without_telemetry_notice(done.stderr.splitlines())]
@@ -78,9 +58,9 @@ def test_the_demo_output_is_short_progress_then_today_then_what_to_do_next(demo)
     assert lines[:3] == [
         f"==> materializing the last 30 days ({days[0]}...{days[-1]}, UTC) of every asset in one run",
         "",
-        f"Lake: {home.parent / 'lake'}",
+        f"Lake: {lake}",
     ]
-    entries = rf"playlist_entries: \d\d rows at {home.parent / 'lake'}/playlist_entries/dt={days[-1]}/data.parquet"
+    entries = rf"playlist_entries: \d\d rows at {lake}/playlist_entries/dt={days[-1]}/data.parquet"
     assert any(re.fullmatch(entries, line) for line in lines), lines
     assert len(lines) < 60
     next_steps = lines[lines.index("==> next") :]
@@ -88,11 +68,10 @@ def test_the_demo_output_is_short_progress_then_today_then_what_to_do_next(demo)
     assert f"DAGSTER_HOME={home} ./scripts/ui.sh" in next_steps[1]
 
 
-def test_one_run_on_the_instance_the_ui_opens_filled_30_days_of_every_asset(demo):
-    _, home, _ = demo
+def test_one_run_on_the_instance_the_ui_opens_filled_30_days_of_every_asset(after_demo):
     days = _days()
-    with dg.DagsterInstance.from_config(str(home)) as instance:
-        (run,) = instance.get_runs()
+    (run,) = after_demo.demo_runs  # the instance right after the demo (the README's blocks add runs)
+    with after_demo.instance() as instance:
         assert run.status == dg.DagsterRunStatus.SUCCESS
         assert (run.tags["dagster/asset_partition_range_start"], run.tags["dagster/asset_partition_range_end"]) == (
             days[0],
@@ -109,13 +88,10 @@ def test_one_run_on_the_instance_the_ui_opens_filled_30_days_of_every_asset(demo
         assert "data:image/png;base64," in markdown
 
 
-def test_the_suggested_query_answers_30_days_of_songs_entering_and_climbing(demo):
-    env, _, done = demo
+def test_the_suggested_query_answers_30_days_of_songs_entering_and_climbing(after_demo):
+    done = after_demo.demo
     next_steps = done.stdout[done.stdout.index("==> next") :].splitlines()
-    query = shlex.split(next_steps[2].split(":", 1)[1].strip())
-    answered = subprocess.run(
-        [str(REPO / query[0]), *query[1:]], cwd=REPO, env=env, capture_output=True, text=True, timeout=120
-    )
+    answered = after_demo.run(next_steps[2].split(":", 1)[1].strip())  # as pasted from the repository root
     assert answered.returncode == 0 and answered.stdout.splitlines()[-1] == "(30 rows)", answered.stderr
     header, _, *rows = answered.stdout.splitlines()[:-1]
     assert header.split() == ["dt", "songs", "entered", "climbed"]

@@ -7,7 +7,8 @@ statement of a ``sql`` block is run with ``spotify-assets query`` and must answe
 
 How: the repository's files (``git ls-files``, untracked ones included) are copied to a temporary
 folder with ``./.venv`` linked in, so the real checkout is not written to; there
-``./scripts/demo.sh`` (the first of the README's two commands) runs once, then each block runs with
+``./scripts/demo.sh`` (the first of the README's two commands) runs once (the ``after_demo`` fixture
+of ``support/fixtures/demo.py``, shared with test_demo.py), then each block runs with
 ``bash -e -c`` from that root, in an environment without the project's variables, without
 ``DAGSTER_HOME`` and without the venv on ``PATH``: each block must set up what it needs.
 ``PYTHONPATH`` points at the copy, because the venv's editable install points at the checkout.
@@ -17,18 +18,15 @@ killed whole; ``DAGSTER_WEBSERVER_PORT`` moves it off port 3000, which another p
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 import requests
 
-from spotify_assets_tests.support.fixtures.lake import PROJECT_ENV_VARS
+from spotify_assets_tests.support.fixtures.demo import BLOCK_TIMEOUT_S, Checkout
 from spotify_assets_tests.support.ports import free_port
 from spotify_assets_tests.support.servers import http_ok, server_process, wait_until
 
@@ -44,7 +42,6 @@ SKIP_REASONS = {
 }
 SHELL_LANGUAGES = {"bash", "sh", "shell"}
 MIN_RUN_BLOCKS = 5
-BLOCK_TIMEOUT_S = 240
 
 _FENCE = re.compile(r"^```(\w*)\n(.*?)^```$", flags=re.MULTILINE | re.DOTALL)
 _SKIP = re.compile(r"<!-- not run by the tests: (.*?) -->")
@@ -99,76 +96,6 @@ def test_every_shell_block_is_run_or_says_why_not_from_the_short_list():
 
 
 # ---------------------------------------------------------------------------- after the demo
-@dataclass(frozen=True)
-class Checkout:
-    """A copy of the repository: its root, a user's shell environment there, and after the demo its
-    output and the days it filled (test_demo.py could assert on ``demo`` instead of a second run)."""
-
-    root: Path
-    env: dict[str, str]
-    demo: subprocess.CompletedProcess | None = None
-    demo_days: tuple[str, ...] = ()
-
-    @property
-    def home(self) -> Path:
-        return self.root / ".dagster_home"
-
-    def days_with_songs(self) -> tuple[str, ...]:
-        """The days with a ``songs`` file that has rows, oldest first."""
-        import pyarrow.parquet as pq
-
-        files = sorted((self.root / "data" / "lake" / "songs").glob("dt=*/data.parquet"))
-        return tuple(f.parent.name[3:] for f in files if pq.ParquetFile(f).metadata.num_rows)
-
-    def run(self, script: str) -> subprocess.CompletedProcess:
-        return subprocess.run(
-            ["bash", "-e", "-c", script],
-            cwd=self.root,
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=BLOCK_TIMEOUT_S,
-        )
-
-
-def _user_env(root: Path) -> dict[str, str]:
-    """A user's shell: none of the project's variables, no DAGSTER_HOME, no venv on PATH."""
-    venv_bin = str(Path(sys.executable).parent)
-    dropped = set(PROJECT_ENV_VARS) | {"DAGSTER_HOME", "VIRTUAL_ENV", "AWS_DEFAULT_REGION", "PYTHONPATH"}
-    env = {k: v for k, v in os.environ.items() if k not in dropped}
-    env["PATH"] = os.pathsep.join(p for p in env.get("PATH", "").split(os.pathsep) if p != venv_bin)
-    env["PYTHONPATH"] = str(root)
-    return env
-
-
-def _copy_checkout(root: Path) -> None:
-    listed = subprocess.run(
-        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-        cwd=REPO,
-        capture_output=True,
-        check=True,
-    ).stdout.decode()
-    for name in filter(None, listed.split("\0")):
-        source = REPO / name
-        if source.is_file():
-            (root / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, root / name)
-    (root / ".venv").symlink_to(REPO / ".venv")
-
-
-@pytest.fixture(scope="module")
-def after_demo(tmp_path_factory) -> Checkout:
-    """A copy of the repository after ``./scripts/demo.sh`` ran in it, as a user runs it."""
-    root = tmp_path_factory.mktemp("checkout")
-    _copy_checkout(root)
-    checkout = Checkout(root, _user_env(root))
-    demo = checkout.run("./scripts/demo.sh")
-    assert demo.returncode == 0, demo.stderr[-3000:]
-    days = checkout.days_with_songs()
-    assert days, "the demo wrote no songs"
-    return Checkout(root, checkout.env, demo, days)
-
-
 def _graphql(url: str, query: str) -> dict:
     answer = requests.post(f"{url}/graphql", json={"query": query}, timeout=30).json()
     assert "errors" not in answer, answer
@@ -193,20 +120,11 @@ def _check_dagster_dev(checkout: Checkout, block: Block) -> None:
     # A quiet start-up: no Python warning (Dagster's own notices included) that a user cannot act on.
     assert not re.findall(r"^.*\w+Warning: .*$", process.stderr.read().decode(), flags=re.MULTILINE)
     (songs,) = data["assetNodes"]
+    # The demo's 30 days (read from its lake, not only from what the UI says).
     assert songs["partitionStats"] == {"numMaterialized": len(checkout.demo_days), "numFailed": 0}
+    assert len(checkout.demo_days) == 30
     sensors = {s["name"] for repo in data["repositoriesOrError"]["nodes"] for s in repo["sensors"]}
     assert "raw_playlist_sensor" in sensors
-
-
-def _instance(checkout: Checkout):
-    import dagster as dg
-
-    return dg.DagsterInstance.from_config(str(checkout.home))
-
-
-def _runs(checkout: Checkout) -> list:
-    with _instance(checkout) as instance:
-        return list(instance.get_runs())
 
 
 def _check_materialize(checkout: Checkout, block: Block, runs_before: list) -> None:
@@ -215,7 +133,7 @@ def _check_materialize(checkout: Checkout, block: Block, runs_before: list) -> N
     import dagster as dg
 
     known = {r.run_id for r in runs_before}
-    runs = [r for r in _runs(checkout) if r.run_id not in known]
+    runs = [r for r in checkout.runs() if r.run_id not in known]
     assert len(runs) == block.text.count("dagster asset materialize"), runs
     assert all(r.status == dg.DagsterRunStatus.SUCCESS for r in runs), runs
     assert all(r.tags.get("dagster/partition") or r.tags.get("dagster/asset_partition_range_start") for r in runs)
@@ -231,7 +149,7 @@ def _run_and_check(checkout: Checkout, block: Block) -> None:
     if re.search(r"^(dagster dev|\./scripts/ui\.sh)\b", block.text, flags=re.MULTILINE):
         _check_dagster_dev(checkout, block)
         return
-    runs_before = _runs(checkout)
+    runs_before = checkout.runs()
     done = checkout.run(block.text)
     output = done.stdout + done.stderr
     assert done.returncode == 0, f"{block} exited {done.returncode}:\n{output[-3000:]}"
@@ -252,7 +170,7 @@ def _run_and_check(checkout: Checkout, block: Block) -> None:
 def _check_running(checkout: Checkout, block: Block) -> None:
     """Every sensor and schedule the block starts is RUNNING in the demo's instance, which the UI reads."""
     started = set(re.findall(r"dagster (?:sensor|schedule) start (\w+)", block.text))
-    with _instance(checkout) as instance:
+    with checkout.instance() as instance:
         states = {s.instigator_name: s.status.value for s in instance.all_instigator_state()}
     assert {name: states.get(name) for name in started} == dict.fromkeys(started, "RUNNING")
 
@@ -262,15 +180,6 @@ def _check_running(checkout: Checkout, block: Block) -> None:
 def test_the_block_runs_as_written_after_the_demo(after_demo, block):
     """The block exits 0 from the copy's root, and what it did is in the demo's instance and lake."""
     _run_and_check(after_demo, block)
-
-
-# Statements about change between days: before the demo filled a history (issue 13) it filled one
-# day, where they rightly answer no rows. With two days or more every statement must answer rows.
-_CHANGE_WORDS = ("previous_dt", "position_change", "position IS NULL")
-
-
-def _about_change(sql: str) -> bool:
-    return any(word in sql for word in _CHANGE_WORDS)
 
 
 QUERY_SCRIPT = """
@@ -305,7 +214,6 @@ def test_every_sql_statement_answers_rows_after_the_demo(after_demo, block):
     exits = [answer.split("\n", 1)[0] for answer in answers[1:]]
     assert exits == ["0"] * len(statements), done.stdout + done.stderr
     rows = dict(zip(statements, _rows_answered(done.stdout)))
-    history = len(after_demo.demo_days) > 1
-    # A statement about change between days answers rows only when the demo filled two days or more.
-    empty = [sql for sql, n in rows.items() if n == 0 and (history or not _about_change(sql))]
+    # The demo fills 30 days, so statements about change between days answer rows too.
+    empty = [sql for sql, n in rows.items() if n == 0]
     assert len(rows) == len(statements) and not empty, done.stdout

@@ -1,7 +1,6 @@
 """The Spotify Web API test server, driven by the real spotipy client over HTTP."""
 
 import functools
-import json
 import os
 import time
 
@@ -11,12 +10,11 @@ import spotipy
 from spotipy.cache_handler import MemoryCacheHandler
 from spotipy.oauth2 import SpotifyClientCredentials, SpotifyOAuth, SpotifyOauthError
 
-from spotify_assets_tests.support.samples import sample_path
+from spotify_assets.spotify.raw_parsing import parse_raw_object
+from spotify_assets_tests.support.samples import HUY_HNG, sample_path
 from spotify_assets_tests.support.spotify_api_server import CannedResponse, SpotifyTestServer
 
-# Until conftest.py registers it (importing a plugin twice is a no-op for pytest).
-
-RECORDING = "huy-hng/7csrlizJurpn6y0xenTwzu.json"  # 317 items of a personal playlist, one local track
+RECORDING = HUY_HNG  # 317 items of a personal playlist, one local track
 RECORDED_ID = "7csrlizJurpn6y0xenTwzu"
 EDITORIAL_ID = "37i9dQZEVXbMDoHDwVN2tF"  # Top 50 - Global
 SYNTHETIC_ID = "3cEYpjA9oz9GiPac4AsH4n"
@@ -24,12 +22,7 @@ SYNTHETIC_ID = "3cEYpjA9oz9GiPac4AsH4n"
 
 @functools.cache
 def _recorded_items() -> list[dict]:
-    path = sample_path(RECORDING)
-    try:
-        from spotify_assets.spotify.raw_parsing import parse_raw_object
-    except ImportError:  # the project's parser not written yet: the file is a bare list of items
-        return json.loads(path.read_bytes())
-    return parse_raw_object(path.read_bytes(), RECORDING).items
+    return parse_raw_object(sample_path(RECORDING).read_bytes(), RECORDING).items
 
 
 def _synthetic_items(n: int = 3) -> list[dict]:

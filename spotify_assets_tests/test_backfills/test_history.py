@@ -7,6 +7,7 @@ no warning (the backfill policies agree)."""
 import datetime
 import json
 import logging
+import os
 import subprocess
 import sys
 
@@ -27,10 +28,9 @@ from spotify_assets.settings import Settings
 from spotify_assets.spotify.offline_sample import synthetic_playlist
 from spotify_assets_tests.support.cli_runs import REPO
 from spotify_assets_tests.support.fixtures.lake import PROJECT_ENV_VARS
-from spotify_assets_tests.support.samples import sample_path
+from spotify_assets_tests.support.samples import HUY_HNG_SMALL, TOP50_ID, TOP50_SNAPSHOTS, sample_path
 
-TOP50 = "danielmschaves/bb33bc5c6c/playlist_37i9dQZEVXbMDoHDwVN2tF_20.json"  # a recorded [playlist object]
-TOP50_ID = "37i9dQZEVXbMDoHDwVN2tF"
+TOP50 = TOP50_SNAPSHOTS["2024-05-15"]  # a recorded [playlist object]
 SYNTHETIC_ID = "0SynthPlaylist00000001"
 PERSONAL_ID = "0lSHxL8DnuRYEhk2cmKSDH"  # a recorded personal playlist (41 items)
 DAYS = ["2024-05-10", "2024-05-11", "2024-05-12", "2024-05-13"]  # Friday to Monday
@@ -136,7 +136,7 @@ def test_with_real_credentials_the_tables_skip_the_synthetic_objects(lake_dir, s
 
 
 def test_with_real_credentials_a_range_extracts_today_and_records_landed_days(lake_dir, spotify_env, monkeypatch):
-    items = json.loads(sample_path(f"huy-hng/{PERSONAL_ID}.json").read_text())
+    items = json.loads(sample_path(HUY_HNG_SMALL).read_text())
     spotify_env.add_playlist(PERSONAL_ID, items)
     monkeypatch.setenv("SPOTIFY_PLAYLIST_IDS", PERSONAL_ID)
     today = datetime.datetime.now(datetime.timezone.utc).date()
@@ -164,7 +164,7 @@ def test_with_real_credentials_a_range_extracts_today_and_records_landed_days(la
 def test_loading_the_code_location_prints_no_warning(tmp_path):
     """What `dagster dev` loads, with every warning shown once (-W default): no "varying
     BackfillPolicies", no deprecation of the project's own calls."""
-    env = {k: v for k, v in __import__("os").environ.items() if k not in PROJECT_ENV_VARS}
+    env = {k: v for k, v in os.environ.items() if k not in PROJECT_ENV_VARS}
     env.update(DAGSTER_HOME=str(tmp_path), SPOTIFY_LAKE_URL=str(tmp_path / "lake"))
     (tmp_path / "dagster.yaml").write_text("")
     code = (

@@ -29,25 +29,23 @@ from spotify_assets.assets.spotify_tables import spotify_tables
 from spotify_assets.definitions import build_resources
 from spotify_assets.lake.lake import Lake
 from spotify_assets.lake.layout import raw_key
-from spotify_assets.settings import Settings
 from spotify_assets.spotify.daily_tables import count_skipped_items
 from spotify_assets.spotify.raw_parsing import parse_raw_object
 from spotify_assets.spotify.schemas import TABLE_SCHEMAS
 from spotify_assets.vocabulary import SPOTIFY_TABLE_NAMES
 from spotify_assets_tests.support.cli_runs import materialize_cli
 from spotify_assets_tests.support.fixtures.lake import PROJECT_ENV_VARS
-from spotify_assets_tests.support.runs import materialize_tables
-from spotify_assets_tests.support.samples import sample_path
+from spotify_assets_tests.support.runs import local_settings, materialize_tables
+from spotify_assets_tests.support.samples import HUY_HNG, TOP50_ID, TOP50_SNAPSHOTS, sample_path
 
 pytestmark = pytest.mark.slow  # starts processes or servers (README, Tests)
 
 REPO = Path(__file__).resolve().parents[2]
 RANGE_START = "dagster/asset_partition_range_start"
 RANGE_END = "dagster/asset_partition_range_end"
-PERSONAL = "huy-hng/7csrlizJurpn6y0xenTwzu.json"  # 317 items as a bare list
-TOP50 = "danielmschaves/bb33bc5c6c/playlist_37i9dQZEVXbMDoHDwVN2tF_20.json"  # [playlist object]
+PERSONAL = HUY_HNG  # 317 items as a bare list
+TOP50 = TOP50_SNAPSHOTS["2024-05-15"]  # [playlist object]
 PERSONAL_ID = "7csrlizJurpn6y0xenTwzu"
-TOP50_ID = "37i9dQZEVXbMDoHDwVN2tF"
 EMPTY_DAY_WARNING = "{dt}: no readable raw objects; its table partitions are written empty"
 
 # The 30-day range of the CLI tests; days without any raw object (the last one included).
@@ -191,9 +189,7 @@ def test_a_30_day_range_gives_the_files_of_30_single_day_runs(cli_range, tmp_pat
     range_lake, _, _ = cli_range
     single_lake = tmp_path / "lake"
     land_days(single_lake, DAYS, EMPTY_DAYS)
-    resources = build_resources(
-        Settings("local", str(single_lake), "", "", "2023-01-01", str(tmp_path / "catalog.duckdb"))
-    )
+    resources = build_resources(local_settings(str(single_lake), str(tmp_path / "catalog.duckdb")))
     instance = dg.DagsterInstance.ephemeral()
     for dt in DAYS:
         result = materialize_tables(dt, selection=[spotify_tables], resources=resources, instance=instance)
