@@ -26,16 +26,16 @@ from spotify_assets.settings import Settings
 from spotify_assets.transform import build_partition_tables
 from spotify_assets.vocabulary import SPOTIFY_TABLE_NAMES
 from spotify_assets_tests.support.ports import free_port
-from spotify_assets_tests.support.samples import sample_path
+from spotify_assets_tests.support.runs import materialize_tables
+from spotify_assets_tests.support.samples import HUY_HNG, TOP50_ID, TOP50_SNAPSHOTS, sample_path
 
 pytestmark = pytest.mark.slow  # starts processes or servers (README, Tests)
 
-TOP50_ID = "37i9dQZEVXbMDoHDwVN2tF"
 LANDED = {
-    "2024-05-11": {TOP50_ID: "danielmschaves/d94f6aed57/playlist_37i9dQZEVXbMDoHDwVN2tF_20.json"},
+    "2024-05-11": {TOP50_ID: TOP50_SNAPSHOTS["2024-05-11"]},
     "2024-05-15": {
-        TOP50_ID: "danielmschaves/bb33bc5c6c/playlist_37i9dQZEVXbMDoHDwVN2tF_20.json",
-        "7csrlizJurpn6y0xenTwzu": "huy-hng/7csrlizJurpn6y0xenTwzu.json",
+        TOP50_ID: TOP50_SNAPSHOTS["2024-05-15"],
+        "7csrlizJurpn6y0xenTwzu": HUY_HNG,
     },
 }
 
@@ -56,14 +56,7 @@ def _expected_files(lake: Lake, dt: str) -> dict[str, bytes]:
 
 
 def _run(dt: str, instance: dg.DagsterInstance, selection=None):
-    return dg.materialize(
-        [raw_playlist, spotify_tables],
-        partition_key=dt,
-        selection=selection,
-        resources=build_resources(Settings.from_env()),
-        instance=instance,
-        raise_on_error=False,
-    )
+    return materialize_tables(dt, instance=instance, selection=selection, raise_on_error=False)
 
 
 def test_rerunning_a_partition_gives_the_same_bytes(lake_dir):
