@@ -29,7 +29,7 @@ from spotify_assets.spotify.authorize import add_authorize_command, authorizatio
 from spotify_assets.spotify.errors import SpotifyAuthError
 from spotify_assets.spotify.ids import InvalidSpotifyIdError
 from spotify_assets_tests.support.runs import materialize_tables
-from spotify_assets_tests.support.samples import sample_path
+from spotify_assets_tests.support.samples import ZMB3, sample_path
 from spotify_assets_tests.support.spotify_api_server import (
     CannedResponse,
     SpotifyTestServer,
@@ -219,7 +219,7 @@ def test_raw_keys_validate_the_playlist_id():
 
 def test_a_landed_object_with_a_hostile_id_inside_writes_only_the_table_files(lake_dir):
     """The id inside a raw object becomes a column value, never a path."""
-    page = json.loads(sample_path("zmb3-spotify/playlist_items_episodes_and_tracks.json").read_text())
+    page = json.loads(sample_path(ZMB3).read_text())
     playlist = {"id": "../../../escape", "name": "x", "snapshot_id": "s", "items": page}
     Lake(str(lake_dir)).write_bytes("raw_playlist/dt=2024-05-15/landed.json", json.dumps(playlist).encode())
     result = materialize_tables("2024-05-15")
