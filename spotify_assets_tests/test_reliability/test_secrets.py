@@ -28,6 +28,7 @@ from spotify_assets.settings import Settings, SettingsError
 from spotify_assets.spotify.authorize import add_authorize_command, authorization_url, authorize, exchange_code
 from spotify_assets.spotify.errors import SpotifyAuthError
 from spotify_assets.spotify.ids import InvalidSpotifyIdError
+from spotify_assets_tests.support.fixtures.spotify_api import point_env_at
 from spotify_assets_tests.support.runs import materialize_tables
 from spotify_assets_tests.support.samples import ZMB3, sample_path
 from spotify_assets_tests.support.spotify_api_server import (
@@ -77,14 +78,7 @@ def server(monkeypatch):
         server.add_playlist(GOOD_ID, items)
         server.add_playlist(FORBIDDEN_ID, items[:2])
         server.restrict_playlist(FORBIDDEN_ID, 403)
-        for name, value in {
-            "SPOTIFY_API_BASE_URL": server.api_base_url,
-            "SPOTIFY_TOKEN_URL": server.token_url,
-            "SPOTIFY_CLIENT_ID": CLIENT_ID,
-            "SPOTIFY_CLIENT_SECRET": CLIENT_SECRET,
-            "SPOTIFY_REFRESH_TOKEN": REFRESH_TOKEN,
-        }.items():
-            monkeypatch.setenv(name, value)
+        point_env_at(monkeypatch, server)
         yield server
     assert not server.errors
 
