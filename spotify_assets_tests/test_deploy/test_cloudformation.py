@@ -36,7 +36,7 @@ from spotify_assets_tests.support.cloudformation import (
     resolve,
 )
 from spotify_assets_tests.support.expected import expected_entries, expected_songs
-from spotify_assets_tests.support.fixtures.moto import REGION, reset_moto
+from spotify_assets_tests.support.fixtures.moto import REGION, point_aws_at, reset_moto
 
 STACK = "spotify-assets"
 BUCKET = "spotify-lake-stack"
@@ -146,26 +146,13 @@ def test_crawler_mode_gives_the_crawler_settings_and_register_mode_none():
 # ---------------------------------------------------------------------------- on moto
 
 
-def _point_at_moto(patch: pytest.MonkeyPatch, endpoint: str) -> None:
-    for name, value in {
-        "AWS_ENDPOINT_URL": endpoint,
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": REGION,
-        "AWS_REGION": REGION,
-    }.items():
-        patch.setenv(name, value)
-    for name in ("AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_SECURITY_TOKEN"):
-        patch.delenv(name, raising=False)
-
-
 @pytest.fixture(scope="module")
 def made_stack(moto_server):
     """The stack made once per module on moto (register mode, moto's default VPC); yields
     ``(outputs, made)``: the stack's outputs and the resources made through their APIs."""
     with pytest.MonkeyPatch.context() as patch:
         reset_moto(moto_server)
-        _point_at_moto(patch, moto_server)
+        point_aws_at(patch, moto_server)
         session = boto3.session.Session(region_name=REGION)
         ec2 = session.client("ec2")
         vpc = ec2.describe_vpcs(Filters=[{"Name": "isDefault", "Values": ["true"]}])["Vpcs"][0]["VpcId"]
@@ -194,7 +181,7 @@ def made_stack(moto_server):
 @pytest.fixture
 def stack(made_stack, moto_server, monkeypatch):
     """``made_stack``, with boto3 pointed at moto again (each test starts without AWS_ENDPOINT_URL)."""
-    _point_at_moto(monkeypatch, moto_server)
+    point_aws_at(monkeypatch, moto_server)
     return made_stack
 
 

@@ -44,8 +44,8 @@ from spotify_assets.lake.lake import Lake
 from spotify_assets.lake.layout import raw_key, table_key
 from spotify_assets.spotify.offline_sample import load_sample_playlist
 from spotify_assets.vocabulary import SPOTIFY_TABLE_NAMES
-from spotify_assets_tests.support.fixtures.lake import PROJECT_ENV_VARS
-from spotify_assets_tests.support.fixtures.moto import REGION, reset_moto
+from spotify_assets_tests.support.fixtures.lake import clean_project_env
+from spotify_assets_tests.support.fixtures.moto import REGION, point_aws_at, reset_moto
 from spotify_assets_tests.support.postgres_server import postgres_server, unavailable_reason
 
 REPO = Path(__file__).resolve().parents[2]
@@ -259,17 +259,11 @@ def launched(moto_server: str, tmp_path_factory: pytest.TempPathFactory) -> Iter
     home = tmp / "dagster_home"
     home.mkdir()
     shutil.copy(DEPLOY_YAML, home / "dagster.yaml")
-    with postgres_server(fsync=False) as server, pytest.MonkeyPatch.context() as env:
+    with postgres_server(fsync=False) as server, clean_project_env() as env:
         reset_moto(moto_server)
-        for name in [*PROJECT_ENV_VARS, "AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_DEFAULT_REGION"]:
-            env.delenv(name, raising=False)
-        env.setenv("AWS_ENDPOINT_URL", moto_server)
-        env.setenv("AWS_ACCESS_KEY_ID", "testing")
-        env.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-        env.setenv("AWS_REGION", REGION)
-        # ECS sets both inside every Fargate task, and dagster-aws's boto3 clients take no
-        # region but the environment's.
-        env.setenv("AWS_DEFAULT_REGION", REGION)
+        # Both AWS_REGION and AWS_DEFAULT_REGION, as ECS sets them inside every Fargate task:
+        # dagster-aws's boto3 clients take no region but the environment's.
+        point_aws_at(env, moto_server)
         pg_env = {
             **server.dagster_env(server.create_database("ecs_launch")),
             "DAGSTER_PG_PASSWORD": SECRETS["DAGSTER_PG_PASSWORD"],

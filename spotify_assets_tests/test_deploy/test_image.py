@@ -64,10 +64,15 @@ def test_the_locks_agree_with_each_other_and_with_the_tested_environment():
     assert installed == dev
 
 
+def _cmd_args() -> list[str]:
+    """The arguments of the Dockerfile's one CMD (its exec form, a JSON list of strings)."""
+    (cmd,) = [value for kind, value in _instructions() if kind == "CMD"]
+    return [part.strip().strip('"') for part in cmd.strip("[]").split(",")]
+
+
 def _image_command(host: str, port: int) -> list[str]:
     """The Dockerfile's CMD with the listening address replaced (0.0.0.0:4000 in the image)."""
-    (cmd,) = [value for kind, value in _instructions() if kind == "CMD"]
-    args = [part.strip().strip('"') for part in cmd.strip("[]").split(",")]
+    args = _cmd_args()
     args[args.index("-h") + 1], args[args.index("-p") + 1] = host, str(port)
     return [str(BIN / args[0]), *args[1:]]
 
@@ -105,8 +110,7 @@ def test_the_readme_the_dockerfile_and_the_template_give_the_same_three_commands
     documented = dict(
         re.findall(r"^\| (code server|webserver|daemon)[^|]* \| `([^`]+)` \|$", table, flags=re.MULTILINE)
     )
-    (cmd,) = [value for kind, value in _instructions() if kind == "CMD"]
-    assert documented["code server"].split() == [part.strip().strip('"') for part in cmd.strip("[]").split(",")]
+    assert documented["code server"].split() == _cmd_args()
     containers = {
         c["Name"]: [str(part) for part in c["Command"]]
         for resource in load_template()["Resources"].values()

@@ -19,7 +19,7 @@ def test_every_file_the_walkthrough_names_exists_and_loads():
     assert {"deploy/Dockerfile", "deploy/cloudformation.yaml", "deploy/dagster.yaml", "deploy/workspace.yaml"} <= named
     for path in sorted(named):
         assert (REPO / path).is_file(), f"the README names {path}, which does not exist"
-    template = load_template(REPO / "deploy" / "cloudformation.yaml")
+    template = load_template()
     assert {"LakeBucket", "Cluster", "Database", "AlertTopic"} <= set(template["Resources"])
     workspace = yaml.safe_load((REPO / "deploy" / "workspace.yaml").read_text())
     assert workspace["load_from"][0]["grpc_server"]["location_name"] == "spotify_assets"
@@ -29,7 +29,7 @@ def test_every_file_the_walkthrough_names_exists_and_loads():
 
 
 def test_the_walkthroughs_commands_name_the_stack_and_the_secrets_the_template_declares():
-    template = load_template(REPO / "deploy" / "cloudformation.yaml")
+    template = load_template()
     commands = "\n".join(re.findall(r"```bash\n(.*?)```", SECTION, flags=re.DOTALL))
     assert "aws cloudformation deploy" in commands and "--template-file deploy/cloudformation.yaml" in commands
     required = {name for name, p in template["Parameters"].items() if "Default" not in p}

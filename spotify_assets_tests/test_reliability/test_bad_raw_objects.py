@@ -17,14 +17,13 @@ from spotify_assets.lake.lake import Lake
 from spotify_assets.settings import Settings
 from spotify_assets.vocabulary import RAW_OBJECTS_VALID
 from spotify_assets_tests.support.runs import local_settings, materialize_tables
-from spotify_assets_tests.support.samples import sample_path
+from spotify_assets_tests.support.samples import TOP50_ID, TOP50_SNAPSHOTS, ZMB3, sample_path
 
 DT = "2024-05-15"
 OTHER_DT = "2024-05-11"
-TOP50_ID = "37i9dQZEVXbMDoHDwVN2tF"
-GOOD = "danielmschaves/bb33bc5c6c/playlist_37i9dQZEVXbMDoHDwVN2tF_20.json"  # 50 songs
-OTHER = "danielmschaves/d94f6aed57/playlist_37i9dQZEVXbMDoHDwVN2tF_20.json"
-PAGE = "zmb3-spotify/playlist_items_episodes_and_tracks.json"  # 2 episodes + 2 tracks
+GOOD = TOP50_SNAPSHOTS[DT]  # 50 songs
+OTHER = TOP50_SNAPSHOTS[OTHER_DT]
+PAGE = ZMB3  # 2 episodes + 2 tracks
 BAD_KEY = f"raw_playlist/dt={DT}/1BadObjectXXXXXXXXXXXX.json"
 LARGE_ITEMS = 10_000
 

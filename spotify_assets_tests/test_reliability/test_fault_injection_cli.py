@@ -17,7 +17,7 @@ import pytest
 
 from spotify_assets.assets.raw import utc_today
 from spotify_assets_tests.support.cli_runs import materialize_cli
-from spotify_assets_tests.support.samples import sample_path
+from spotify_assets_tests.support.samples import HUY_HNG, HUY_HNG_SMALL, sample_path
 from spotify_assets_tests.support.spotify_api_server import CannedResponse, SpotifyTestServer, spotify_error
 
 pytestmark = pytest.mark.slow  # starts processes or servers (README, Tests)
@@ -27,8 +27,8 @@ GOOD = {"GoodFirst": 41, "GoodMiddle": 7, "GoodLast": 120}  # playlist id -> ite
 
 
 def _items() -> list[dict]:
-    small = json.loads(sample_path("huy-hng/0lSHxL8DnuRYEhk2cmKSDH.json").read_text())
-    large = json.loads(sample_path("huy-hng/7csrlizJurpn6y0xenTwzu.json").read_text())
+    small = json.loads(sample_path(HUY_HNG_SMALL).read_text())
+    large = json.loads(sample_path(HUY_HNG).read_text())
     return small + large
 
 

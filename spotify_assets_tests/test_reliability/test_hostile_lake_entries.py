@@ -37,18 +37,18 @@ from spotify_assets_tests.support.hostile_entries import (
     too_large,
 )
 from spotify_assets_tests.support.runs import materialize_tables
-from spotify_assets_tests.support.samples import sample_path
+from spotify_assets_tests.support.samples import HUY_HNG, HUY_HNG_SMALL, TOP50_ID, TOP50_SNAPSHOTS, ZMB3, sample_path
 from spotify_assets_tests.support.shipped import tick_shipped_sensor
 
 DT = "2024-05-15"
 OTHER_DT = "2024-05-11"
 DAY = f"raw_playlist/dt={DT}/"
-GOOD_ID = "37i9dQZEVXbMDoHDwVN2tF"
+GOOD_ID = TOP50_ID
 GOOD_KEY = f"{DAY}{GOOD_ID}.json"
-GOOD = "danielmschaves/bb33bc5c6c/playlist_37i9dQZEVXbMDoHDwVN2tF_20.json"  # 50 songs, 932,431 bytes
-INSIDE = "huy-hng/0lSHxL8DnuRYEhk2cmKSDH.json"  # 41 items: the target of the link inside the root
-OUTSIDE = "zmb3-spotify/playlist_items_episodes_and_tracks.json"  # the target of the link out of the root
-LARGE = "huy-hng/7csrlizJurpn6y0xenTwzu.json"  # 2,574,230 bytes, 317 items: over the limit
+GOOD = TOP50_SNAPSHOTS[DT]  # 50 songs, 932,431 bytes
+INSIDE = HUY_HNG_SMALL  # 41 items: the target of the link inside the root
+OUTSIDE = ZMB3  # the target of the link out of the root
+LARGE = HUY_HNG  # 2,574,230 bytes, 317 items: over the limit
 LIMIT = 1_000_000
 BOUND_S = 180  # generous bound on the run; it takes seconds, a FIFO read would never end
 KINDS = {  # kind -> the entry's name in the day's folder

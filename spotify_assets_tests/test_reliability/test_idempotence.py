@@ -14,6 +14,7 @@ import boto3
 import dagster as dg
 import pyarrow.parquet as pq
 import pytest
+import s3fs
 
 from spotify_assets.assets.raw import raw_playlist
 from spotify_assets.assets.spotify_tables import spotify_tables
@@ -25,17 +26,18 @@ from spotify_assets.lake.publish import day_version
 from spotify_assets.settings import Settings
 from spotify_assets.transform import build_partition_tables
 from spotify_assets.vocabulary import SPOTIFY_TABLE_NAMES
+from spotify_assets_tests.support.fixtures.moto import point_aws_at
 from spotify_assets_tests.support.ports import free_port
-from spotify_assets_tests.support.samples import sample_path
+from spotify_assets_tests.support.runs import materialize_tables
+from spotify_assets_tests.support.samples import HUY_HNG, TOP50_ID, TOP50_SNAPSHOTS, sample_path
 
 pytestmark = pytest.mark.slow  # starts processes or servers (README, Tests)
 
-TOP50_ID = "37i9dQZEVXbMDoHDwVN2tF"
 LANDED = {
-    "2024-05-11": {TOP50_ID: "danielmschaves/d94f6aed57/playlist_37i9dQZEVXbMDoHDwVN2tF_20.json"},
+    "2024-05-11": {TOP50_ID: TOP50_SNAPSHOTS["2024-05-11"]},
     "2024-05-15": {
-        TOP50_ID: "danielmschaves/bb33bc5c6c/playlist_37i9dQZEVXbMDoHDwVN2tF_20.json",
-        "7csrlizJurpn6y0xenTwzu": "huy-hng/7csrlizJurpn6y0xenTwzu.json",
+        TOP50_ID: TOP50_SNAPSHOTS["2024-05-15"],
+        "7csrlizJurpn6y0xenTwzu": HUY_HNG,
     },
 }
 
@@ -56,14 +58,7 @@ def _expected_files(lake: Lake, dt: str) -> dict[str, bytes]:
 
 
 def _run(dt: str, instance: dg.DagsterInstance, selection=None):
-    return dg.materialize(
-        [raw_playlist, spotify_tables],
-        partition_key=dt,
-        selection=selection,
-        resources=build_resources(Settings.from_env()),
-        instance=instance,
-        raise_on_error=False,
-    )
+    return materialize_tables(dt, instance=instance, selection=selection, raise_on_error=False)
 
 
 def test_rerunning_a_partition_gives_the_same_bytes(lake_dir):
@@ -166,17 +161,10 @@ def test_s3_down_during_a_run_fails_clearly_and_a_retry_succeeds(monkeypatch):
 
     port = free_port()
     endpoint = f"http://127.0.0.1:{port}"
-    for name, value in {
-        "AWS_ENDPOINT_URL": endpoint,
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_REGION": "us-east-1",
-        "AWS_MAX_ATTEMPTS": "1",  # botocore's own retries of a refused connection would only slow the test
-        "SPOTIFY_LAKE_URL": "s3://spotify-reliability-outage/lake",
-    }.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    point_aws_at(monkeypatch, endpoint)
+    # botocore's own retries of a refused connection would only slow the test
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
+    monkeypatch.setenv("SPOTIFY_LAKE_URL", "s3://spotify-reliability-outage/lake")
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
     try:
@@ -204,3 +192,7 @@ def test_s3_down_during_a_run_fails_clearly_and_a_retry_succeeds(monkeypatch):
             assert lake.read_bytes(key) == expected, key
     finally:
         server.stop()
+        # The S3 filesystems made here (fsspec's instance cache, keyed by their arguments,
+        # not by AWS_ENDPOINT_URL) point at this stopped server: a later S3 test on the
+        # session's moto server in this worker would otherwise reuse one and be refused.
+        s3fs.S3FileSystem.clear_instance_cache()

@@ -7,7 +7,6 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from spotify_assets.assets.raw import raw_playlist
 from spotify_assets.assets.spotify_tables import (
     KEY_COLUMNS,
     KEY_UNIQUE_NOT_NULL,
@@ -30,16 +29,6 @@ from spotify_assets_tests.support.runs import materialize_tables
 from spotify_assets_tests.support.samples import TOP50_ID, TOP50_SNAPSHOTS, ZMB3, sample_path
 
 # -- inside runs --------------------------------------------------------------------------------
-
-
-def _run(assets, dt: str, instance: dg.DagsterInstance):
-    return dg.materialize(
-        assets,
-        partition_key=dt,
-        resources=build_resources(Settings.from_env()),
-        instance=instance,
-        raise_on_error=False,
-    )
 
 
 def _checks(result) -> dict[tuple[str, str], dg.AssetCheckEvaluation]:
@@ -107,10 +96,10 @@ def test_a_sharp_row_count_drop_warns_without_failing_the_run(lake_dir):
     )
     lake.write_bytes("raw_playlist/dt=2024-05-16/23Ay9WfURne0LvtlCvYTkj.json", sample_path(ZMB3).read_bytes())
     with dg.DagsterInstance.ephemeral() as instance:
-        assert _checks(_run([raw_playlist, spotify_tables], "2024-05-15", instance))[
+        assert _checks(materialize_tables("2024-05-15", instance=instance, raise_on_error=False))[
             ("playlist_entries", ROW_COUNT_NO_SHARP_DROP)
         ].passed
-        result = _run([raw_playlist, spotify_tables], "2024-05-16", instance)
+        result = materialize_tables("2024-05-16", instance=instance, raise_on_error=False)
     assert result.success
     checks = _checks(result)
     warned = checks[("playlist_entries", ROW_COUNT_NO_SHARP_DROP)]
@@ -174,11 +163,11 @@ def test_a_range_run_compares_its_first_day_with_the_stored_day_before_it(lake_d
     tags = {"dagster/asset_partition_range_start": "2024-05-16", "dagster/asset_partition_range_end": "2024-05-17"}
     # Each run on its own instance: the lake, not Dagster's history, tells the day before.
     with dg.DagsterInstance.ephemeral() as instance:
-        assert _run([raw_playlist, spotify_tables], "2024-05-15", instance).success
+        assert materialize_tables("2024-05-15", instance=instance, raise_on_error=False).success
     with dg.DagsterInstance.ephemeral() as instance:
         ranged = materialize_tables(selection=[spotify_tables], resources=resources, instance=instance, tags=tags)
     with dg.DagsterInstance.ephemeral() as instance:
-        after = _run([raw_playlist, spotify_tables], "2024-05-18", instance)
+        after = materialize_tables("2024-05-18", instance=instance, raise_on_error=False)
     warned = _checks(ranged)[("playlist_entries", ROW_COUNT_NO_SHARP_DROP)]
     assert not warned.passed and warned.severity == dg.AssetCheckSeverity.WARN
     assert (

@@ -28,8 +28,9 @@ from spotify_assets.settings import Settings, SettingsError
 from spotify_assets.spotify.authorize import add_authorize_command, authorization_url, authorize, exchange_code
 from spotify_assets.spotify.errors import SpotifyAuthError
 from spotify_assets.spotify.ids import InvalidSpotifyIdError
+from spotify_assets_tests.support.fixtures.spotify_api import point_env_at
 from spotify_assets_tests.support.runs import materialize_tables
-from spotify_assets_tests.support.samples import sample_path
+from spotify_assets_tests.support.samples import ZMB3, sample_path
 from spotify_assets_tests.support.spotify_api_server import (
     CannedResponse,
     SpotifyTestServer,
@@ -77,14 +78,7 @@ def server(monkeypatch):
         server.add_playlist(GOOD_ID, items)
         server.add_playlist(FORBIDDEN_ID, items[:2])
         server.restrict_playlist(FORBIDDEN_ID, 403)
-        for name, value in {
-            "SPOTIFY_API_BASE_URL": server.api_base_url,
-            "SPOTIFY_TOKEN_URL": server.token_url,
-            "SPOTIFY_CLIENT_ID": CLIENT_ID,
-            "SPOTIFY_CLIENT_SECRET": CLIENT_SECRET,
-            "SPOTIFY_REFRESH_TOKEN": REFRESH_TOKEN,
-        }.items():
-            monkeypatch.setenv(name, value)
+        point_env_at(monkeypatch, server)
         yield server
     assert not server.errors
 
@@ -219,7 +213,7 @@ def test_raw_keys_validate_the_playlist_id():
 
 def test_a_landed_object_with_a_hostile_id_inside_writes_only_the_table_files(lake_dir):
     """The id inside a raw object becomes a column value, never a path."""
-    page = json.loads(sample_path("zmb3-spotify/playlist_items_episodes_and_tracks.json").read_text())
+    page = json.loads(sample_path(ZMB3).read_text())
     playlist = {"id": "../../../escape", "name": "x", "snapshot_id": "s", "items": page}
     Lake(str(lake_dir)).write_bytes("raw_playlist/dt=2024-05-15/landed.json", json.dumps(playlist).encode())
     result = materialize_tables("2024-05-15")
